@@ -1,0 +1,147 @@
+/*
+ * Kernel entry and exit. User state is saved straight into the current
+ * EC's struct regs (TSS.RSP0 and PCPU_FRAME_TOP point at its end); the C
+ * handlers then run on the per-CPU kernel stack and never return: they
+ * leave through ret_user_iret / ret_user_sysret or the idle loop.
+ */
+#include <arch/layout.h>
+
+.macro PUSH_GPRS
+	push %rax
+	push %rbx
+	push %rcx
+	push %rdx
+	push %rsi
+	push %rdi
+	push %rbp
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+.endm
+
+.macro POP_GPRS
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rbp
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %rcx
+	pop %rbx
+	pop %rax
+.endm
+
+/* One 16-byte stub per vector: push a zero error code where the CPU pushes none. */
+	.text
+	.balign 16
+vectors_start:
+	.set v, 0
+	.rept 256
+	.balign 16
+	.if (v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30)
+	.else
+	pushq $0
+	.endif
+	pushq $v
+	jmp trap_common
+	.set v, v + 1
+	.endr
+
+	.section .rodata
+	.balign 8
+	.globl entry_vectors
+entry_vectors:
+	.set v, 0
+	.rept 256
+	.quad vectors_start + v * 16
+	.set v, v + 1
+	.endr
+
+	.text
+trap_common:
+	testb $3, 24(%rsp)      /* CS of the interrupted context */
+	jz 1f
+	swapgs
+	PUSH_GPRS
+	mov %gs:PCPU_KSTACK, %rsp
+	xor %ebp, %ebp
+	call trap_user          /* does not return */
+	ud2
+1:	PUSH_GPRS
+	mov %rsp, %rdi
+	call trap_kernel
+	POP_GPRS
+	add $16, %rsp
+	iretq
+
+	.globl syscall_entry
+	.balign 16
+syscall_entry:
+	swapgs
+	mov %rsp, %gs:PCPU_SCRATCH
+	mov %gs:PCPU_FRAME_TOP, %rsp
+	pushq $SEL_UDATA
+	pushq %gs:PCPU_SCRATCH
+	pushq %r11
+	pushq $SEL_UCODE
+	pushq %rcx
+	pushq $0
+	pushq $VEC_SYSCALL
+	PUSH_GPRS
+	mov %gs:PCPU_KSTACK, %rsp
+	xor %ebp, %ebp
+	call syscall_handler    /* does not return */
+	ud2
+
+/* void ret_user_iret(struct regs *r) */
+	.globl ret_user_iret
+ret_user_iret:
+	mov %rdi, %rsp
+	POP_GPRS
+	add $16, %rsp
+	swapgs
+	iretq
+
+/* void ret_user_sysret(struct regs *r): RIP must be canonical (checked in C) */
+	.globl ret_user_sysret
+ret_user_sysret:
+	mov %rdi, %rsp
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	add $8, %rsp            /* r11: becomes RFLAGS */
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rbp
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	add $8, %rsp            /* rcx: becomes RIP */
+	pop %rbx
+	pop %rax
+	mov 16(%rsp), %rcx      /* rip */
+	mov 32(%rsp), %r11      /* rflags */
+	mov 40(%rsp), %rsp      /* user rsp */
+	swapgs
+	sysretq
+
+/* void cpu_idle_on_kstack(void): reset to the kernel stack, enter idle_loop */
+	.globl cpu_idle_on_kstack
+cpu_idle_on_kstack:
+	mov %gs:PCPU_KSTACK, %rsp
+	xor %ebp, %ebp
+	call idle_loop
+	ud2

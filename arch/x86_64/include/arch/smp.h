@@ -1,0 +1,23 @@
+/* Local APIC, inter-processor interrupts, timers and CPU bring-up. */
+#ifndef ARCH_SMP_H
+#define ARCH_SMP_H
+
+#include "types.h"
+
+struct pd;
+
+extern u64 tsc_khz;
+extern bool x2apic_mode, tsc_deadline_mode;
+
+void lapic_init(void);
+void lapic_eoi(void);
+u32 lapic_id(void);
+void lapic_send_ipi(u32 apic_id, u8 vector);
+void lapic_timer_oneshot(u64 tsc_ticks); /* 0 = stop */
+void timer_calibrate(void);
+void smp_boot_aps(void);
+void tlb_shootdown(struct pd *pd);
+void tlb_poll(void);
+void ipi_resched(unsigned cpu);
+
+#endif

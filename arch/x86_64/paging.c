@@ -1,0 +1,134 @@
+/*
+ * Page tables. The upper half (PML4 entries 256..511) is the kernel's and
+ * shared by every PD; the lower half holds user mappings, built from the
+ * PD's memory space. Page-table pages are charged to the PD's quota.
+ */
+#include "kernel.h"
+#include "objects.h"
+#include <arch/cpu.h>
+#include <arch/paging.h>
+#include <arch/smp.h>
+
+#define PTE_P (1ul << 0)
+#define PTE_W (1ul << 1)
+#define PTE_U (1ul << 2)
+#define PTE_PS (1ul << 7)
+#define PTE_NX (1ul << 63)
+#define PTE_ADDR 0x000ffffffffff000ul
+
+extern u64 boot_pml4[512];
+u64 kernel_cr3;
+static bool nx_enabled;
+
+/* Drops the boot identity map; the kernel half stays as the boot built it. */
+void paging_init(void)
+{
+	boot_pml4[0] = 0;
+	kernel_cr3 = virt_to_phys(boot_pml4);
+	write_cr3(kernel_cr3);
+	nx_enabled = (rdmsr(MSR_EFER) & EFER_NXE) != 0;
+}
+
+bool paging_init_pd(struct pd *pd)
+{
+	if (!kmem_charge(&pd->quota, PAGE_SIZE))
+		return false;
+	u64 *pml4 = page_alloc();
+	if (!pml4) {
+		kmem_uncharge(&pd->quota, PAGE_SIZE);
+		return false;
+	}
+	memcpy(pml4 + 256, boot_pml4 + 256, 256 * sizeof(u64));
+	pd->pml4 = pml4;
+	pd->cr3 = virt_to_phys(pml4);
+	return true;
+}
+
+/* The entry for va at `level` (3 = PML4 .. 0 = PT), allocating tables. */
+static u64 *walk(struct pd *pd, u64 va, unsigned level, bool alloc)
+{
+	u64 *table = pd->pml4;
+	for (unsigned l = 3; l > level; l--) {
+		u64 *e = &table[(va >> (12 + 9 * l)) & 511];
+		if (!(*e & PTE_P)) {
+			if (!alloc || !kmem_charge(&pd->quota, PAGE_SIZE))
+				return NULL;
+			u64 *t = page_alloc();
+			if (!t) {
+				kmem_uncharge(&pd->quota, PAGE_SIZE);
+				return NULL;
+			}
+			*e = virt_to_phys(t) | PTE_P | PTE_W | PTE_U;
+		} else if (*e & PTE_PS) {
+			return NULL; /* covered by a large page: callers never split */
+		}
+		table = phys_to_virt(*e & PTE_ADDR);
+	}
+	return &table[(va >> (12 + 9 * level)) & 511];
+}
+
+static u64 pte_bits(unsigned rights)
+{
+	u64 b = PTE_P | PTE_U;
+	if (rights & HV_R_MEM_W)
+		b |= PTE_W;
+	if (nx_enabled && !(rights & HV_R_MEM_X))
+		b |= PTE_NX;
+	return b;
+}
+
+/* Maps npages at va -> pa; 2 MiB pages where both are aligned. */
+bool paging_map(struct pd *pd, u64 va, u64 pa, u64 npages, unsigned rights)
+{
+	u64 bits = pte_bits(rights);
+	while (npages) {
+		bool large = !((va | pa) & 0x1fffff) && npages >= 512;
+		u64 *e = walk(pd, va, large ? 1 : 0, true);
+		if (!e)
+			return false;
+		*e = pa | bits | (large ? PTE_PS : 0);
+		u64 n = large ? 512 : 1;
+		va += n << 12;
+		pa += n << 12;
+		npages -= n;
+	}
+	return true;
+}
+
+void paging_unmap(struct pd *pd, u64 va, u64 npages)
+{
+	while (npages) {
+		u64 *e = walk(pd, va, 1, false);
+		u64 n = 1;
+		if (e && (*e & PTE_PS)) {
+			*e = 0;
+			n = 512;
+		} else {
+			e = walk(pd, va, 0, false);
+			if (e)
+				*e = 0;
+		}
+		va += n << 12;
+		npages -= n < npages ? n : npages;
+	}
+	tlb_shootdown(pd);
+}
+
+static void free_level(struct pd *pd, u64 *table, unsigned level)
+{
+	for (unsigned i = 0; i < (level == 3 ? 256u : 512u); i++) {
+		u64 e = table[i];
+		if (!(e & PTE_P) || (e & PTE_PS) || level == 0)
+			continue;
+		free_level(pd, phys_to_virt(e & PTE_ADDR), level - 1);
+	}
+	page_free(table);
+	kmem_uncharge(&pd->quota, PAGE_SIZE);
+}
+
+void paging_destroy(struct pd *pd)
+{
+	if (pd->pml4)
+		free_level(pd, pd->pml4, 3);
+	pd->pml4 = NULL;
+}

@@ -1,0 +1,111 @@
+/*
+ * Bringing up the other CPUs (INIT-SIPI-SIPI through the trampoline),
+ * IPIs for rescheduling and TLB shootdown.
+ */
+#include "kernel.h"
+#include "sched.h"
+#include <arch/acpi.h>
+#include <arch/cpu.h>
+#include <arch/layout.h>
+#include <arch/percpu.h>
+#include <arch/smp.h>
+
+#define TRAMP_PHYS 0x8000
+
+extern const u8 tramp_start[], tramp_end[];
+extern u64 tramp_cr3, tramp_stack, tramp_entry;
+extern u64 boot_pml4[];
+void lapic_start_ap(u32 apic_id, u32 tramp_phys);
+
+static volatile unsigned ap_booting;
+static volatile bool ap_up;
+static u8 ap_boot_stack[4096] __attribute__((aligned(16)));
+
+NORETURN void ap_entry(void);
+NORETURN void ap_main(void);
+
+/* First C code of an AP, still on the shared boot stack: leave it at once. */
+NORETURN void ap_entry(void)
+{
+	unsigned id = ap_booting;
+	cpu_init(id, acpi.cpu_apic_id[id]);
+	__asm__ volatile("mov %0, %%rsp; call ap_main" ::"r"(percpu_area[id].kstack_top));
+	__builtin_unreachable();
+}
+
+NORETURN void ap_main(void)
+{
+	lapic_init();
+	this_cpu()->online = true;
+	__atomic_store_n(&ap_up, true, __ATOMIC_RELEASE);
+	sched_start_cpu();
+}
+
+static u64 *tramp_var(u64 *var)
+{
+	return phys_to_virt(TRAMP_PHYS + (u64)((const u8 *)var - tramp_start));
+}
+
+/* Starts every CPU the MADT lists, one at a time. */
+void smp_boot_aps(void)
+{
+	u32 self = lapic_id();
+	memcpy(phys_to_virt(TRAMP_PHYS), tramp_start, (size_t)(tramp_end - tramp_start));
+	*tramp_var(&tramp_cr3) = virt_to_phys(boot_pml4);
+	*tramp_var(&tramp_entry) = (u64)ap_entry;
+	for (unsigned i = 0; i < acpi.ncpus && num_cpus < MAX_CPUS; i++) {
+		if (acpi.cpu_apic_id[i] == self)
+			continue;
+		unsigned id = num_cpus;
+		acpi.cpu_apic_id[id] = acpi.cpu_apic_id[i];
+		*tramp_var(&tramp_stack) = (u64)ap_boot_stack + sizeof(ap_boot_stack);
+		ap_booting = id;
+		ap_up = false;
+		lapic_start_ap(acpi.cpu_apic_id[id], TRAMP_PHYS);
+		for (u64 t = rdtsc(); !__atomic_load_n(&ap_up, __ATOMIC_ACQUIRE);) {
+			if (rdtsc() - t > tsc_khz * 1000) {
+				printk("hypervisor: CPU with APIC id %u did not start\n", acpi.cpu_apic_id[id]);
+				break;
+			}
+			cpu_relax();
+		}
+		if (ap_up)
+			num_cpus++;
+	}
+}
+
+/* Makes every other CPU flush its TLB and I/O bitmap cache; waits for them. */
+void tlb_shootdown(struct pd *pd)
+{
+	(void)pd;
+	struct percpu *me = this_cpu();
+	write_cr3(read_cr3());
+	me->io_pd = NULL;
+	for (unsigned i = 0; i < num_cpus; i++) {
+		struct percpu *c = &percpu_area[i];
+		if (c == me || !c->online)
+			continue;
+		c->tlb_flush = true;
+		lapic_send_ipi(c->apic_id, VEC_IPI_TLB);
+	}
+	for (unsigned i = 0; i < num_cpus; i++)
+		while (percpu_area[i].tlb_flush)
+			cpu_relax();
+}
+
+/* Serves a pending shootdown request of this CPU. */
+void tlb_poll(void)
+{
+	struct percpu *c = this_cpu();
+	if (c->tlb_flush) {
+		write_cr3(read_cr3());
+		c->io_pd = NULL;
+		__atomic_store_n(&c->tlb_flush, false, __ATOMIC_RELEASE);
+	}
+}
+
+void ipi_resched(unsigned cpu)
+{
+	if (cpu != this_cpu()->id)
+		lapic_send_ipi(percpu_area[cpu].apic_id, VEC_IPI_RESCHED);
+}

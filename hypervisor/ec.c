@@ -1,0 +1,198 @@
+/*
+ * Execution contexts: threads (global ECs, run by their own SC) and portal
+ * handlers (local ECs, run on the SC their caller donates). Creation maps
+ * the UTCB into the PD; killing detaches the EC from every queue and call.
+ */
+#include "kernel.h"
+#include "objects.h"
+#include "sched.h"
+#include <arch/cpu.h>
+#include <arch/percpu.h>
+#include <arch/smp.h>
+
+void ret_user_iret(struct regs *r) NORETURN;
+void ret_user_sysret(struct regs *r) NORETURN;
+
+static u32 next_ec_id;
+
+hv_status_t ec_create(struct pd *pd, struct pd *charged, unsigned cpu, bool global, u64 utcb_va,
+		      u64 sp, u64 ip, hv_sel_t evt, struct ec **out)
+{
+	if (cpu >= num_cpus || !percpu_area[cpu].online)
+		return HV_ECPU;
+	if (!utcb_va || (utcb_va & (PAGE_SIZE - 1)) || utcb_va >= HV_USER_END || sp >= HV_USER_END ||
+	    ip >= HV_USER_END || evt >= HV_SEL_MAX)
+		return HV_EPARAM;
+	if (pd->killed)
+		return HV_EABORT;
+	struct space *mem = &pd->spaces[HV_KIND_MEM];
+	if (mdb_check_free(mem, utcb_va >> PAGE_SHIFT, 0) != HV_OK)
+		return HV_EBUSY;
+	struct ec *ec = obj_alloc(charged, sizeof(*ec));
+	if (!ec)
+		return HV_EMEM;
+	ec->utcb = kmem_alloc(&charged->quota, PAGE_SIZE);
+	if (!ec->utcb) {
+		kmem_free(&charged->quota, ec, sizeof(*ec));
+		return HV_EMEM;
+	}
+	hv_status_t st = mdb_insert_root(mem, utcb_va >> PAGE_SHIFT, 0, virt_to_phys(ec->utcb) >> PAGE_SHIFT,
+					 HV_R_MEM_R | HV_R_MEM_W, MDB_KERNEL);
+	if (st != HV_OK) {
+		kmem_free(&charged->quota, ec->utcb, PAGE_SIZE);
+		kmem_free(&charged->quota, ec, sizeof(*ec));
+		return st;
+	}
+	obj_init(&ec->obj, HV_OBJ_EC, charged);
+	ec->pd = pd;
+	pd->users++;
+	ec->pd_next = pd->ecs;
+	pd->ecs = ec;
+	ec->cpu = cpu;
+	ec->global = global;
+	ec->evt_base = evt;
+	ec->stack_top = sp;
+	ec->id = next_ec_id++;
+	ec->regs.cs = SEL_UCODE;
+	ec->regs.ss = SEL_UDATA;
+	ec->regs.rflags = RFLAGS_IF | 2;
+	ec->regs.vec = VEC_SYSCALL;
+	if (global) {
+		ec->regs.rip = ip;
+		ec->regs.rsp = sp;
+		ec->state = EC_RUNNABLE;
+	} else {
+		ec->state = EC_HANDLER_IDLE;
+	}
+	*out = ec;
+	return HV_OK;
+}
+
+void ec_set_status(struct ec *ec, hv_status_t st) { ec->regs.rax = st; }
+
+/* Lets the ECs queued for a busy handler retry their calls. */
+void ec_wake_waiters(struct ec *h)
+{
+	while (h->waiters) {
+		struct ec *w = h->waiters;
+		h->waiters = w->qnext;
+		w->qnext = NULL;
+		w->waiting_on = NULL;
+		w->state = EC_RUNNABLE;
+		if (w->blocked_sc)
+			sched_ready(w->blocked_sc);
+	}
+}
+
+static void unqueue_from_handler(struct ec *ec)
+{
+	struct ec *h = ec->waiting_on;
+	if (!h)
+		return;
+	for (struct ec **pp = &h->waiters; *pp; pp = &(*pp)->qnext)
+		if (*pp == ec) {
+			*pp = ec->qnext;
+			break;
+		}
+	ec->waiting_on = NULL;
+	ec->qnext = NULL;
+}
+
+/*
+ * Stops an EC for good. Its caller (if it is a handler in a call) gets
+ * HV_EABORT, or is stopped too if the call was an exception message; the
+ * handler it waits for forgets it. `why` is logged if given.
+ */
+void ec_kill(struct ec *ec, const char *why)
+{
+	if (ec->state == EC_DEAD)
+		return;
+	if (why)
+		printk("hypervisor: EC %u of PD %u stopped: %s\n", ec->id, ec->pd->id, why);
+	ec->state = EC_DEAD;
+	sm_remove_waiter(ec);
+	unqueue_from_handler(ec);
+	ec_wake_waiters(ec);
+	if (ec->callee) {
+		ec->callee->caller = NULL;
+		ec->callee = NULL;
+	}
+	struct ec *c = ec->caller;
+	ec->caller = NULL;
+	if (c) {
+		c->callee = NULL;
+		if (c->in_event) {
+			c->in_event = false;
+			ec_kill(c, "its exception handler was stopped");
+		} else {
+			c->state = EC_RUNNABLE;
+			ec_set_status(c, HV_EABORT);
+		}
+	}
+	if (ec->sc)
+		sched_unready(ec->sc);
+	for (unsigned i = 0; i < num_cpus; i++)
+		if (percpu_area[i].cur_ec == ec)
+			ipi_resched(i);
+}
+
+void ec_destroy(struct ec *ec)
+{
+	ec_kill(ec, NULL);
+	struct pd *pd = ec->pd;
+	for (struct ec **pp = &pd->ecs; *pp; pp = &(*pp)->pd_next)
+		if (*pp == ec) {
+			*pp = ec->pd_next;
+			break;
+		}
+	if (!pd->killed) {
+		struct mdb_node *n;
+		for (n = pd->spaces[HV_KIND_MEM].list; n; n = n->snext)
+			if ((n->flags & MDB_KERNEL) && n->target == virt_to_phys(ec->utcb) >> PAGE_SHIFT)
+				break;
+		if (n)
+			mdb_remove(n);
+	}
+	kmem_free(ec->obj.charged ? &ec->obj.charged->quota : NULL, ec->utcb, PAGE_SIZE);
+	pd_put_user(pd);
+	obj_free(&ec->obj, ec, sizeof(*ec));
+}
+
+/* Leaves the kernel into ec's user state. */
+NORETURN void ec_resume(struct ec *ec)
+{
+	struct percpu *c = this_cpu();
+	c->cur_ec = ec;
+	cpu_set_frame(c, &ec->regs);
+	struct pd *pd = ec->pd;
+	if (read_cr3() != pd->cr3)
+		write_cr3(pd->cr3);
+	if (pd->io_bitmap[0]) {
+		if (c->io_pd != pd || c->io_gen != pd->io_gen) {
+			cpu_set_iobitmap(c, pd->io_bitmap);
+			c->io_pd = pd;
+			c->io_gen = pd->io_gen;
+		}
+	} else if (c->io_pd) {
+		cpu_set_iobitmap(c, NULL);
+		c->io_pd = NULL;
+	}
+	bkl_unlock();
+	if (ec->regs.vec == VEC_SYSCALL && ec->regs.rip < HV_USER_END)
+		ret_user_sysret(&ec->regs);
+	ret_user_iret(&ec->regs);
+}
+
+/* Return path of every kernel entry: preemption and recall, then ec. */
+NORETURN void kernel_exit(struct ec *ec)
+{
+	if (this_cpu()->resched)
+		sched_preempt_check();
+	if (ec->state != EC_RUNNABLE)
+		sched_schedule();
+	if (ec->recall) {
+		ec->recall = false;
+		ipc_event(ec, HV_EVT_RECALL);
+	}
+	ec_resume(ec);
+}

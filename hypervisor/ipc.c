@@ -1,0 +1,240 @@
+/*
+ * IPC: synchronous calls through portals with SC donation, replies, typed
+ * items (delegation during IPC) and events (exceptions delivered as calls
+ * to the portal at evt_base + vector, with the state the portal's MTD
+ * selects). Portal calls stay on one CPU: the handler must live there.
+ */
+#include "kernel.h"
+#include "objects.h"
+#include "sched.h"
+#include <arch/cpu.h>
+#include <arch/percpu.h>
+
+/* The object behind `sel` in pd's capability space, checked for type and rights. */
+hv_status_t cap_lookup(struct pd *pd, hv_sel_t sel, unsigned type, unsigned rights, struct kobj **out)
+{
+	struct mdb_node *n = mdb_find(&pd->spaces[HV_KIND_OBJ], sel);
+	if (!n)
+		return HV_ECAP;
+	struct kobj *o = (struct kobj *)n->target;
+	if (o->type != type)
+		return HV_ECAP;
+	if ((n->rights & rights) != rights)
+		return HV_EPERM;
+	*out = o;
+	return HV_OK;
+}
+
+/* Transfers the typed items of a message; refused items arrive as 0. */
+static void transfer_items(struct ec *src, struct ec *dst, unsigned u, unsigned t)
+{
+	for (unsigned i = 0; i < t; i++) {
+		hv_word_t desc = src->utcb->mr[u + 2 * i], base = src->utcb->mr[u + 2 * i + 1];
+		unsigned kind = HV_ITEM_KIND(desc), order = HV_ITEM_ORDER(desc);
+		hv_word_t *out = &dst->utcb->mr[u + 2 * i];
+		out[0] = out[1] = 0;
+		if (kind > HV_KIND_IO)
+			continue;
+		struct hv_rcv_window w = dst->utcb->rcv[kind];
+		u64 shift = kind == HV_KIND_MEM ? PAGE_SHIFT : 0;
+		u64 wbase = w.base >> shift, sbase = base >> shift;
+		if ((!w.base && !w.order) || order > w.order || w.order > 47 || (w.base & ((1ull << shift) - 1)))
+			continue;
+		u64 dbase = wbase + (sbase & ((1ull << w.order) - 1) & ~((1ull << order) - 1));
+		if (mdb_delegate(&src->pd->spaces[kind], sbase, order, &dst->pd->spaces[kind], dbase,
+				 HV_ITEM_RIGHTS(desc)) != HV_OK)
+			continue;
+		struct mdb_node *n = mdb_find(&dst->pd->spaces[kind], dbase);
+		out[0] = HV_ITEM(kind, n ? n->rights : 0, order);
+		out[1] = dbase << shift;
+	}
+}
+
+/* Copies a message (untyped words, then typed items) from src to dst. */
+static bool transfer(struct ec *src, struct ec *dst, u64 tag)
+{
+	unsigned u = HV_TAG_UNTYPED(tag), t = HV_TAG_TYPED(tag);
+	if (u + 2 * t > HV_UTCB_MR)
+		return false;
+	memcpy(dst->utcb->mr, src->utcb->mr, u * sizeof(hv_word_t));
+	if (t)
+		transfer_items(src, dst, u, t);
+	return true;
+}
+
+/* Starts handler h at the portal's entry, as the callee of `caller`. */
+static NORETURN void enter_handler(struct ec *h, struct pt *pt, struct ec *caller, u64 tag, bool event)
+{
+	h->caller = caller;
+	caller->callee = h;
+	caller->state = EC_WAIT_REPLY;
+	caller->in_event = event;
+	h->state = EC_RUNNABLE;
+	memset(&h->regs, 0, offsetof(struct regs, vec));
+	h->regs.vec = VEC_SYSCALL;
+	h->regs.rip = pt->ip;
+	h->regs.rsp = h->stack_top;
+	h->regs.rflags = RFLAGS_IF | 2;
+	h->regs.rdi = pt->id;
+	h->regs.rsi = tag;
+	ec_resume(h);
+}
+
+/* Whether a call from ec to handler h could never be answered. */
+static bool would_deadlock(struct ec *ec, struct ec *h)
+{
+	for (struct ec *x = ec; x; x = x->caller)
+		if (x == h)
+			return true;
+	return false;
+}
+
+/* Queues ec until h is idle; the call is retried then (restart at rip). */
+static NORETURN void wait_for_handler(struct ec *ec, struct ec *h, u64 restart_len)
+{
+	ec->regs.rip -= restart_len;
+	ec->state = EC_BLOCKED;
+	ec->waiting_on = h;
+	ec->blocked_sc = this_cpu()->cur_sc;
+	ec->qnext = NULL;
+	struct ec **pp = &h->waiters;
+	while (*pp)
+		pp = &(*pp)->qnext;
+	*pp = ec;
+	sched_schedule();
+}
+
+NORETURN void ipc_call(struct ec *ec, struct pt *pt, u64 tag)
+{
+	struct ec *h = pt->ec;
+	hv_status_t st = HV_OK;
+	if (h->cpu != ec->cpu)
+		st = HV_ECPU;
+	else if (h->state == EC_DEAD || would_deadlock(ec, h))
+		st = HV_EABORT;
+	else if (h->state != EC_HANDLER_IDLE && (tag & HV_TAG_NONBLOCK))
+		st = HV_ETIMEOUT;
+	else if (h->state != EC_HANDLER_IDLE)
+		wait_for_handler(ec, h, 2 /* length of SYSCALL */);
+	else if (!transfer(ec, h, tag))
+		st = HV_EPARAM;
+	if (st != HV_OK) {
+		ec_set_status(ec, st);
+		kernel_exit(ec);
+	}
+	enter_handler(h, pt, ec, tag & ~(HV_TAG_NONBLOCK | HV_TAG_STOP), false);
+}
+
+static bool user_addr(u64 a) { return a < HV_USER_END; }
+
+/* Writes back the parts of an event message the handler's MTD names. */
+static bool write_back_state(struct ec *c, const struct hv_cpu_state *st)
+{
+	u64 m = st->mtd;
+	struct regs *r = &c->regs;
+	if ((m & HV_MTD_RIP_LEN) && !user_addr(st->rip))
+		return false;
+	if ((m & HV_MTD_RSP) && !user_addr(st->rsp))
+		return false;
+	if (m & HV_MTD_GPR_ACDB)
+		r->rax = st->rax, r->rcx = st->rcx, r->rdx = st->rdx, r->rbx = st->rbx;
+	if (m & HV_MTD_GPR_BSD)
+		r->rbp = st->rbp, r->rsi = st->rsi, r->rdi = st->rdi;
+	if (m & HV_MTD_GPR_R8_R15) {
+		r->r8 = st->r8, r->r9 = st->r9, r->r10 = st->r10, r->r11 = st->r11;
+		r->r12 = st->r12, r->r13 = st->r13, r->r14 = st->r14, r->r15 = st->r15;
+	}
+	if (m & HV_MTD_RSP)
+		r->rsp = st->rsp;
+	if (m & HV_MTD_RIP_LEN)
+		r->rip = st->rip;
+	if (m & HV_MTD_RFLAGS)
+		r->rflags = (st->rflags & RFLAGS_USER_MASK) | RFLAGS_IF | 2;
+	r->cs = SEL_UCODE;
+	r->ss = SEL_UDATA;
+	return true;
+}
+
+NORETURN void ipc_reply(struct ec *h, u64 tag)
+{
+	struct ec *c = h->caller;
+	h->caller = NULL;
+	h->state = EC_HANDLER_IDLE;
+	ec_wake_waiters(h);
+	if (!c)
+		sched_schedule(); /* the caller went away meanwhile */
+	c->callee = NULL;
+	c->state = EC_RUNNABLE;
+	if (c->in_event) {
+		c->in_event = false;
+		if (tag & HV_TAG_STOP)
+			ec_kill(c, NULL);
+		else if (!write_back_state(c, &h->utcb->st))
+			ec_kill(c, "exception handler set an invalid RIP or RSP");
+	} else if (!transfer(h, c, tag)) {
+		ec_set_status(c, HV_EPARAM);
+	} else {
+		ec_set_status(c, HV_OK);
+		c->regs.rsi = tag & ~(HV_TAG_NONBLOCK | HV_TAG_STOP);
+	}
+	kernel_exit(c);
+}
+
+static void fill_state(struct ec *ec, u64 mtd, unsigned event, struct hv_cpu_state *st)
+{
+	const struct regs *r = &ec->regs;
+	st->mtd = mtd;
+	st->event = event;
+	st->qual[0] = (mtd & HV_MTD_QUAL) ? r->err : 0;
+	st->qual[1] = (mtd & HV_MTD_QUAL) && event == 14 ? ec->fault_addr : 0;
+	if (mtd & HV_MTD_GPR_ACDB)
+		st->rax = r->rax, st->rcx = r->rcx, st->rdx = r->rdx, st->rbx = r->rbx;
+	if (mtd & HV_MTD_GPR_BSD)
+		st->rbp = r->rbp, st->rsi = r->rsi, st->rdi = r->rdi;
+	if (mtd & HV_MTD_GPR_R8_R15) {
+		st->r8 = r->r8, st->r9 = r->r9, st->r10 = r->r10, st->r11 = r->r11;
+		st->r12 = r->r12, st->r13 = r->r13, st->r14 = r->r14, st->r15 = r->r15;
+	}
+	if (mtd & HV_MTD_RSP)
+		st->rsp = r->rsp;
+	if (mtd & HV_MTD_RIP_LEN)
+		st->rip = r->rip, st->inst_len = 0;
+	if (mtd & HV_MTD_RFLAGS)
+		st->rflags = r->rflags;
+}
+
+static const char *const exc_names[32] = {
+	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow", "#BR bound range",
+	"#UD invalid opcode", "#NM device not available", "#DF double fault", "exception 9",
+	"#TS invalid TSS", "#NP segment not present", "#SS stack fault", "#GP general protection",
+	"#PF page fault", "exception 15", "#MF x87 error", "#AC alignment check", "#MC machine check",
+	"#XM SIMD error", "#VE virtualization", "#CP control protection",
+};
+
+/*
+ * Delivers event `event` of ec as a call to its portal evt_base + event.
+ * Without a usable portal the EC is stopped and the kernel says why.
+ */
+NORETURN void ipc_event(struct ec *ec, unsigned event)
+{
+	struct kobj *o;
+	char why[128];
+	const char *name = event < 32 && exc_names[event] ? exc_names[event] : "event";
+	if (cap_lookup(ec->pd, ec->evt_base + event, HV_OBJ_PT, HV_R_PT_CALL, &o) != HV_OK) {
+		snprintk(why, sizeof(why), "%s at rip %lx (addr %lx), no handler portal", name,
+			 ec->regs.rip, event == 14 ? ec->fault_addr : 0ul);
+		ec_kill(ec, why);
+		sched_schedule();
+	}
+	struct pt *pt = container_of(o, struct pt, obj);
+	struct ec *h = pt->ec;
+	if (h->cpu != ec->cpu || h->state == EC_DEAD || would_deadlock(ec, h)) {
+		snprintk(why, sizeof(why), "%s at rip %lx, handler unusable", name, ec->regs.rip);
+		ec_kill(ec, why);
+		sched_schedule();
+	}
+	if (h->state != EC_HANDLER_IDLE)
+		wait_for_handler(ec, h, 0); /* the instruction faults again and retries */
+	fill_state(ec, pt->mtd, event, &h->utcb->st);
+	enter_handler(h, pt, ec, 0, true);
+}

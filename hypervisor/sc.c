@@ -1,0 +1,43 @@
+/* Scheduling contexts: a priority and a time slice on one CPU, bound to an EC. */
+#include "kernel.h"
+#include "objects.h"
+#include "sched.h"
+#include <arch/percpu.h>
+#include <arch/smp.h>
+
+hv_status_t sc_create(struct pd *charged, struct ec *ec, unsigned prio, unsigned quantum_us,
+		      struct sc **out)
+{
+	if (!ec->global || ec->sc || ec->state == EC_DEAD)
+		return HV_EBUSY;
+	if (prio > HV_PRIO_MAX || quantum_us > 10000000u)
+		return HV_EPARAM;
+	struct sc *sc = obj_alloc(charged, sizeof(*sc));
+	if (!sc)
+		return HV_EMEM;
+	obj_init(&sc->obj, HV_OBJ_SC, charged);
+	sc->ec = ec;
+	obj_get(&ec->obj);
+	sc->cpu = ec->cpu;
+	sc->prio = prio;
+	sc->quantum = (quantum_us ? quantum_us : HV_QUANTUM_DEFAULT_US) * tsc_khz / 1000;
+	if (!sc->quantum)
+		sc->quantum = 1;
+	sc->left = sc->quantum;
+	ec->sc = sc;
+	ec->blocked_sc = sc;
+	*out = sc;
+	sched_ready(sc);
+	return HV_OK;
+}
+
+void sc_destroy(struct sc *sc)
+{
+	sched_unready(sc);
+	if (sc->ec) {
+		if (sc->ec->sc == sc)
+			sc->ec->sc = NULL;
+		obj_put(&sc->ec->obj);
+	}
+	obj_free(&sc->obj, sc, sizeof(*sc));
+}
