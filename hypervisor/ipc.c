@@ -165,11 +165,12 @@ NORETURN void ipc_reply(struct ec *h, u64 tag)
 		sched_schedule(); /* the caller went away meanwhile */
 	c->callee = NULL;
 	c->state = EC_RUNNABLE;
-	if (c->in_event) {
-		c->in_event = false;
-		if (tag & HV_TAG_STOP)
-			ec_kill(c, NULL);
-		else if (!write_back_state(c, &h->utcb->st))
+	bool event = c->in_event;
+	c->in_event = false;
+	if (tag & HV_TAG_STOP) {
+		ec_kill(c, NULL);
+	} else if (event) {
+		if (!write_back_state(c, &h->utcb->st))
 			ec_kill(c, "exception handler set an invalid RIP or RSP");
 	} else if (!transfer(h, c, tag)) {
 		ec_set_status(c, HV_EPARAM);

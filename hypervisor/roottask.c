@@ -29,6 +29,8 @@ struct PACKED elf64_phdr {
 
 static struct pd *rt;
 
+_Static_assert(sizeof(struct hv_hip) <= PAGE_SIZE, "the HIP is one page");
+
 /* Maps [va, va+size) -> pa as root mappings, in naturally aligned chunks. */
 static void map_root(u64 va, u64 pa, u64 size, unsigned rights, unsigned flags)
 {
@@ -99,9 +101,8 @@ void roottask_start(void)
 {
 	if (!boot_info.nmods)
 		panic("no modules: the first module must be the roottask");
-	if (pd_create(NULL, 0, &rt) != HV_OK)
+	if (pd_create(NULL, kmem_pool_bytes, &rt) != HV_OK)
 		panic("roottask: cannot create its PD");
-	rt->quota.limit = kmem_pool_bytes;
 	give_cap(HV_SEL_PD, &rt->obj);
 
 	u64 entry = load_elf(&boot_info.mods[0]);

@@ -16,10 +16,10 @@
 /* Physical memory given to the roottask appears at phys + HV_RT_PHYS_BASE. */
 #define HV_RT_PHYS_BASE 0x0000100000000000ul
 
-#define HV_HIP_MAX_MODS 32
+#define HV_HIP_MAX_MODS 16
 #define HV_HIP_MAX_MEM 32
 #define HV_HIP_MAX_CPUS 16
-#define HV_HIP_CMDLINE 128
+#define HV_HIP_CMDLINE 96
 
 struct hv_hip_mod {
 	hv_word_t phys; /* physical address (readable at phys + HV_RT_PHYS_BASE) */

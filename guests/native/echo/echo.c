@@ -1,0 +1,167 @@
+/*
+ * Echo: IPC test and benchmark, server or client by its module arguments.
+ *   server     one handler EC per CPU, registers service "echo", blocks;
+ *              a call's untyped words come back incremented by one, with the
+ *              same untyped count.
+ *   client [N] N calls (default 1000) with two words to the "echo" handler
+ *              on its own CPU, checks every reply, reports and exits.
+ * The words "server"/"client" may appear anywhere in the arguments (a
+ * leading program name is skipped).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <hv/hip.h>
+#include <hv/runtime.h>
+
+#define DEFAULT_CALLS 1000ul
+#define MAX_REPORTED 5
+
+HV_PORTAL_ENTRY(echo_portal, echo_handler);
+
+hv_word_t echo_handler(hv_word_t portal_id, hv_word_t tag)
+{
+	struct hv_utcb *u = hv_utcb();
+	unsigned i, n = HV_TAG_UNTYPED(tag);
+
+	(void)portal_id;
+	for (i = 0; i < n; i++)
+		u->mr[i]++;
+	return HV_TAG(n, 0);
+}
+
+static inline hv_word_t rdtsc(void)
+{
+	unsigned lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((hv_word_t)hi << 32) | lo;
+}
+
+static int run_server(const struct hv_startinfo *si)
+{
+	hv_sel_t ecs[HV_HIP_MAX_CPUS];
+	unsigned c, ncpu = (unsigned)si->num_cpus;
+	hv_status_t st;
+
+	if (ncpu == 0 || ncpu > HV_HIP_MAX_CPUS) {
+		printf("echo server: bad CPU count %u\n", ncpu);
+		return 1;
+	}
+	for (c = 0; c < ncpu; c++) {
+		st = hv_handler_create(c, &ecs[c]);
+		if (st != HV_OK) {
+			printf("echo server: handler for cpu %u: %s\n", c, hv_status_str(st));
+			return 1;
+		}
+	}
+	st = hv_register_service("echo", (hv_word_t)echo_portal, ecs, ncpu);
+	if (st != HV_OK) {
+		printf("echo server: register: %s\n", hv_status_str(st));
+		return 1;
+	}
+	printf("echo server: ready on %u cpu(s)\n", ncpu);
+	hv_block_forever();
+}
+
+static int run_client(const struct hv_startinfo *si, unsigned long calls)
+{
+	struct hv_utcb *u = hv_utcb();
+	unsigned cpu = (unsigned)si->cpu;
+	unsigned long i, errors = 0;
+	hv_word_t t0, t1;
+	hv_sel_t pt;
+	hv_status_t st;
+
+	st = hv_service("echo", cpu, &pt);
+	if (st != HV_OK) {
+		printf("echo client on cpu %u: no echo service: %s\n", cpu, hv_status_str(st));
+		return 1;
+	}
+	t0 = rdtsc();
+	for (i = 0; i < calls; i++) {
+		hv_word_t w0 = i, w1 = ~i ^ 0x5a5a5a5a5a5a5a5aul, rtag = 0;
+
+		u->mr[0] = w0;
+		u->mr[1] = w1;
+		st = hv_call(pt, HV_TAG(2, 0), &rtag);
+		if (st == HV_OK && HV_TAG_UNTYPED(rtag) == 2 && HV_TAG_TYPED(rtag) == 0 &&
+		    u->mr[0] == w0 + 1 && u->mr[1] == w1 + 1)
+			continue;
+		if (errors++ < MAX_REPORTED)
+			printf("echo client on cpu %u: call %lu: %s, tag 0x%lx, words 0x%lx 0x%lx\n",
+			       cpu, i, hv_status_str(st), rtag, u->mr[0], u->mr[1]);
+	}
+	t1 = rdtsc();
+	if (errors) {
+		printf("echo client on cpu %u: %lu of %lu calls failed\n", cpu, errors, calls);
+		return 1;
+	}
+	printf("echo client on cpu %u: %lu calls ok\n", cpu, calls);
+	if (calls)
+		printf("echo client on cpu %u: %lu TSC ticks per call\n", cpu,
+		       (t1 - t0) / calls);
+	return 0;
+}
+
+/* Next space-separated word of *p into word[size]; 0 at the end. */
+static int next_word(const char **p, char *word, size_t size)
+{
+	const char *s = *p;
+	size_t n = 0;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s)
+		return 0;
+	while (*s && *s != ' ' && *s != '\t') {
+		if (n + 1 < size)
+			word[n++] = *s;
+		s++;
+	}
+	word[n] = '\0';
+	*p = s;
+	return 1;
+}
+
+static int parse_ulong(const char *s, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (!*s)
+		return 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (~0ul - 9) / 10)
+			return 0;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	*out = v;
+	return 1;
+}
+
+int main(const struct hv_startinfo *si)
+{
+	char args[HV_SI_ARGS + 1], word[32];
+	const char *p = args;
+
+	if (!si || si != hv_si())
+		return 1; /* not started with a start info */
+	memcpy(args, si->args, HV_SI_ARGS);
+	args[HV_SI_ARGS] = '\0';
+
+	while (next_word(&p, word, sizeof(word))) {
+		if (!strcmp(word, "server"))
+			return run_server(si);
+		if (!strcmp(word, "client")) {
+			unsigned long n = DEFAULT_CALLS;
+			const char *q = p;
+
+			if (next_word(&q, word, sizeof(word)) && !parse_ulong(word, &n)) {
+				printf("echo: bad call count '%s'\n", word);
+				return 2;
+			}
+			return run_client(si, n);
+		}
+	}
+	printf("echo: usage: echo server | echo client [calls]\n");
+	return 2;
+}

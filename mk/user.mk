@@ -1,0 +1,81 @@
+# User-space runtime library and programs.
+#
+# Included by the top-level Makefile (which sets BUILD, CC, LD) or used on
+# its own:  make -f mk/user.mk BUILD=build
+#
+#   $(BUILD)/lib/libhv.a, $(BUILD)/lib/crt0.o   runtime library (lib/)
+#   $(BUILD)/user/<name>.elf                    programs, linked with lib/user.ld
+#
+# Add a program with one line (sources relative to the top directory,
+# optional third argument: extra CFLAGS for its objects):
+#   $(eval $(call user_prog,roottask,servers/roottask/main.c servers/roottask/config.c))
+
+BUILD ?= build
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+LD ?= ld
+AR ?= ar
+
+USER_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib \
+	-mno-red-zone -mgeneral-regs-only -mcmodel=small -fno-pic -fno-pie \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-common \
+	-fno-tree-loop-distribute-patterns \
+	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Ihypervisor/include/uapi -Ilib/include
+USER_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
+	--build-id=none -T lib/user.ld
+
+HV_LIB_SRCS := lib/string.c lib/format.c lib/console.c lib/start.c \
+	lib/alloc.c lib/thread.c
+HV_LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(HV_LIB_SRCS))
+HV_LIB := $(BUILD)/lib/libhv.a
+HV_CRT0 := $(BUILD)/lib/crt0.o
+
+.PHONY: all user user-clean
+all: user
+user: $(HV_LIB) $(HV_CRT0)
+
+$(BUILD)/lib/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/lib/%.o: lib/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -D__ASSEMBLER__ -MMD -MP -c $< -o $@
+
+$(HV_LIB): $(HV_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# Program objects: $(BUILD)/user/obj/<source path>.o
+$(BUILD)/user/obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) $(USER_EXTRA_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/user/obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) $(USER_EXTRA_CFLAGS) -D__ASSEMBLER__ -MMD -MP -c $< -o $@
+
+# $(call user_prog,name,sources[,extra cflags]) -> $(BUILD)/user/name.elf,
+# also built by `make user` (and `make all`).
+define user_prog
+USER_PROGS += $(BUILD)/user/$(1).elf
+USER_OBJS_$(1) := $$(patsubst %,$(BUILD)/user/obj/%.o,$(2))
+user: $(BUILD)/user/$(1).elf
+$(BUILD)/user/$(1).elf: $$(USER_OBJS_$(1)) $(HV_CRT0) $(HV_LIB) lib/user.ld
+	@mkdir -p $$(dir $$@)
+	$$(LD) $$(USER_LDFLAGS) -o $$@ $(HV_CRT0) $$(USER_OBJS_$(1)) $(HV_LIB)
+$$(USER_OBJS_$(1)): USER_EXTRA_CFLAGS := $(3)
+-include $$(USER_OBJS_$(1):.o=.d)
+endef
+
+$(eval $(call user_prog,roottask,servers/roottask/main.c servers/roottask/domain.c servers/roottask/config.c servers/roottask/elf.c servers/roottask/ralloc.c))
+$(eval $(call user_prog,console,servers/console/main.c))
+$(eval $(call user_prog,echo,guests/native/echo/echo.c))
+
+user-clean:
+	rm -rf $(BUILD)/lib $(BUILD)/user
+
+-include $(HV_LIB_OBJS:.o=.d) $(HV_CRT0:.o=.d)

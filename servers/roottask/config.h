@@ -1,0 +1,116 @@
+/*
+ * Roottask configuration parser: turns the text of a configuration file
+ * (docs/config.md describes the format) into a table of domains.
+ *
+ * Pure logic: no allocation, no global state, no I/O. Errors are handed to a
+ * caller-supplied report function as complete "FILE:LINE: message" lines.
+ * A domain with any error is kept in the table but marked invalid; the
+ * roottask starts only the valid ones.
+ */
+#ifndef ROOTTASK_CONFIG_H
+#define ROOTTASK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CFG_MAX_DOMAINS 32
+#define CFG_NAME_MAX 16     /* domain and service names: 1..15 chars + NUL */
+#define CFG_MODULE_MAX 32   /* module name: 1..31 chars + NUL */
+#define CFG_ARGS_MAX 128    /* module arguments: 0..127 chars + NUL */
+#define CFG_MAX_IO 8        /* 'ioport' lines per domain */
+#define CFG_MAX_IRQ 8       /* 'irq' lines per domain */
+#define CFG_MAX_PROVIDES 4  /* 'provides' lines per domain */
+#define CFG_MAX_CALLS 8     /* 'call' lines per domain */
+#define CFG_LINE_MAX 255    /* characters per line, without the line end */
+
+#define CFG_MAX_CPU 15u     /* 'cpu' 0..CFG_MAX_CPU */
+#define CFG_MAX_GSI 23u     /* 'irq' 0..CFG_MAX_GSI */
+#define CFG_PRIO_MIN 1u
+#define CFG_PRIO_MAX 63u
+#define CFG_QUANTUM_MIN 100u
+#define CFG_QUANTUM_MAX 1000000u
+#define CFG_MEMORY_MIN (64ull << 10)
+#define CFG_MEMORY_MAX (1ull << 30)
+#define CFG_KMEM_MAX (64ull << 20)
+#define CFG_MAX_PORT 0xffffu
+
+#define CFG_DEFAULT_CPU 0u
+#define CFG_DEFAULT_PRIO 10u
+#define CFG_DEFAULT_QUANTUM 10000u
+#define CFG_DEFAULT_MEMORY (1ull << 20)
+#define CFG_DEFAULT_KMEM (64ull << 10)
+
+/* An inclusive I/O port range granted by 'ioport'. */
+struct cfg_io {
+	unsigned first, last;
+};
+
+/*
+ * One 'domain' block. Line numbers (1-based, 0 = key not given) let the
+ * roottask report later problems, such as a CPU that is not present, at
+ * the place in the file that caused them.
+ */
+struct cfg_domain {
+	char name[CFG_NAME_MAX];
+	char module[CFG_MODULE_MAX];
+	char args[CFG_ARGS_MAX];
+	unsigned cpu;
+	unsigned prio;
+	unsigned quantum_us;
+	uint64_t memory; /* bytes, multiple of 4 KiB */
+	uint64_t kmem;   /* bytes */
+
+	struct cfg_io io[CFG_MAX_IO];
+	unsigned nio;
+	unsigned irq[CFG_MAX_IRQ]; /* GSI numbers */
+	unsigned nirq;
+	char provides[CFG_MAX_PROVIDES][CFG_NAME_MAX];
+	unsigned nprovides;
+	char calls[CFG_MAX_CALLS][CFG_NAME_MAX];
+	unsigned ncalls;
+
+	unsigned line; /* of 'domain' */
+	unsigned module_line, cpu_line, prio_line, quantum_line;
+	unsigned memory_line, kmem_line;
+	unsigned io_line[CFG_MAX_IO];
+	unsigned irq_line[CFG_MAX_IRQ];
+	unsigned provides_line[CFG_MAX_PROVIDES];
+	unsigned call_line[CFG_MAX_CALLS];
+
+	bool valid; /* false if any error was reported for this domain */
+};
+
+/* The parsed file: domains in file order (valid and invalid ones). */
+struct cfg {
+	struct cfg_domain dom[CFG_MAX_DOMAINS];
+	unsigned ndom;
+	unsigned nerrors; /* errors reported, 0 for a clean file */
+};
+
+/*
+ * Receives one complete error line such as
+ * "system.conf:12: unknown key 'foo'" (no trailing newline). The string is
+ * valid only during the call.
+ */
+typedef void (*cfg_report_fn)(void *ctx, const char *msg);
+
+/*
+ * Parses len bytes of text (need not be NUL-terminated; NULL with len 0 is
+ * an empty file) into *out. fname is used only in messages. report may be
+ * NULL; errors are still counted in out->nerrors. Never fails as a whole:
+ * every problem is reported and invalidates at most the domain holding it.
+ */
+void cfg_parse(const char *text, size_t len, const char *fname,
+	       struct cfg *out, cfg_report_fn report, void *ctx);
+
+/* Index of the domain named name, or -1. */
+int cfg_find_domain(const struct cfg *c, const char *name);
+
+/* Index of the valid domain that provides service svc, or -1. */
+int cfg_find_provider(const struct cfg *c, const char *svc);
+
+/* Number of valid domains. */
+unsigned cfg_count_valid(const struct cfg *c);
+
+#endif

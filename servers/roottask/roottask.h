@@ -1,0 +1,51 @@
+/* The roottask's shared state: domains, services, logging. */
+#ifndef ROOTTASK_H
+#define ROOTTASK_H
+
+#include "config.h"
+#include "ralloc.h"
+#include <hv/hip.h>
+#include <hv/runtime.h>
+
+#define RT_MAX_CPUS HV_HIP_MAX_CPUS
+#define RT_MAX_SERVICES 16
+
+enum dom_state { DOM_INVALID, DOM_WAITING, DOM_STARTING, DOM_RUNNING, DOM_FAILED, DOM_EXITED };
+
+struct domain {
+	const struct cfg_domain *cfg;
+	enum dom_state state;
+	unsigned id;      /* portal id of everything it calls: index + 1 */
+	hv_sel_t pd, ec, sc;
+};
+
+struct service {
+	char name[CFG_NAME_MAX];
+	struct domain *provider;
+	hv_word_t entry;
+	unsigned ncpus;
+	hv_sel_t handler[RT_MAX_CPUS]; /* handler ECs, in the roottask's space */
+};
+
+extern const struct hv_hip *hip;
+extern struct cfg config;
+extern const char *config_name;
+extern struct domain domains[CFG_MAX_DOMAINS];
+extern struct service services[RT_MAX_SERVICES];
+extern unsigned nservices;
+extern struct ralloc ram;
+
+/* logging (main.c): to the console once it is there, else to the UART */
+void rt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void rt_report(void *ctx, const char *msg);
+struct service *service_find(const char *name);
+hv_sel_t root_portal(unsigned cpu, unsigned id, bool fault);
+void console_name(unsigned id, const char *name);
+
+/* domains (domain.c) */
+bool module_find(const char *name, const struct hv_hip_mod **out);
+bool domain_start(struct domain *d);
+bool domain_ready(const struct domain *d);
+void domains_start_ready(void);
+
+#endif
