@@ -163,8 +163,12 @@ void sched_tick(void)
 {
 	sched_account();
 	struct percpu *c = this_cpu();
-	if (c->cur_sc && !c->cur_sc->left)
+	if (!c->cur_sc)
+		return;
+	if (!c->cur_sc->left)
 		c->resched = true;
+	else
+		lapic_timer_oneshot(c->cur_sc->left); /* fired early: re-arm */
 }
 
 /* Called before returning to user: give way to a higher-priority SC. */

@@ -133,7 +133,7 @@ static bool elf_check_seg(const struct elf_segment *s, unsigned i, size_t len,
 	else if (s->vaddr > UINT64_MAX - s->memsz)
 		why = "p_vaddr + p_memsz wraps around";
 	else if (s->vaddr + s->memsz > ELF_USER_LIMIT)
-		why = "reaches the start-info area at 0x7f0000000000";
+		why = "ends above 0x7f0000000000 (start-info area)";
 	else if (s->vaddr % ELF_PAGE != s->offset % ELF_PAGE)
 		why = "p_vaddr and p_offset differ modulo 4096";
 	if (!why)
@@ -147,7 +147,8 @@ static bool elf_check_seg(const struct elf_segment *s, unsigned i, size_t len,
 	return false;
 }
 
-/* See elf.h. */
+/* Validates a whole ELF64 x86-64 executable and lists its loadable
+ * segments (rules in elf.h). */
 bool elf_check(const void *img, size_t len, struct elf_image *out, char *err,
 	       size_t errlen)
 {

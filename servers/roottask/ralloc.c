@@ -103,7 +103,7 @@ static bool ralloc_carve(struct ralloc *ra, unsigned i, uint64_t a,
 	return true;
 }
 
-/* See ralloc.h. */
+/* Empties ra and adds the n given RAM ranges; false if any was refused. */
 bool ralloc_init(struct ralloc *ra, const struct ralloc_range *ranges,
 		 unsigned n)
 {
@@ -116,7 +116,7 @@ bool ralloc_init(struct ralloc *ra, const struct ralloc_range *ranges,
 	return ok;
 }
 
-/* See ralloc.h. */
+/* Adds RAM [base, base+size), trimmed to whole pages, as free memory. */
 bool ralloc_add(struct ralloc *ra, uint64_t base, uint64_t size)
 {
 	uint64_t b, e;
@@ -132,7 +132,8 @@ bool ralloc_add(struct ralloc *ra, uint64_t base, uint64_t size)
 	return ralloc_insert(ra, b, e);
 }
 
-/* See ralloc.h. */
+/* Allocates size bytes (whole pages) aligned to align, lowest address
+ * first. */
 bool ralloc_alloc(struct ralloc *ra, uint64_t size, uint64_t align,
 		  uint64_t *out_phys)
 {
@@ -159,7 +160,7 @@ bool ralloc_alloc(struct ralloc *ra, uint64_t size, uint64_t align,
 	return false;
 }
 
-/* See ralloc.h. */
+/* Returns an allocated range, merging it with its free neighbours. */
 bool ralloc_free(struct ralloc *ra, uint64_t phys, uint64_t size)
 {
 	uint64_t sz;
@@ -170,7 +171,7 @@ bool ralloc_free(struct ralloc *ra, uint64_t phys, uint64_t size)
 	return ralloc_insert(ra, phys, phys + sz);
 }
 
-/* See ralloc.h. */
+/* Takes a specific, entirely free range out of the free memory. */
 bool ralloc_reserve(struct ralloc *ra, uint64_t phys, uint64_t size)
 {
 	uint64_t sz;
@@ -187,7 +188,7 @@ bool ralloc_reserve(struct ralloc *ra, uint64_t phys, uint64_t size)
 	return false;
 }
 
-/* See ralloc.h. */
+/* Total free bytes. */
 uint64_t ralloc_free_bytes(const struct ralloc *ra)
 {
 	uint64_t sum = 0;
@@ -196,7 +197,7 @@ uint64_t ralloc_free_bytes(const struct ralloc *ra)
 	return sum;
 }
 
-/* See ralloc.h. */
+/* Checks the free list is sorted, page aligned, disjoint and merged. */
 bool ralloc_check(const struct ralloc *ra)
 {
 	if (ra->n > RALLOC_MAX)

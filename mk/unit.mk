@@ -1,0 +1,78 @@
+# Host unit tests: cmocka programs built with AddressSanitizer and UBSan.
+# Included by the top-level Makefile (which defines BUILD); standalone:
+#     make -f mk/unit.mk BUILD=build unit
+#
+# `make unit` builds every test in UNIT_TESTS into $(BUILD)/unit/, runs them
+# all, and ends with the line "unit: N passed, N failed" (summed over all
+# test programs); it fails if any test failed or any program crashed.
+#
+# Adding a test: write tests/unit/test_foo.c (include "unit.h", end main()
+# with `return cmocka_run_group_tests(tests, NULL, NULL);`), then add here:
+#     UNIT_TESTS += test_foo
+#     UNIT_SRCS_test_foo := hypervisor/foo.c        # code under test
+#     UNIT_CFLAGS_test_foo := -Ihypervisor/include  # optional extra flags
+#     UNIT_DEPS_test_foo := files it reads at run time (optional, built first)
+# Tests run from the top of the tree.
+
+BUILD ?= build
+UNIT_DIR := $(BUILD)/unit
+UNIT_CC ?= cc
+# lib/include comes after the system headers so that runtime-library
+# headers there (stdio.h, string.h, ...) never replace the host's.
+UNIT_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all \
+	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Ihypervisor/include/uapi -Iservers/roottask -Itests/unit \
+	-idirafter lib/include
+UNIT_LDFLAGS := -fsanitize=address,undefined
+UNIT_LDLIBS := -lcmocka
+
+UNIT_TESTS += test_config
+UNIT_SRCS_test_config := servers/roottask/config.c servers/roottask/config_keys.c
+
+UNIT_TESTS += test_config_errors
+UNIT_SRCS_test_config_errors := servers/roottask/config.c \
+	servers/roottask/config_keys.c
+
+UNIT_TESTS += test_elf
+UNIT_SRCS_test_elf := servers/roottask/elf.c
+UNIT_CFLAGS_test_elf := -DUNIT_FIXTURES='"$(UNIT_DIR)/fixtures"'
+UNIT_DEPS_test_elf := $(UNIT_DIR)/fixtures/tiny.elf \
+	$(UNIT_DIR)/fixtures/tiny-nosep.elf
+
+UNIT_TESTS += test_ralloc
+UNIT_SRCS_test_ralloc := servers/roottask/ralloc.c
+
+# ---- rules (nothing to edit below) ------------------------------------------
+
+# UNIT_test(name): objects in $(UNIT_DIR)/obj/name/, linked to $(UNIT_DIR)/name
+define UNIT_test
+UNIT_OBJS_$(1) := $$(patsubst %.c,$(UNIT_DIR)/obj/$(1)/%.o,tests/unit/$(1).c $$(UNIT_SRCS_$(1)))
+$(UNIT_DIR)/$(1): $$(UNIT_OBJS_$(1))
+	$$(UNIT_CC) $$(UNIT_LDFLAGS) -o $$@ $$^ $$(UNIT_LDLIBS)
+$(UNIT_DIR)/obj/$(1)/%.o: %.c mk/unit.mk
+	@mkdir -p $$(@D)
+	$$(UNIT_CC) $$(UNIT_CFLAGS) $$(UNIT_CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
+-include $$(UNIT_OBJS_$(1):.o=.d)
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call UNIT_test,$(t))))
+
+UNIT_BINS := $(addprefix $(UNIT_DIR)/,$(UNIT_TESTS))
+UNIT_ALL_DEPS := $(foreach t,$(UNIT_TESTS),$(UNIT_DEPS_$(t)))
+
+# Real linker output for test_elf: a tiny static program, linked with and
+# without separate code pages.
+UNIT_FIXTURE_FLAGS := -static -nostdlib -no-pie -fno-pie -ffreestanding -O1 \
+	-fno-asynchronous-unwind-tables -Wl,-z,max-page-size=0x1000 \
+	-Wl,--build-id=none
+$(UNIT_DIR)/fixtures/tiny.elf: tests/unit/fixtures/tiny.c mk/unit.mk
+	@mkdir -p $(@D)
+	$(UNIT_CC) $(UNIT_FIXTURE_FLAGS) -Wl,-z,separate-code -o $@ $<
+$(UNIT_DIR)/fixtures/tiny-nosep.elf: tests/unit/fixtures/tiny.c mk/unit.mk
+	@mkdir -p $(@D)
+	$(UNIT_CC) $(UNIT_FIXTURE_FLAGS) -Wl,-z,noseparate-code -o $@ $<
+
+.PHONY: unit unit-build
+unit-build: $(UNIT_BINS) $(UNIT_ALL_DEPS)
+unit: unit-build
+	@sh tests/unit/run.sh $(UNIT_BINS)

@@ -1,0 +1,364 @@
+/*
+ * Configuration parser, part 2: the values of the keys inside a domain
+ * (numbers, sizes, port ranges, names). config.c has split the line into
+ * tokens and checked the number of arguments; see config_int.h.
+ */
+#include "config_int.h"
+
+#include <string.h>
+
+/* Keyword and what its argument should look like (for messages). */
+const struct cfg_keyinfo cfg_keys[CFG_K_COUNT] = {
+	[CFG_K_DOMAIN] = {"domain", "a domain name"},
+	[CFG_K_MODULE] = {"module", "a module name"},
+	[CFG_K_CPU] = {"cpu", "a CPU number 0..15"},
+	[CFG_K_PRIO] = {"priority", "a priority 1..63"},
+	[CFG_K_QUANTUM] = {"quantum", "microseconds 100..1000000"},
+	[CFG_K_MEMORY] = {"memory", "a size 64K..1G"},
+	[CFG_K_KMEM] = {"kmem", "a size 0..64M"},
+	[CFG_K_IOPORT] = {"ioport", "FIRST or FIRST-LAST in 0..0xffff"},
+	[CFG_K_IRQ] = {"irq", "a GSI 0..23"},
+	[CFG_K_PROVIDES] = {"provides", "a service name"},
+	[CFG_K_CALL] = {"call", "a service name"},
+};
+
+/*
+ * Parses the digits at s (decimal, or hex after "0x"/"0X") into *val and
+ * sets *end after them; *ovf tells whether the value exceeded 64 bits.
+ * Returns false if there are no digits at all.
+ */
+static bool cfg_num_prefix(const char *s, uint64_t *val, const char **end,
+			   bool *ovf)
+{
+	unsigned base = 10, ndig = 0;
+	uint64_t v = 0;
+	const char *p = s;
+
+	*ovf = false;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	for (;; p++) {
+		unsigned dig;
+		if (*p >= '0' && *p <= '9')
+			dig = (unsigned)(*p - '0');
+		else if (base == 16 && *p >= 'a' && *p <= 'f')
+			dig = (unsigned)(*p - 'a') + 10u;
+		else if (base == 16 && *p >= 'A' && *p <= 'F')
+			dig = (unsigned)(*p - 'A') + 10u;
+		else
+			break;
+		if (v > (UINT64_MAX - dig) / base)
+			*ovf = true;
+		else
+			v = v * base + dig;
+		ndig++;
+	}
+	*val = v;
+	*end = p;
+	return ndig > 0;
+}
+
+/*
+ * Parses token t of key k as a whole number in lo..hi (range is its text
+ * for messages). On error reports, invalidates d and returns false.
+ */
+static bool cfg_get_num(struct cfg_state *st, struct cfg_domain *d,
+			enum cfg_key k, const char *t, uint64_t lo, uint64_t hi,
+			const char *range, uint64_t *out)
+{
+	uint64_t v;
+	const char *end;
+	bool ovf;
+
+	if (!cfg_num_prefix(t, &v, &end, &ovf) || *end != '\0') {
+		CFG_ERR(st, d,
+			"bad number '%s' for %s (expected decimal or 0x hex)",
+			t, cfg_keys[k].name);
+		return false;
+	}
+	if (ovf || v < lo || v > hi) {
+		CFG_ERR(st, d, "%s %s out of range (%s)", cfg_keys[k].name, t,
+			range);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+/*
+ * Parses token t of key k as a size: a number with an optional suffix
+ * K, M or G (binary, either case), within lo..hi bytes.
+ */
+static bool cfg_get_size(struct cfg_state *st, struct cfg_domain *d,
+			 enum cfg_key k, const char *t, uint64_t lo,
+			 uint64_t hi, const char *range, uint64_t *out)
+{
+	uint64_t v;
+	const char *end;
+	bool ovf;
+	unsigned shift = 0;
+
+	if (!cfg_num_prefix(t, &v, &end, &ovf)) {
+		CFG_ERR(st, d,
+			"bad number '%s' for %s (expected N, NK, NM or NG; "
+			"decimal or 0x hex)",
+			t, cfg_keys[k].name);
+		return false;
+	}
+	if (*end != '\0') {
+		char c = end[0];
+		if (end[1] == '\0' && (c == 'K' || c == 'k'))
+			shift = 10;
+		else if (end[1] == '\0' && (c == 'M' || c == 'm'))
+			shift = 20;
+		else if (end[1] == '\0' && (c == 'G' || c == 'g'))
+			shift = 30;
+		else {
+			CFG_ERR(st, d,
+				"bad size suffix '%s' in '%s' for %s "
+				"(expected K, M or G)",
+				end, t, cfg_keys[k].name);
+			return false;
+		}
+	}
+	if (ovf || v > (UINT64_MAX >> shift) || (v << shift) < lo ||
+	    (v << shift) > hi) {
+		CFG_ERR(st, d, "%s %s out of range (%s)", cfg_keys[k].name, t,
+			range);
+		return false;
+	}
+	*out = v << shift;
+	return true;
+}
+
+/*
+ * For a single-valued key: reports a repetition (first given on *first)
+ * and returns false, or records the current line in *first.
+ */
+static bool cfg_once(struct cfg_state *st, struct cfg_domain *d, enum cfg_key k,
+		     unsigned *first)
+{
+	if (*first) {
+		CFG_ERR(st, d, "'%s' given twice (first on line %u)",
+			cfg_keys[k].name, *first);
+		return false;
+	}
+	*first = st->line;
+	return true;
+}
+
+/* For a repeatable key: reports if d already has max of them. */
+static bool cfg_room(struct cfg_state *st, struct cfg_domain *d, enum cfg_key k,
+		     unsigned n, unsigned max)
+{
+	if (n < max)
+		return true;
+	CFG_ERR(st, d, "too many '%s' lines (at most %u)", cfg_keys[k].name,
+		max);
+	return false;
+}
+
+/* Checks a service name token; reports and returns false if bad. */
+static bool cfg_service_ok(struct cfg_state *st, struct cfg_domain *d,
+			   const char *t)
+{
+	if (cfg_name_ok(t))
+		return true;
+	CFG_ERR(st, d,
+		"bad service name '%s' (expected 1..15 characters of "
+		"A-Z a-z 0-9 _ -)",
+		t);
+	return false;
+}
+
+/* 'module NAME [ARGS...]' */
+static void cfg_do_module(struct cfg_state *st, struct cfg_domain *d)
+{
+	struct cfg_line *ln = &st->ln;
+	const char *args = ln->argc > 2 ? ln->raw + ln->pos[2] : "";
+	size_t n;
+
+	if (!cfg_once(st, d, CFG_K_MODULE, &d->module_line))
+		return;
+	if (strlen(ln->argv[1]) >= CFG_MODULE_MAX) {
+		CFG_ERR(st, d,
+			"module name '%s' too long (at most %u characters)",
+			ln->argv[1], CFG_MODULE_MAX - 1);
+		return;
+	}
+	n = strlen(args);
+	if (n >= CFG_ARGS_MAX) {
+		CFG_ERR(st, d,
+			"module arguments too long (%lu characters, at most "
+			"%u)",
+			(unsigned long)n, CFG_ARGS_MAX - 1);
+		return;
+	}
+	cfg_copy(d->module, sizeof d->module, ln->argv[1]);
+	cfg_copy(d->args, sizeof d->args, args);
+}
+
+/* 'ioport FIRST[-LAST]' */
+static void cfg_do_ioport(struct cfg_state *st, struct cfg_domain *d)
+{
+	const char *t = st->ln.argv[1], *end;
+	uint64_t first, last;
+	bool ovf1, ovf2 = false, ok;
+
+	if (!cfg_room(st, d, CFG_K_IOPORT, d->nio, CFG_MAX_IO))
+		return;
+	ok = cfg_num_prefix(t, &first, &end, &ovf1);
+	last = first;
+	if (ok && *end == '-')
+		ok = cfg_num_prefix(end + 1, &last, &end, &ovf2);
+	if (!ok || *end != '\0') {
+		CFG_ERR(st, d,
+			"bad I/O port range '%s' (expected FIRST or "
+			"FIRST-LAST, decimal or 0x hex)",
+			t);
+		return;
+	}
+	if (ovf1 || ovf2 || first > CFG_MAX_PORT || last > CFG_MAX_PORT) {
+		CFG_ERR(st, d, "ioport %s out of range (0..0xffff)", t);
+		return;
+	}
+	if (first > last) {
+		CFG_ERR(st, d, "ioport %s: FIRST is above LAST", t);
+		return;
+	}
+	d->io[d->nio].first = (unsigned)first;
+	d->io[d->nio].last = (unsigned)last;
+	d->io_line[d->nio++] = st->line;
+}
+
+/* 'irq GSI' */
+static void cfg_do_irq(struct cfg_state *st, struct cfg_domain *d)
+{
+	uint64_t v;
+
+	if (!cfg_room(st, d, CFG_K_IRQ, d->nirq, CFG_MAX_IRQ))
+		return;
+	if (!cfg_get_num(st, d, CFG_K_IRQ, st->ln.argv[1], 0, CFG_MAX_GSI,
+			 "0..23", &v))
+		return;
+	for (unsigned i = 0; i < d->nirq; i++) {
+		if (d->irq[i] != v)
+			continue;
+		CFG_ERR(st, d, "irq %u granted twice (first on line %u)",
+			d->irq[i], d->irq_line[i]);
+		return;
+	}
+	d->irq[d->nirq] = (unsigned)v;
+	d->irq_line[d->nirq++] = st->line;
+}
+
+/* 'provides SERVICE': unique within the whole file. */
+static void cfg_do_provides(struct cfg_state *st, struct cfg_domain *d)
+{
+	const char *t = st->ln.argv[1];
+	struct cfg *c = st->out;
+
+	if (!cfg_room(st, d, CFG_K_PROVIDES, d->nprovides, CFG_MAX_PROVIDES) ||
+	    !cfg_service_ok(st, d, t))
+		return;
+	for (unsigned i = 0; i < d->nprovides; i++) {
+		if (strcmp(d->provides[i], t) != 0)
+			continue;
+		CFG_ERR(st, d, "service '%s' provided twice (first on line %u)",
+			t, d->provides_line[i]);
+		return;
+	}
+	for (unsigned i = 0; i < c->ndom; i++) {
+		const struct cfg_domain *o = &c->dom[i];
+		if (o == d)
+			continue;
+		for (unsigned j = 0; j < o->nprovides; j++) {
+			if (strcmp(o->provides[j], t) != 0)
+				continue;
+			CFG_ERR(st, d,
+				"service '%s' already provided by %s (line %u)",
+				t, cfg_label(st, o), o->provides_line[j]);
+			return;
+		}
+	}
+	cfg_copy(d->provides[d->nprovides], CFG_NAME_MAX, t);
+	d->provides_line[d->nprovides++] = st->line;
+}
+
+/* 'call SERVICE': resolved once the whole file is read. */
+static void cfg_do_call(struct cfg_state *st, struct cfg_domain *d)
+{
+	const char *t = st->ln.argv[1];
+
+	if (!cfg_room(st, d, CFG_K_CALL, d->ncalls, CFG_MAX_CALLS) ||
+	    !cfg_service_ok(st, d, t))
+		return;
+	for (unsigned i = 0; i < d->ncalls; i++) {
+		if (strcmp(d->calls[i], t) != 0)
+			continue;
+		CFG_ERR(st, d, "service '%s' called twice (first on line %u)",
+			t, d->call_line[i]);
+		return;
+	}
+	cfg_copy(d->calls[d->ncalls], CFG_NAME_MAX, t);
+	d->call_line[d->ncalls++] = st->line;
+}
+
+/* Applies key k (not 'domain') with the argument(s) in st->ln to d. */
+void cfg_key_value(struct cfg_state *st, struct cfg_domain *d, enum cfg_key k)
+{
+	const char *t = st->ln.argv[1];
+	uint64_t v;
+
+	switch (k) {
+	case CFG_K_MODULE:
+		cfg_do_module(st, d);
+		break;
+	case CFG_K_CPU:
+		if (cfg_once(st, d, CFG_K_CPU, &d->cpu_line) &&
+		    cfg_get_num(st, d, CFG_K_CPU, t, 0, CFG_MAX_CPU, "0..15",
+				&v))
+			d->cpu = (unsigned)v;
+		break;
+	case CFG_K_PRIO:
+		if (cfg_once(st, d, CFG_K_PRIO, &d->prio_line) &&
+		    cfg_get_num(st, d, CFG_K_PRIO, t, CFG_PRIO_MIN,
+				CFG_PRIO_MAX, "1..63", &v))
+			d->prio = (unsigned)v;
+		break;
+	case CFG_K_QUANTUM:
+		if (cfg_once(st, d, CFG_K_QUANTUM, &d->quantum_line) &&
+		    cfg_get_num(st, d, CFG_K_QUANTUM, t, CFG_QUANTUM_MIN,
+				CFG_QUANTUM_MAX, "100..1000000", &v))
+			d->quantum_us = (unsigned)v;
+		break;
+	case CFG_K_MEMORY:
+		if (cfg_once(st, d, CFG_K_MEMORY, &d->memory_line) &&
+		    cfg_get_size(st, d, CFG_K_MEMORY, t, CFG_MEMORY_MIN,
+				 CFG_MEMORY_MAX, "64K..1G", &v))
+			d->memory = (v + 0xfffu) & ~(uint64_t)0xfffu;
+		break;
+	case CFG_K_KMEM:
+		if (cfg_once(st, d, CFG_K_KMEM, &d->kmem_line) &&
+		    cfg_get_size(st, d, CFG_K_KMEM, t, 0, CFG_KMEM_MAX,
+				 "0..64M", &v))
+			d->kmem = v;
+		break;
+	case CFG_K_IOPORT:
+		cfg_do_ioport(st, d);
+		break;
+	case CFG_K_IRQ:
+		cfg_do_irq(st, d);
+		break;
+	case CFG_K_PROVIDES:
+		cfg_do_provides(st, d);
+		break;
+	case CFG_K_CALL:
+		cfg_do_call(st, d);
+		break;
+	default:
+		break;
+	}
+}
