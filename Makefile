@@ -10,7 +10,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
         -Wno-unused-parameter
 KERNEL_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib \
         -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-pic -fno-pie \
-        -fno-stack-protector -fno-asynchronous-unwind-tables -fno-omit-frame-pointer \
+        -fno-stack-protector -fno-asynchronous-unwind-tables -fomit-frame-pointer \
         -fno-common $(WARN) \
         -Ihypervisor/include -Ihypervisor/include/uapi -Iarch/x86_64/include
 KERNEL_LDFLAGS := -nostdlib -z noexecstack -z max-page-size=0x1000 --no-warn-rwx-segments \
@@ -42,6 +42,8 @@ $(BUILD)/hypervisor.elf: $(KERNEL_OBJS) arch/x86_64/linker.ld
 
 clean:
 	rm -rf $(BUILD)
+
+$(KERNEL_OBJS): Makefile
 
 -include $(KERNEL_OBJS:.o=.d)
 -include mk/user.mk

@@ -13,7 +13,7 @@
 /* The object behind `sel` in pd's capability space, checked for type and rights. */
 hv_status_t cap_lookup(struct pd *pd, hv_sel_t sel, unsigned type, unsigned rights, struct kobj **out)
 {
-	struct mdb_node *n = mdb_find(&pd->spaces[HV_KIND_OBJ], sel);
+	struct mdb_node *n = cap_node(pd, sel);
 	if (!n)
 		return HV_ECAP;
 	struct kobj *o = (struct kobj *)n->target;
@@ -26,7 +26,7 @@ hv_status_t cap_lookup(struct pd *pd, hv_sel_t sel, unsigned type, unsigned righ
 }
 
 /* Transfers the typed items of a message; refused items arrive as 0. */
-static void transfer_items(struct ec *src, struct ec *dst, unsigned u, unsigned t)
+static __attribute__((noinline, cold)) void transfer_items(struct ec *src, struct ec *dst, unsigned u, unsigned t)
 {
 	for (unsigned i = 0; i < t; i++) {
 		hv_word_t desc = src->utcb->mr[u + 2 * i], base = src->utcb->mr[u + 2 * i + 1];
@@ -51,12 +51,13 @@ static void transfer_items(struct ec *src, struct ec *dst, unsigned u, unsigned 
 }
 
 /* Copies a message (untyped words, then typed items) from src to dst. */
-static bool transfer(struct ec *src, struct ec *dst, u64 tag)
+static inline bool transfer(struct ec *src, struct ec *dst, u64 tag)
 {
 	unsigned u = HV_TAG_UNTYPED(tag), t = HV_TAG_TYPED(tag);
 	if (u + 2 * t > HV_UTCB_MR)
 		return false;
-	memcpy(dst->utcb->mr, src->utcb->mr, u * sizeof(hv_word_t));
+	for (unsigned i = 0; i < u; i++) /* word moves: short messages dominate */
+		dst->utcb->mr[i] = src->utcb->mr[i];
 	if (t)
 		transfer_items(src, dst, u, t);
 	return true;
@@ -70,7 +71,10 @@ static NORETURN void enter_handler(struct ec *h, struct pt *pt, struct ec *calle
 	caller->state = EC_WAIT_REPLY;
 	caller->in_event = event;
 	h->state = EC_RUNNABLE;
-	memset(&h->regs, 0, offsetof(struct regs, vec));
+	/* fresh registers: nothing of the handler's last call leaks into this one */
+	struct regs *r = &h->regs;
+	r->r15 = r->r14 = r->r13 = r->r12 = r->r11 = r->r10 = r->r9 = r->r8 = 0;
+	r->rbp = r->rdx = r->rcx = r->rbx = r->rax = 0;
 	h->regs.vec = VEC_SYSCALL;
 	h->regs.rip = pt->ip;
 	h->regs.rsp = h->stack_top;
@@ -110,14 +114,14 @@ NORETURN void ipc_call(struct ec *ec, struct pt *pt, u64 tag)
 	hv_status_t st = HV_OK;
 	if (h->cpu != ec->cpu)
 		st = HV_ECPU;
+	else if (h->state == EC_HANDLER_IDLE) /* the common case: an idle handler */
+		st = transfer(ec, h, tag) ? HV_OK : HV_EPARAM;
 	else if (h->state == EC_DEAD || would_deadlock(ec, h))
 		st = HV_EABORT;
-	else if (h->state != EC_HANDLER_IDLE && (tag & HV_TAG_NONBLOCK))
+	else if (tag & HV_TAG_NONBLOCK)
 		st = HV_ETIMEOUT;
-	else if (h->state != EC_HANDLER_IDLE)
+	else
 		wait_for_handler(ec, h, 2 /* length of SYSCALL */);
-	else if (!transfer(ec, h, tag))
-		st = HV_EPARAM;
 	if (st != HV_OK) {
 		ec_set_status(ec, st);
 		kernel_exit(ec);
@@ -160,7 +164,8 @@ NORETURN void ipc_reply(struct ec *h, u64 tag)
 	struct ec *c = h->caller;
 	h->caller = NULL;
 	h->state = EC_HANDLER_IDLE;
-	ec_wake_waiters(h);
+	if (h->waiters)
+		ec_wake_waiters(h);
 	if (!c)
 		sched_schedule(); /* the caller went away meanwhile */
 	c->callee = NULL;

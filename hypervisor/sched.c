@@ -18,17 +18,17 @@ struct runqueue {
 };
 
 static struct runqueue rq[MAX_CPUS];
-static spinlock_t bkl;
+spinlock_t bkl;
 
-void bkl_lock(void)
+/* Waits for the big lock, serving TLB shootdowns meanwhile: the holder
+ * may be waiting for this CPU to flush. */
+void bkl_lock_slow(void)
 {
 	while (!spin_trylock(&bkl)) {
 		tlb_poll();
 		cpu_relax();
 	}
 }
-
-void bkl_unlock(void) { spin_unlock(&bkl); }
 
 static void rq_push(struct sc *sc, bool front)
 {

@@ -95,13 +95,6 @@ void cpu_init(unsigned id, u32 apic_id)
 	write_cr4(cr4);
 }
 
-/* Where the CPU saves user state on the next entry: the current EC's frame. */
-void cpu_set_frame(struct percpu *c, struct regs *r)
-{
-	c->frame_top = (u64)(r + 1);
-	c->tss.rsp[0] = (u64)(r + 1);
-}
-
 /* Loads a PD's I/O permission bitmap into the TSS, or denies all (NULL). */
 void cpu_set_iobitmap(struct percpu *c, u8 *const bitmap[2])
 {

@@ -96,6 +96,15 @@ struct sm {
 	bool irq_level_masked;
 };
 
+/* The capability at `sel` of pd, or NULL: the hot path of every system call. */
+static inline struct mdb_node *cap_node(struct pd *pd, hv_sel_t sel)
+{
+	if (sel >= HV_SEL_MAX)
+		return NULL;
+	struct mdb_node **leaf = pd->spaces[HV_KIND_OBJ].sel_leaf[sel / 512];
+	return leaf ? leaf[sel % 512] : NULL;
+}
+
 /* object lifetime (obj.c) */
 void obj_init(struct kobj *o, unsigned type, struct pd *charged);
 void obj_free(struct kobj *o, void *mem, size_t size);

@@ -9,8 +9,18 @@
 
 #include "objects.h"
 
-void bkl_lock(void);
-void bkl_unlock(void);
+#include <arch/spinlock.h>
+
+extern spinlock_t bkl;
+void bkl_lock_slow(void);
+
+static inline void bkl_lock(void)
+{
+	if (unlikely(!spin_trylock(&bkl)))
+		bkl_lock_slow();
+}
+
+static inline void bkl_unlock(void) { spin_unlock(&bkl); }
 
 void sched_init_cpu(unsigned cpu);
 void sched_ready(struct sc *sc);

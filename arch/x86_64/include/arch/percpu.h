@@ -61,7 +61,12 @@ static inline struct percpu *this_cpu(void)
 }
 
 void cpu_init(unsigned id, u32 apic_id);
-void cpu_set_frame(struct percpu *c, struct regs *r);
+/* Where the CPU saves user state on the next entry: the current EC's frame. */
+static inline void cpu_set_frame(struct percpu *c, struct regs *r)
+{
+	c->frame_top = (u64)(r + 1);
+	c->tss.rsp[0] = (u64)(r + 1);
+}
 void cpu_set_iobitmap(struct percpu *c, u8 *const bitmap[2]);
 
 #endif

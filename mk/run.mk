@@ -1,0 +1,48 @@
+# Booting, testing and benchmarking; included by the top-level Makefile.
+#
+#   make iso          $(BUILD)/hypervisor.iso (GRUB, BIOS) from $(BOOT)
+#   make run          boot $(BOOT) with the serial console on the terminal;
+#                     EMU=qemu|bochs|kvm|pxe forces an emulator (default: kvm
+#                     if scripts/kvm-usable, else qemu); CPUS=N MEM=MB
+#                     TIMEOUT=SEC
+#   make run-pxe      the same through iPXE network boot (EMU=pxe)
+#   make test         deps, build, unit tests, boot tests; last line
+#                     "N passed, N failed"; TESTS="name ..." EMUS="qemu ..."
+#   make bench        bench/run: benchmarks under Bochs, report in bench/results/
+# Every boot goes through scripts/boot (see scripts/README.md).
+
+BUILD ?= build
+BOOT ?= configs/default.boot
+EMU ?=
+CPUS ?= 2
+MEM ?= 256
+TESTS ?=
+TIMEOUT ?=
+
+# packages for the chosen emulator (auto may pick kvm: QEMU either way)
+RUN_DEPS := build $(if $(filter bochs,$(EMU)),bochs,qemu)
+
+.PHONY: iso run run-pxe test bench
+
+iso:
+	@scripts/deps build
+	@$(MAKE) --no-print-directory all
+	scripts/mkiso $(BOOT) $(BUILD)/hypervisor.iso
+
+run:
+	@scripts/deps $(RUN_DEPS)
+	@$(MAKE) --no-print-directory all
+	scripts/boot --emu $(or $(EMU),auto) --cpus $(CPUS) --mem $(MEM) \
+		$(if $(TIMEOUT),--timeout $(TIMEOUT)) $(BOOT)
+
+run-pxe:
+	@$(MAKE) --no-print-directory run EMU=pxe
+
+test:
+	@scripts/deps all
+	@MAKE="$(MAKE)" BUILD="$(BUILD)" tests/run $(TESTS)
+
+bench:
+	@scripts/deps build bochs
+	@$(MAKE) --no-print-directory all
+	bench/run
