@@ -9,6 +9,7 @@
 #include <arch/cpu.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
+#include <arch/vmx.h>
 
 void ret_user_iret(struct regs *r) NORETURN;
 void ret_user_sysret(struct regs *r) NORETURN;
@@ -68,7 +69,40 @@ hv_status_t ec_create(struct pd *pd, struct pd *charged, unsigned cpu, bool glob
 	return HV_OK;
 }
 
-void ec_set_status(struct ec *ec, hv_status_t st) { ec->regs.rax = st; }
+/*
+ * A virtual CPU of VM PD `pd`: a global EC without UTCB whose user state is
+ * a guest, run by VMX. Its first event is HV_VMEVT_STARTUP.
+ */
+hv_status_t ec_create_vcpu(struct pd *pd, unsigned cpu, hv_sel_t evt, struct ec **out)
+{
+	if (cpu >= num_cpus || !percpu_area[cpu].online)
+		return HV_ECPU;
+	if (!pd->vm || evt + HV_VMEVT_COUNT > HV_SEL_MAX)
+		return HV_EPARAM;
+	if (!vmx_available() || !percpu_area[cpu].vmx_on)
+		return HV_ECPU;
+	if (pd->killed)
+		return HV_EABORT;
+	struct ec *ec = obj_alloc(pd, sizeof(*ec));
+	if (!ec)
+		return HV_EMEM;
+	ec->pd = pd;
+	if (!vmx_vcpu_create(ec)) {
+		kmem_free(&pd->quota, ec, sizeof(*ec));
+		return HV_EMEM;
+	}
+	obj_init(&ec->obj, HV_OBJ_EC, pd);
+	pd->users++;
+	ec->pd_next = pd->ecs;
+	pd->ecs = ec;
+	ec->cpu = cpu;
+	ec->global = true;
+	ec->evt_base = evt;
+	ec->id = next_ec_id++;
+	ec->state = EC_RUNNABLE;
+	*out = ec;
+	return HV_OK;
+}
 
 /* Lets the ECs queued for a busy handler retry their calls. */
 void ec_wake_waiters(struct ec *h)
@@ -127,6 +161,13 @@ void ec_kill(struct ec *ec, const char *why)
 		} else {
 			c->state = EC_RUNNABLE;
 			ec_set_status(c, HV_EABORT);
+			/* the call ran on the SC of the chain's root, which is not
+			 * ready if ec was blocked: make it run again */
+			struct ec *root = c;
+			while (root->caller)
+				root = root->caller;
+			if (root->sc)
+				sched_ready(root->sc);
 		}
 	}
 	if (ec->sc)
@@ -145,7 +186,9 @@ void ec_destroy(struct ec *ec)
 			*pp = ec->pd_next;
 			break;
 		}
-	if (!pd->killed) {
+	if (ec->vcpu) {
+		vmx_vcpu_destroy(ec);
+	} else if (!pd->killed) {
 		struct mdb_node *n;
 		for (n = pd->spaces[HV_KIND_MEM].list; n; n = n->snext)
 			if ((n->flags & MDB_KERNEL) && n->target == virt_to_phys(ec->utcb) >> PAGE_SHIFT)
@@ -153,7 +196,8 @@ void ec_destroy(struct ec *ec)
 		if (n)
 			mdb_remove(n);
 	}
-	kmem_free(ec->obj.charged ? &ec->obj.charged->quota : NULL, ec->utcb, PAGE_SIZE);
+	if (ec->utcb)
+		kmem_free(ec->obj.charged ? &ec->obj.charged->quota : NULL, ec->utcb, PAGE_SIZE);
 	pd_put_user(pd);
 	obj_free(&ec->obj, ec, sizeof(*ec));
 }
@@ -161,6 +205,8 @@ void ec_destroy(struct ec *ec)
 /* Leaves the kernel into ec's user state. */
 NORETURN void ec_resume(struct ec *ec)
 {
+	if (ec->vcpu)
+		vmx_run(ec);
 	struct percpu *c = this_cpu();
 	c->cur_ec = ec;
 	cpu_set_frame(c, &ec->regs);
@@ -192,7 +238,7 @@ NORETURN void kernel_exit(struct ec *ec)
 		sched_schedule();
 	if (ec->recall) {
 		ec->recall = false;
-		ipc_event(ec, HV_EVT_RECALL);
+		ipc_event(ec, ec->vcpu ? HV_VMEVT_RECALL : HV_EVT_RECALL);
 	}
 	ec_resume(ec);
 }

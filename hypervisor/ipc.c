@@ -9,6 +9,7 @@
 #include "sched.h"
 #include <arch/cpu.h>
 #include <arch/percpu.h>
+#include <arch/vmx.h>
 
 /* The object behind `sel` in pd's capability space, checked for type and rights. */
 hv_status_t cap_lookup(struct pd *pd, hv_sel_t sel, unsigned type, unsigned rights, struct kobj **out)
@@ -51,13 +52,15 @@ static __attribute__((noinline, cold)) void transfer_items(struct ec *src, struc
 }
 
 /* Copies a message (untyped words, then typed items) from src to dst. */
-static inline bool transfer(struct ec *src, struct ec *dst, u64 tag)
+static inline __attribute__((always_inline)) bool transfer(struct ec *src, struct ec *dst, u64 tag)
 {
 	unsigned u = HV_TAG_UNTYPED(tag), t = HV_TAG_TYPED(tag);
 	if (u + 2 * t > HV_UTCB_MR)
 		return false;
+	hv_word_t *d = dst->utcb->mr;
+	const hv_word_t *s = src->utcb->mr;
 	for (unsigned i = 0; i < u; i++) /* word moves: short messages dominate */
-		dst->utcb->mr[i] = src->utcb->mr[i];
+		d[i] = s[i];
 	if (t)
 		transfer_items(src, dst, u, t);
 	return true;
@@ -136,9 +139,9 @@ static bool write_back_state(struct ec *c, const struct hv_cpu_state *st)
 {
 	u64 m = st->mtd;
 	struct regs *r = &c->regs;
-	if ((m & HV_MTD_RIP_LEN) && !user_addr(st->rip))
+	if (!c->vcpu && (m & HV_MTD_RIP_LEN) && !user_addr(st->rip))
 		return false;
-	if ((m & HV_MTD_RSP) && !user_addr(st->rsp))
+	if (!c->vcpu && (m & HV_MTD_RSP) && !user_addr(st->rsp))
 		return false;
 	if (m & HV_MTD_GPR_ACDB)
 		r->rax = st->rax, r->rcx = st->rcx, r->rdx = st->rdx, r->rbx = st->rbx;
@@ -148,6 +151,8 @@ static bool write_back_state(struct ec *c, const struct hv_cpu_state *st)
 		r->r8 = st->r8, r->r9 = st->r9, r->r10 = st->r10, r->r11 = st->r11;
 		r->r12 = st->r12, r->r13 = st->r13, r->r14 = st->r14, r->r15 = st->r15;
 	}
+	if (c->vcpu)
+		return vmx_set_state(c, st);
 	if (m & HV_MTD_RSP)
 		r->rsp = st->rsp;
 	if (m & HV_MTD_RIP_LEN)
@@ -193,6 +198,7 @@ static void fill_state(struct ec *ec, u64 mtd, unsigned event, struct hv_cpu_sta
 	st->event = event;
 	st->qual[0] = (mtd & HV_MTD_QUAL) ? r->err : 0;
 	st->qual[1] = (mtd & HV_MTD_QUAL) && event == 14 ? ec->fault_addr : 0;
+	st->inst_len = 0;
 	if (mtd & HV_MTD_GPR_ACDB)
 		st->rax = r->rax, st->rcx = r->rcx, st->rdx = r->rdx, st->rbx = r->rbx;
 	if (mtd & HV_MTD_GPR_BSD)
@@ -204,9 +210,11 @@ static void fill_state(struct ec *ec, u64 mtd, unsigned event, struct hv_cpu_sta
 	if (mtd & HV_MTD_RSP)
 		st->rsp = r->rsp;
 	if (mtd & HV_MTD_RIP_LEN)
-		st->rip = r->rip, st->inst_len = 0;
+		st->rip = r->rip;
 	if (mtd & HV_MTD_RFLAGS)
 		st->rflags = r->rflags;
+	if (ec->vcpu)
+		vmx_get_state(ec, mtd, st);
 }
 
 static const char *const exc_names[32] = {
@@ -225,10 +233,10 @@ NORETURN void ipc_event(struct ec *ec, unsigned event)
 {
 	struct kobj *o;
 	char why[128];
-	const char *name = event < 32 && exc_names[event] ? exc_names[event] : "event";
+	const char *name = ec->vcpu ? "VM exit" : event < 32 && exc_names[event] ? exc_names[event] : "event";
 	if (cap_lookup(ec->pd, ec->evt_base + event, HV_OBJ_PT, HV_R_PT_CALL, &o) != HV_OK) {
-		snprintk(why, sizeof(why), "%s at rip %lx (addr %lx), no handler portal", name,
-			 ec->regs.rip, event == 14 ? ec->fault_addr : 0ul);
+		snprintk(why, sizeof(why), "%s %u at rip %lx (addr %lx), no handler portal", name, event,
+			 ec->vcpu ? 0ul : ec->regs.rip, event == 14 ? ec->fault_addr : 0ul);
 		ec_kill(ec, why);
 		sched_schedule();
 	}
@@ -239,8 +247,11 @@ NORETURN void ipc_event(struct ec *ec, unsigned event)
 		ec_kill(ec, why);
 		sched_schedule();
 	}
-	if (h->state != EC_HANDLER_IDLE)
-		wait_for_handler(ec, h, 0); /* the instruction faults again and retries */
+	if (h->state != EC_HANDLER_IDLE) {
+		if (event == HV_EVT_RECALL)
+			ec->recall = true; /* delivered once the handler is idle */
+		wait_for_handler(ec, h, 0); /* an exception recurs and is retried */
+	}
 	fill_state(ec, pt->mtd, event, &h->utcb->st);
 	enter_handler(h, pt, ec, 0, true);
 }

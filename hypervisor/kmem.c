@@ -59,11 +59,12 @@ static unsigned size_class(size_t size)
 	return c;
 }
 
+/* Charges `bytes` to q if they fit under its limit (written so that it cannot wrap). */
 bool kmem_charge(struct kmem_quota *q, size_t bytes)
 {
 	if (!q)
 		return true;
-	if (q->used + bytes > q->limit)
+	if (bytes > q->limit || q->used > q->limit - bytes)
 		return false;
 	q->used += bytes;
 	return true;

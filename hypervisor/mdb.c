@@ -137,15 +137,20 @@ static bool range_ok(unsigned kind, u64 base, unsigned order)
 {
 	if (order > MDB_MAX_ORDER(kind) || (base & ((1ull << order) - 1)))
 		return false;
-	u64 limit = kind == HV_KIND_OBJ ? HV_SEL_MAX : kind == HV_KIND_IO ? 0x10000 : HV_USER_END >> 12;
+	u64 limit = kind == HV_KIND_OBJ ? HV_SEL_MAX : kind == HV_KIND_IO ? 0x10000
+		  : kind == HV_KIND_GMEM ? MDB_GMEM_PAGES : HV_USER_END >> 12;
 	return base < limit && base + (1ull << order) <= limit;
 }
 
-/* A node without parent: a capability or mapping the kernel hands out. */
+/*
+ * A node without parent: a capability or mapping the kernel hands out.
+ * Object nodes cover one selector each (the selector index has one slot
+ * per node).
+ */
 hv_status_t mdb_insert_root(struct space *s, u64 base, unsigned order, u64 target,
 			    unsigned rights, unsigned flags)
 {
-	if (!range_ok(s->kind, base, order))
+	if (!range_ok(s->kind, base, order) || (s->kind == HV_KIND_OBJ && order))
 		return HV_EPARAM;
 	if (mdb_check_free(s, base, order) != HV_OK)
 		return HV_EBUSY;
@@ -156,30 +161,39 @@ hv_status_t mdb_insert_root(struct space *s, u64 base, unsigned order, u64 targe
  * Derives [dst_base, +2^order) in dst from [src_base, +2^order) in src with
  * the rights masked by `rights`. Object ranges are delegated selector by
  * selector (empty selectors are skipped); memory and I/O ranges must lie
- * inside one source node. Validates everything before changing anything,
- * except that an object range can stop half-way when memory runs out.
+ * inside one source node; I/O ports keep their numbers (dst = src).
+ * Validates everything before changing anything, except that an object
+ * range can stop half-way when memory runs out.
  */
 hv_status_t mdb_delegate(struct space *src, u64 src_base, unsigned order, struct space *dst,
 			 u64 dst_base, unsigned rights)
 {
-	if (src->kind != dst->kind || !range_ok(src->kind, src_base, order) ||
+	/* host memory may also be delegated into a guest-physical space */
+	bool to_guest = src->kind == HV_KIND_MEM && dst->kind == HV_KIND_GMEM;
+	if ((src->kind != dst->kind && !to_guest) || !range_ok(src->kind, src_base, order) ||
 	    !range_ok(dst->kind, dst_base, order))
 		return HV_EPARAM;
+	if (src->kind == HV_KIND_IO && src_base != dst_base)
+		return HV_EPARAM; /* the I/O bitmap follows the base: ports keep their numbers */
 	if (mdb_check_free(dst, dst_base, order) != HV_OK)
 		return HV_EBUSY;
 	u64 count = 1ull << order;
 	if (src->kind == HV_KIND_OBJ) {
-		unsigned done = 0;
+		unsigned done = 0, refused = 0;
 		for (u64 i = 0; i < count; i++) {
 			struct mdb_node *n = mdb_find(src, src_base + i);
-			if (!n || (n->flags & MDB_KERNEL) || !(n->rights & rights))
+			if (!n)
 				continue;
+			if ((n->flags & MDB_KERNEL) || !(n->rights & rights)) {
+				refused++;
+				continue;
+			}
 			hv_status_t st = add_node(dst, n, dst_base + i, 0, n->target, n->rights & rights, 0);
 			if (st != HV_OK)
 				return st;
 			done++;
 		}
-		return done ? HV_OK : HV_ECAP;
+		return done ? HV_OK : refused ? HV_EPERM : HV_ECAP;
 	}
 	struct mdb_node *n = mdb_find(src, src_base);
 	if (!n || src_base + count > node_end(n))
@@ -230,7 +244,7 @@ hv_status_t mdb_revoke(struct space *s, u64 base, unsigned order, bool self)
 		if (s->kind == HV_KIND_OBJ) {
 			for (u64 sel = base; sel < end && !victim; sel++) {
 				struct mdb_node *n = mdb_find(s, sel);
-				if (n && (n->child || self))
+				if (n && !(n->flags & MDB_KERNEL) && (n->child || self))
 					victim = n;
 			}
 		} else {

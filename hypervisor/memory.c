@@ -24,6 +24,8 @@ void ranges_add(struct ranges *rs, u64 base, u64 end)
 /* Cuts [base, end) out of every range (splitting one if needed). */
 void ranges_remove(struct ranges *rs, u64 base, u64 end)
 {
+	if (base >= end)
+		return; /* empty (e.g. a zero-length module): would split a range for nothing */
 	for (unsigned i = 0; i < rs->n; i++) {
 		u64 b = rs->r[i].base, e = rs->r[i].end;
 		if (end <= b || base >= e)

@@ -7,29 +7,34 @@
 #include "sched.h"
 #include <arch/cpu.h>
 #include <arch/paging.h>
+#include <arch/vmx.h>
 
 static u32 next_pd_id;
 
 /* A new PD with `quota` bytes moved from the parent's quota to its own. */
-hv_status_t pd_create(struct pd *parent, u64 quota, struct pd **out)
+hv_status_t pd_create(struct pd *parent, u64 quota, bool vm, struct pd **out)
 {
 	struct kmem_quota *pq = parent ? &parent->quota : NULL;
-	if (pq && (quota > pq->limit - pq->used))
-		return HV_EMEM;
 	struct pd *pd = obj_alloc(parent, sizeof(*pd));
 	if (!pd)
 		return HV_EMEM;
+	if (pq && quota > pq->limit - pq->used) { /* checked after the PD itself is charged */
+		kmem_free(pq, pd, sizeof(*pd));
+		return HV_EMEM;
+	}
 	obj_init(&pd->obj, HV_OBJ_PD, parent);
 	if (pq) {
 		/* the child's quota is carved out of the parent's */
 		pq->used += quota;
 	}
 	pd->quota.limit = quota;
-	for (unsigned k = 0; k < 3; k++) {
+	for (unsigned k = 0; k < 4; k++) {
 		pd->spaces[k].kind = k;
 		pd->spaces[k].pd = pd;
 	}
-	if (!paging_init_pd(pd)) {
+	pd->vm = vm;
+	if (!paging_init_pd(pd) || (vm && !ept_init(pd))) {
+		paging_destroy(pd);
 		if (pq)
 			pq->used -= quota;
 		obj_free(&pd->obj, pd, sizeof(*pd));
@@ -59,8 +64,9 @@ void pd_destroy(struct pd *pd)
 	pd->users++; /* keep it while tearing down */
 	for (struct ec *ec = pd->ecs; ec; ec = ec->pd_next)
 		ec_kill(ec, NULL);
-	for (unsigned k = 0; k < 3; k++)
+	for (unsigned k = 0; k < 4; k++)
 		mdb_destroy_space(&pd->spaces[k]);
+	ept_destroy(pd);
 	if (read_cr3() == pd->cr3)
 		write_cr3(kernel_cr3);
 	paging_destroy(pd);

@@ -150,7 +150,7 @@ NORETURN void sched_schedule(void)
 		c->cur_sc = sc;
 		c->sc_start = rdtsc();
 		lapic_timer_oneshot(sc->left ? sc->left : 1);
-		ec_resume(e);
+		kernel_exit(e); /* a recall is delivered before e returns to user mode */
 	}
 	lapic_timer_oneshot(0);
 	c->cur_ec = NULL;

@@ -55,9 +55,12 @@ static NORETURN void install(struct ec *ec, hv_sel_t sel, struct kobj *o)
 
 static NORETURN void sys_call(struct ec *ec)
 {
-	struct pt *pt;
-	LOOKUP(ARG1(ec), HV_OBJ_PT, HV_R_PT_CALL, pt, obj);
-	ipc_call(ec, pt, ARG2(ec));
+	struct mdb_node *n = cap_node(ec->pd, ARG1(ec));
+	if (unlikely(!n || ((struct kobj *)n->target)->type != HV_OBJ_PT))
+		finish(ec, HV_ECAP);
+	if (unlikely(!(n->rights & HV_R_PT_CALL)))
+		finish(ec, HV_EPERM);
+	ipc_call(ec, container_of((struct kobj *)n->target, struct pt, obj), ARG2(ec));
 }
 
 static NORETURN void sys_reply(struct ec *ec)
@@ -72,7 +75,9 @@ static NORETURN void sys_create_pd(struct ec *ec)
 	struct pd *parent, *pd;
 	CHECK(check_dst(ec, ARG1(ec)));
 	LOOKUP(ARG2(ec), HV_OBJ_PD, HV_R_PD_CREATE, parent, obj);
-	CHECK(pd_create(parent, ARG3(ec), &pd));
+	if (ARG4(ec) & ~(u64)HV_PD_VM)
+		finish(ec, HV_EPARAM);
+	CHECK(pd_create(parent, ARG3(ec), ARG4(ec) & HV_PD_VM, &pd));
 	install(ec, ARG1(ec), &pd->obj);
 }
 
@@ -83,8 +88,16 @@ static NORETURN void sys_create_ec(struct ec *ec)
 	u64 f = ARG3(ec);
 	CHECK(check_dst(ec, ARG1(ec)));
 	LOOKUP(ARG2(ec), HV_OBJ_PD, HV_R_PD_CREATE, pd, obj);
-	if (f & ~(0xffffull | HV_EC_GLOBAL | (0xffffffffull << 32)))
+	if (f & ~(0xffffull | HV_EC_GLOBAL | HV_EC_VCPU | (0xffffffffull << 32)))
 		finish(ec, HV_EPARAM);
+	if (f & HV_EC_VCPU) {
+		if (ARG4(ec) || !(f & HV_EC_GLOBAL))
+			finish(ec, HV_EPARAM); /* a vCPU has no UTCB and is scheduled by its own SC */
+		CHECK(ec_create_vcpu(pd, HV_EC_CPU(f), HV_EC_EVT(f), &n));
+		install(ec, ARG1(ec), &n->obj);
+	}
+	if (pd->vm)
+		finish(ec, HV_EPARAM); /* a VM PD runs vCPUs only */
 	CHECK(ec_create(pd, pd, HV_EC_CPU(f), f & HV_EC_GLOBAL, ARG4(ec), ARG5(ec), ARG6(ec), HV_EC_EVT(f), &n));
 	install(ec, ARG1(ec), &n->obj);
 }
@@ -131,13 +144,13 @@ static NORETURN void sys_create_sm(struct ec *ec)
 /* Converts an item's base to units of its space, checking alignment. */
 static bool item_base(unsigned kind, u64 addr, u64 *out)
 {
-	if (kind == HV_KIND_MEM) {
+	if (kind == HV_KIND_MEM || kind == HV_KIND_GMEM) {
 		if (addr & (PAGE_SIZE - 1))
 			return false;
 		addr >>= PAGE_SHIFT;
 	}
 	*out = addr;
-	return kind <= HV_KIND_IO;
+	return kind <= HV_KIND_GMEM;
 }
 
 static NORETURN void sys_delegate(struct ec *ec)
@@ -151,7 +164,11 @@ static NORETURN void sys_delegate(struct ec *ec)
 		finish(ec, HV_EPARAM);
 	if (src->killed || dst->killed)
 		finish(ec, HV_EABORT);
-	finish(ec, mdb_delegate(&src->spaces[kind], s, HV_ITEM_ORDER(item), &dst->spaces[kind], d,
+	/* HV_KIND_GMEM: from the source's memory into the destination's guest-physical space */
+	unsigned skind = kind == HV_KIND_GMEM ? HV_KIND_MEM : kind;
+	if (kind == HV_KIND_GMEM && !dst->vm)
+		finish(ec, HV_EPARAM);
+	finish(ec, mdb_delegate(&src->spaces[skind], s, HV_ITEM_ORDER(item), &dst->spaces[kind], d,
 				HV_ITEM_RIGHTS(item)));
 }
 
@@ -167,14 +184,15 @@ static NORETURN void sys_revoke(struct ec *ec)
 static NORETURN void sys_lookup(struct ec *ec)
 {
 	u64 kind = ARG1(ec), b;
-	if (kind > HV_KIND_IO || !item_base((unsigned)kind, ARG2(ec) & ~(kind == HV_KIND_MEM ? PAGE_SIZE - 1 : 0), &b))
+	bool pages = kind == HV_KIND_MEM || kind == HV_KIND_GMEM;
+	if (kind > HV_KIND_GMEM || !item_base((unsigned)kind, ARG2(ec) & ~(pages ? PAGE_SIZE - 1 : 0), &b))
 		finish(ec, HV_EPARAM);
 	struct mdb_node *n = mdb_find(&ec->pd->spaces[kind], b);
 	ec->regs.rsi = 0;
 	if (n) {
 		unsigned type = kind == HV_KIND_OBJ ? ((struct kobj *)n->target)->type : 0;
 		ec->regs.rsi = HV_ITEM(kind, n->rights, n->order) | ((hv_word_t)type << 16);
-		ec->regs.rdx = n->base << (kind == HV_KIND_MEM ? PAGE_SHIFT : 0);
+		ec->regs.rdx = n->base << (pages ? PAGE_SHIFT : 0);
 	}
 	finish(ec, n ? HV_OK : HV_ECAP);
 }

@@ -7,7 +7,8 @@
 #include <arch/percpu.h>
 #include <arch/smp.h>
 
-static void interrupt(unsigned vec)
+void trap_interrupt(unsigned vec);
+void trap_interrupt(unsigned vec)
 {
 	struct percpu *c = this_cpu();
 	if (vec == VEC_SPURIOUS)
@@ -36,7 +37,7 @@ NORETURN void trap_user(void)
 	bkl_lock();
 	if (vec < 32)
 		ipc_event(ec, vec);
-	interrupt(vec);
+	trap_interrupt(vec);
 	kernel_exit(ec);
 }
 
@@ -51,6 +52,6 @@ void trap_kernel(struct regs *r)
 	if (r->vec == VEC_IPI_TLB)
 		tlb_poll();
 	bkl_lock();
-	interrupt((unsigned)r->vec);
+	trap_interrupt((unsigned)r->vec);
 	sched_schedule();
 }

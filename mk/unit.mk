@@ -43,6 +43,18 @@ UNIT_DEPS_test_elf := $(UNIT_DIR)/fixtures/tiny.elf \
 UNIT_TESTS += test_ralloc
 UNIT_SRCS_test_ralloc := servers/roottask/ralloc.c
 
+UNIT_TESTS += test_mdb
+UNIT_SRCS_test_mdb := hypervisor/mdb.c
+UNIT_CFLAGS_test_mdb := -iquote hypervisor/include
+
+UNIT_TESTS += test_kmem
+UNIT_SRCS_test_kmem := hypervisor/kmem.c
+UNIT_CFLAGS_test_kmem := -iquote hypervisor/include
+
+UNIT_TESTS += test_memory
+UNIT_SRCS_test_memory := hypervisor/memory.c
+UNIT_CFLAGS_test_memory := -iquote hypervisor/include -Iarch/x86_64/include
+
 # ---- rules (nothing to edit below) ------------------------------------------
 
 # UNIT_test(name): objects in $(UNIT_DIR)/obj/name/, linked to $(UNIT_DIR)/name

@@ -76,6 +76,7 @@ $(eval $(call user_prog,console,servers/console/main.c))
 $(eval $(call user_prog,echo,guests/native/echo/echo.c))
 $(eval $(call user_prog,faulty,guests/native/faulty/faulty.c))
 $(eval $(call user_prog,bench,bench/bench.c))
+$(eval $(call user_prog,selftest,guests/native/selftest/selftest.c))
 
 user-clean:
 	rm -rf $(BUILD)/lib $(BUILD)/user

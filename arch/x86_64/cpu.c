@@ -5,6 +5,7 @@
 #include "kernel.h"
 #include <arch/cpu.h>
 #include <arch/percpu.h>
+#include <arch/vmx.h>
 
 struct percpu percpu_area[MAX_CPUS];
 unsigned num_cpus = 1;
@@ -106,3 +107,5 @@ void cpu_set_iobitmap(struct percpu *c, u8 *const bitmap[2])
 	memcpy(c->tss.iomap + 4096, bitmap[1], 4096);
 	c->tss.iomap_base = (u16)offsetof(struct tss, iomap);
 }
+
+u64 cpu_idt_base(void) { return (u64)idt; }

@@ -34,6 +34,7 @@ struct space {
 };
 
 #define MDB_MAX_ORDER(kind) ((kind) == HV_KIND_OBJ ? 13u : (kind) == HV_KIND_IO ? 16u : 36u)
+#define MDB_GMEM_PAGES (1ull << 27) /* guest-physical space: 512 GiB */
 
 struct mdb_node *mdb_find(struct space *s, u64 base);
 hv_status_t mdb_insert_root(struct space *s, u64 base, unsigned order, u64 target,

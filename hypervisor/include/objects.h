@@ -23,7 +23,10 @@ struct kobj {
 struct pd {
 	struct kobj obj;
 	struct kmem_quota quota;
-	struct space spaces[3]; /* by enum hv_kind */
+	struct space spaces[4]; /* by enum hv_kind */
+	bool vm;                /* has a guest-physical space (EPT) */
+	u64 *ept;               /* kernel-virtual EPT PML4 */
+	paddr_t eptp;
 	u64 *pml4;              /* kernel-virtual address of the PML4 */
 	paddr_t cr3;
 	u8 *io_bitmap[2];       /* 2 x 4 KiB, bit set = port denied; NULL = none */
@@ -67,6 +70,7 @@ struct ec {
 	struct ec *waiting_on;/* handler whose queue it is in */
 	struct ec *waiters;   /* handler: ECs waiting for it to become idle */
 	struct ec *pd_next;   /* in pd->ecs */
+	struct vcpu *vcpu;    /* virtual CPU state, or NULL for a thread */
 	u32 id;
 };
 
@@ -116,18 +120,19 @@ void *obj_alloc(struct pd *charged, size_t size);
 
 /* PD (pd.c) */
 extern struct pd *pd_kernel_root;
-hv_status_t pd_create(struct pd *parent, u64 quota, struct pd **out);
+hv_status_t pd_create(struct pd *parent, u64 quota, bool vm, struct pd **out);
 void pd_destroy(struct pd *pd);
 void pd_activate(struct pd *pd);
 
 /* EC (ec.c) */
 hv_status_t ec_create(struct pd *pd, struct pd *charged, unsigned cpu, bool global, u64 utcb_va,
 		      u64 sp, u64 ip, hv_sel_t evt, struct ec **out);
+hv_status_t ec_create_vcpu(struct pd *pd, unsigned cpu, hv_sel_t evt, struct ec **out);
 void ec_destroy(struct ec *ec);
 void ec_kill(struct ec *ec, const char *why);
 NORETURN void ec_resume(struct ec *ec);
 NORETURN void kernel_exit(struct ec *ec);
-void ec_set_status(struct ec *ec, hv_status_t st);
+static inline void ec_set_status(struct ec *ec, hv_status_t st) { ec->regs.rax = st; }
 void ec_wake_waiters(struct ec *handler);
 
 /* IPC (ipc.c) */

@@ -122,7 +122,23 @@ static inline HV_NORETURN void hv_reply(hv_word_t tag)
 static inline hv_status_t hv_create_pd(hv_sel_t dst, hv_sel_t parent_pd,
 				       hv_word_t kmem_quota)
 {
-	return hv_syscall3(HV_SYS_CREATE_PD, dst, parent_pd, kmem_quota);
+	return hv_syscall4(HV_SYS_CREATE_PD, dst, parent_pd, kmem_quota, 0);
+}
+
+/* A VM PD: it has a guest-physical space (HV_KIND_GMEM) and runs vCPUs. */
+static inline hv_status_t hv_create_vm(hv_sel_t dst, hv_sel_t parent_pd,
+				       hv_word_t kmem_quota)
+{
+	return hv_syscall4(HV_SYS_CREATE_PD, dst, parent_pd, kmem_quota, HV_PD_VM);
+}
+
+/* A vCPU of VM PD `vm` on `cpu`; its VM exits call the portals at
+ * evt_base + exit reason in the VM PD's capability space. */
+static inline hv_status_t hv_create_vcpu(hv_sel_t dst, hv_sel_t vm, unsigned cpu,
+					 hv_sel_t evt_base)
+{
+	return hv_syscall6(HV_SYS_CREATE_EC, dst, vm,
+			   HV_EC_FLAGS(cpu, 1, evt_base) | HV_EC_VCPU, 0, 0, 0);
 }
 
 /* flags: HV_EC_FLAGS(cpu, global, evt_base). A global EC starts at ip with

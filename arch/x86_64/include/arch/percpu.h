@@ -39,6 +39,9 @@ struct percpu {
 	u64 io_gen;
 	u64 sc_start;          /* TSC when cur_sc was last charged */
 	volatile bool tlb_flush; /* shootdown request */
+	bool vmx_on;
+	u64 cur_vmcs;          /* physical address of the current VMCS */
+	struct ec *fpu_owner;  /* vCPU whose FPU state is in the registers */
 	volatile bool resched;
 
 	u64 gdt[7] __attribute__((aligned(16)));

@@ -31,7 +31,7 @@ typedef enum hv_status {
 enum hv_syscall {
 	HV_SYS_CALL = 0,      /* rdi=portal  rsi=msg tag                -> rsi=reply tag */
 	HV_SYS_REPLY = 1,     /* rdi=msg tag  (handlers only; does not return) */
-	HV_SYS_CREATE_PD = 2, /* rdi=dst  rsi=parent pd  rdx=kmem quota (bytes) */
+	HV_SYS_CREATE_PD = 2, /* rdi=dst rsi=parent pd rdx=kmem quota (bytes) r10=flags */
 	HV_SYS_CREATE_EC = 3, /* rdi=dst rsi=pd rdx=flags r10=utcb r8=sp r9=ip */
 	HV_SYS_CREATE_SC = 4, /* rdi=dst  rsi=pd  rdx=ec  r10=qos */
 	HV_SYS_CREATE_PT = 5, /* rdi=dst rsi=pd rdx=ec r10=mtd r8=ip r9=id */
@@ -52,8 +52,12 @@ enum hv_syscall {
 enum hv_kind {
 	HV_KIND_OBJ = 0, /* capability selectors */
 	HV_KIND_MEM = 1, /* virtual pages (base in bytes, page aligned) */
-	HV_KIND_IO = 2   /* I/O ports */
+	HV_KIND_IO = 2,  /* I/O ports */
+	HV_KIND_GMEM = 3 /* guest-physical pages of a VM PD (base in bytes) */
 };
+
+/* create_pd flags (R10) */
+#define HV_PD_VM (1u << 0) /* the PD has a guest-physical space (EPT/NPT) */
 
 /* Object types, as HV_SYS_LOOKUP reports them. */
 enum hv_obj_type {
@@ -131,6 +135,7 @@ enum hv_ec_op {
  * SC and starts at ip), bits 32..63 event base selector. */
 #define HV_EC_CPU(f) ((unsigned)((f) & 0xffffu))
 #define HV_EC_GLOBAL ((hv_word_t)1 << 16)
+#define HV_EC_VCPU ((hv_word_t)1 << 17) /* a virtual CPU of a VM PD (no UTCB) */
 #define HV_EC_EVT(f) ((hv_sel_t)((f) >> 32))
 #define HV_EC_FLAGS(cpu, global, evt)                                        \
 	((hv_word_t)(cpu) | ((global) ? HV_EC_GLOBAL : 0) | ((hv_word_t)(evt) << 32))
@@ -154,6 +159,16 @@ enum hv_ec_op {
 #define HV_EVT_COUNT 33
 
 /*
+ * Events of a vCPU: VM exits are calls to the portal at evt_base + exit
+ * reason (the Intel VMX basic exit reason; docs/abi.md lists them). Two
+ * events are the kernel's own: STARTUP (before the vCPU first runs: the
+ * VMM sets the initial state) and RECALL (after ec_ctrl HV_EC_RECALL).
+ */
+#define HV_VMEVT_RECALL 0xfe
+#define HV_VMEVT_STARTUP 0xff
+#define HV_VMEVT_COUNT 0x100
+
+/*
  * MTD: message transfer descriptor. A portal's MTD says which parts of the
  * caller's architectural state the kernel puts into the handler's UTCB when
  * it delivers an event; the handler's reply writes back the parts named by
@@ -166,22 +181,70 @@ enum hv_ec_op {
 #define HV_MTD_RIP_LEN (1u << 4)
 #define HV_MTD_RFLAGS (1u << 5)
 #define HV_MTD_QUAL (1u << 6)      /* event, error code, fault address (read only) */
-#define HV_MTD_ALL 0x7fu
+/* vCPU state only: */
+#define HV_MTD_DS_ES (1u << 7)
+#define HV_MTD_FS_GS (1u << 8)
+#define HV_MTD_CS_SS (1u << 9)
+#define HV_MTD_TR (1u << 10)
+#define HV_MTD_LDTR (1u << 11)
+#define HV_MTD_GDTR (1u << 12)
+#define HV_MTD_IDTR (1u << 13)
+#define HV_MTD_CR (1u << 14)       /* cr0 cr2 cr3 cr4 */
+#define HV_MTD_DR (1u << 15)       /* dr7 */
+#define HV_MTD_SYSENTER (1u << 16)
+#define HV_MTD_CTRL (1u << 17)     /* ctrl[]: interrupt/NMI-window exiting requests */
+#define HV_MTD_INJ (1u << 18)      /* inj_info, inj_error (event to inject) */
+#define HV_MTD_STA (1u << 19)      /* intr_state, actv_state */
+#define HV_MTD_TSC (1u << 20)      /* tsc (read), tsc_offset (read/write) */
+#define HV_MTD_EFER (1u << 21)     /* efer, pat */
+#define HV_MTD_VMINFO (1u << 22)   /* read only: qual, gla, gpa, vect_info/error */
+#define HV_MTD_ALL 0x7fffffu
+#define HV_MTD_EC_ALL 0x7fu        /* the parts that exist for non-vCPU ECs */
 
 /* ---- UTCB: one page per EC, mapped where create_ec says -------------------- */
 #define HV_PAGE_SIZE 4096ul
 #define HV_UTCB_MR 500 /* message registers */
 
-/* Architectural state of an EC as an exception message carries it. */
+/* A segment register as VMX and SVM both describe it. ar uses the VMX
+ * access-rights layout: type 0..3, S 4, DPL 5..6, P 7, AVL 12, L 13, D/B 14,
+ * G 15, unusable 16. */
+struct hv_seg {
+	hv_word_t sel, ar, limit, base;
+};
+
+/* Architectural state of an EC or vCPU as an event message carries it. */
 struct hv_cpu_state {
 	hv_word_t mtd;                    /* which fields are valid / written back */
-	hv_word_t event;                  /* exception vector */
-	hv_word_t qual[2];                /* [0] error code  [1] fault address (CR2) */
+	hv_word_t event;                  /* exception vector or VM-exit reason */
+	hv_word_t qual[2];                /* exceptions: [0] error code [1] fault address
+					   * VM exits: [0] exit qualification [1] guest-linear addr */
 	hv_word_t rax, rcx, rdx, rbx, rbp, rsi, rdi;
 	hv_word_t r8, r9, r10, r11, r12, r13, r14, r15;
 	hv_word_t rsp, rip, rflags;
 	hv_word_t inst_len;               /* 0 for exceptions */
+	/* vCPUs only */
+	hv_word_t gpa;                    /* guest-physical address (EPT exits) */
+	hv_word_t vect_info, vect_error;  /* event being delivered when the exit happened */
+	hv_word_t inj_info, inj_error;    /* event to inject (VMX entry format) */
+	hv_word_t intr_state, actv_state;
+	hv_word_t ctrl[2];                /* [0] HV_CTRL_* requests */
+	hv_word_t cr0, cr2, cr3, cr4, dr7;
+	hv_word_t efer, pat;
+	hv_word_t sysenter_cs, sysenter_esp, sysenter_eip;
+	hv_word_t tsc, tsc_offset;
+	struct hv_seg es, cs, ss, ds, fs, gs, ldtr, tr, gdtr, idtr;
 };
+
+/* ctrl[0] bits: ask for an exit as soon as the guest can take an interrupt / NMI */
+#define HV_CTRL_INTR_WINDOW (1u << 0)
+#define HV_CTRL_NMI_WINDOW (1u << 1)
+/* inj_info (VMX VM-entry interruption-information layout) */
+#define HV_INJ_VALID (1u << 31)
+#define HV_INJ_ERRCODE (1u << 11)
+#define HV_INJ_EXTINT (0u << 8)
+#define HV_INJ_NMI (2u << 8)
+#define HV_INJ_HWEXC (3u << 8)
+#define HV_INJ_SWINT (4u << 8)
 
 /* Receive windows: where typed items sent to this EC land. An item with
  * order o and hotspot h lands at base + h, which must lie in the window. */

@@ -1,0 +1,284 @@
+/*
+ * VM exits: the kernel handles external interrupts (and NMIs) itself;
+ * every other exit reason becomes an event, a portal call from the vCPU to
+ * the VMM at evt_base + reason, carrying the state the portal's MTD names.
+ * An entry failure or an exit without a handler is reported with a VMCS
+ * dump and ends that vCPU, never the kernel.
+ */
+#include "kernel.h"
+#include "objects.h"
+#include "sched.h"
+#include <arch/cpu.h>
+#include <arch/percpu.h>
+#include <arch/vmx.h>
+
+void trap_interrupt(unsigned vec);
+
+static void vmcs_dump(struct ec *ec)
+{
+	printk("hypervisor: vCPU %u VMCS: rip %lx rsp %lx rflags %lx cr0 %lx cr3 %lx cr4 %lx efer %lx\n", ec->id,
+	       vmcs_readl(GUEST_RIP), vmcs_readl(GUEST_RSP), vmcs_readl(GUEST_RFLAGS), vmcs_readl(GUEST_CR0),
+	       vmcs_readl(GUEST_CR3), vmcs_readl(GUEST_CR4), vmcs_read64(GUEST_IA32_EFER));
+	printk("hypervisor:   cs %x/%lx/%x/%x ss %x/%x ds %x/%x tr %x/%x ldtr %x/%x gdtr %lx/%x idtr %lx/%x\n",
+	       vmcs_read16(GUEST_CS_SELECTOR), vmcs_readl(GUEST_CS_BASE), vmcs_read32(GUEST_CS_LIMIT),
+	       vmcs_read32(GUEST_CS_AR_BYTES), vmcs_read16(GUEST_SS_SELECTOR), vmcs_read32(GUEST_SS_AR_BYTES),
+	       vmcs_read16(GUEST_DS_SELECTOR), vmcs_read32(GUEST_DS_AR_BYTES), vmcs_read16(GUEST_TR_SELECTOR),
+	       vmcs_read32(GUEST_TR_AR_BYTES), vmcs_read16(GUEST_LDTR_SELECTOR), vmcs_read32(GUEST_LDTR_AR_BYTES),
+	       vmcs_readl(GUEST_GDTR_BASE), vmcs_read32(GUEST_GDTR_LIMIT), vmcs_readl(GUEST_IDTR_BASE),
+	       vmcs_read32(GUEST_IDTR_LIMIT));
+	printk("hypervisor:   entry ctls %x intr info %x intr state %x activity %x exit qual %lx\n",
+	       vmcs_read32(VM_ENTRY_CONTROLS), vmcs_read32(VM_ENTRY_INTR_INFO_FIELD),
+	       vmcs_read32(GUEST_INTERRUPTIBILITY_INFO), vmcs_read32(GUEST_ACTIVITY_STATE),
+	       vmcs_readl(EXIT_QUALIFICATION));
+}
+
+/* The TSS limit is 0x67 after every exit; reload TR so user I/O bitmaps work. */
+static void reload_tr(struct percpu *c)
+{
+	c->gdt[5] &= ~(1ull << 41); /* clear the busy bit */
+	__asm__ volatile("ltr %w0" ::"r"(SEL_TSS));
+}
+
+/* VMLAUNCH/VMRESUME failed (VM-instruction error): report, stop the vCPU. */
+NORETURN void vmx_entry_failed(void);
+NORETURN void vmx_entry_failed(void)
+{
+	bkl_lock();
+	struct ec *ec = this_cpu()->cur_ec;
+	char why[64];
+	snprintk(why, sizeof(why), "VM entry failed (VM-instruction error %u)", vmcs_read32(VM_INSTRUCTION_ERROR));
+	vmcs_dump(ec);
+	ec_kill(ec, why);
+	sched_schedule();
+}
+
+NORETURN void vmx_exit_handler(void);
+NORETURN void vmx_exit_handler(void)
+{
+	struct percpu *c = this_cpu();
+	struct ec *ec = c->cur_ec;
+	struct vcpu *v = ec->vcpu;
+	__asm__ volatile("mov %%cr2, %0" : "=r"(v->cr2));
+	reload_tr(c);
+	bkl_lock();
+	v->launched = true;
+	u32 reason = vmcs_read32(VM_EXIT_REASON);
+	u32 vect = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+	v->reinject_info = (vect & HV_INJ_VALID) ? vect & ~(1u << 12) : 0;
+	v->reinject_error = (vect & HV_INJ_ERRCODE) ? vmcs_read32(IDT_VECTORING_ERROR_CODE) : 0;
+	if (reason & VMX_EXIT_ENTRY_FAILURE) {
+		char why[64];
+		snprintk(why, sizeof(why), "VM entry failed: exit reason %u (invalid guest state)", reason & 0xffff);
+		vmcs_dump(ec);
+		ec_kill(ec, why);
+		sched_schedule();
+	}
+	unsigned basic = reason & 0xffff;
+	if (basic == EXIT_REASON_EXTERNAL_INTERRUPT) {
+		trap_interrupt(vmcs_read32(VM_EXIT_INTR_INFO) & 0xff);
+		kernel_exit(ec);
+	}
+	if (basic == EXIT_REASON_EXCEPTION_NMI && ((vmcs_read32(VM_EXIT_INTR_INFO) >> 8) & 7) == 2)
+		kernel_exit(ec); /* a host NMI: nothing uses them */
+	ipc_event(ec, basic);
+}
+
+/* Before entry: re-inject an interrupted event unless the VMM injects one. */
+void vmx_prepare_entry(struct ec *ec)
+{
+	struct vcpu *v = ec->vcpu;
+	if (!v->reinject_info)
+		return;
+	if (!(vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & HV_INJ_VALID)) {
+		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, v->reinject_info);
+		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, v->reinject_error);
+		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+	}
+	v->reinject_info = 0;
+}
+
+#define SEG_GET(st, name, NAME)                                              \
+	do {                                                                 \
+		st->name.sel = vmcs_read16(GUEST_##NAME##_SELECTOR);         \
+		st->name.base = vmcs_readl(GUEST_##NAME##_BASE);             \
+		st->name.limit = vmcs_read32(GUEST_##NAME##_LIMIT);          \
+		st->name.ar = vmcs_read32(GUEST_##NAME##_AR_BYTES);          \
+	} while (0)
+
+#define SEG_SET(st, name, NAME)                                              \
+	do {                                                                 \
+		vmcs_write16(GUEST_##NAME##_SELECTOR, st->name.sel);         \
+		vmcs_writel(GUEST_##NAME##_BASE, st->name.base);             \
+		vmcs_write32(GUEST_##NAME##_LIMIT, st->name.limit);          \
+		vmcs_write32(GUEST_##NAME##_AR_BYTES, st->name.ar);          \
+	} while (0)
+
+/* Guest state -> message, for the parts `mtd` names (GPRs come from regs). */
+void vmx_get_state(struct ec *ec, u64 mtd, struct hv_cpu_state *st)
+{
+	struct vcpu *v = ec->vcpu;
+	vmx_load(ec);
+	if (mtd & HV_MTD_RSP)
+		st->rsp = vmcs_readl(GUEST_RSP);
+	if (mtd & HV_MTD_RIP_LEN) {
+		st->rip = vmcs_readl(GUEST_RIP);
+		st->inst_len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+	}
+	if (mtd & HV_MTD_RFLAGS)
+		st->rflags = vmcs_readl(GUEST_RFLAGS);
+	if (mtd & (HV_MTD_QUAL | HV_MTD_VMINFO)) {
+		st->qual[0] = vmcs_readl(EXIT_QUALIFICATION);
+		st->qual[1] = vmcs_readl(GUEST_LINEAR_ADDRESS);
+		st->gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
+		st->vect_info = v->reinject_info;
+		st->vect_error = v->reinject_error;
+	}
+	if (mtd & HV_MTD_DS_ES) {
+		SEG_GET(st, ds, DS);
+		SEG_GET(st, es, ES);
+	}
+	if (mtd & HV_MTD_FS_GS) {
+		SEG_GET(st, fs, FS);
+		SEG_GET(st, gs, GS);
+	}
+	if (mtd & HV_MTD_CS_SS) {
+		SEG_GET(st, cs, CS);
+		SEG_GET(st, ss, SS);
+	}
+	if (mtd & HV_MTD_TR)
+		SEG_GET(st, tr, TR);
+	if (mtd & HV_MTD_LDTR)
+		SEG_GET(st, ldtr, LDTR);
+	if (mtd & HV_MTD_GDTR) {
+		st->gdtr.base = vmcs_readl(GUEST_GDTR_BASE);
+		st->gdtr.limit = vmcs_read32(GUEST_GDTR_LIMIT);
+	}
+	if (mtd & HV_MTD_IDTR) {
+		st->idtr.base = vmcs_readl(GUEST_IDTR_BASE);
+		st->idtr.limit = vmcs_read32(GUEST_IDTR_LIMIT);
+	}
+	if (mtd & HV_MTD_CR) {
+		u64 m0 = vmcs_readl(CR0_GUEST_HOST_MASK), m4 = vmcs_readl(CR4_GUEST_HOST_MASK);
+		st->cr0 = (vmcs_readl(GUEST_CR0) & ~m0) | (vmcs_readl(CR0_READ_SHADOW) & m0);
+		st->cr4 = (vmcs_readl(GUEST_CR4) & ~m4) | (vmcs_readl(CR4_READ_SHADOW) & m4);
+		st->cr2 = v->cr2;
+		st->cr3 = vmcs_readl(GUEST_CR3);
+	}
+	if (mtd & HV_MTD_DR)
+		st->dr7 = vmcs_readl(GUEST_DR7);
+	if (mtd & HV_MTD_SYSENTER) {
+		st->sysenter_cs = vmcs_read32(GUEST_SYSENTER_CS);
+		st->sysenter_esp = vmcs_readl(GUEST_SYSENTER_ESP);
+		st->sysenter_eip = vmcs_readl(GUEST_SYSENTER_EIP);
+	}
+	if (mtd & HV_MTD_CTRL) {
+		u32 p = vmcs_read32(CPU_BASED_VM_EXEC_CONTROL);
+		st->ctrl[0] = (p & (1u << 2) ? HV_CTRL_INTR_WINDOW : 0) | (p & (1u << 22) ? HV_CTRL_NMI_WINDOW : 0);
+	}
+	if (mtd & HV_MTD_INJ) {
+		st->inj_info = vmcs_read32(VM_ENTRY_INTR_INFO_FIELD);
+		st->inj_error = vmcs_read32(VM_ENTRY_EXCEPTION_ERROR_CODE);
+	}
+	if (mtd & HV_MTD_STA) {
+		st->intr_state = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+		st->actv_state = vmcs_read32(GUEST_ACTIVITY_STATE);
+	}
+	if (mtd & HV_MTD_TSC) {
+		st->tsc_offset = vmcs_read64(TSC_OFFSET);
+		st->tsc = rdtsc() + st->tsc_offset;
+	}
+	if (mtd & HV_MTD_EFER) {
+		st->efer = vmcs_read64(GUEST_IA32_EFER);
+		st->pat = vmcs_read64(GUEST_IA32_PAT);
+	}
+}
+
+/*
+ * Message -> guest state, for the parts st->mtd names. Values the VMCS
+ * cannot hold are caught by VM entry, which then ends this vCPU; only the
+ * fields whose effect reaches beyond the guest are checked here.
+ */
+bool vmx_set_state(struct ec *ec, const struct hv_cpu_state *st)
+{
+	struct vcpu *v = ec->vcpu;
+	vmx_load(ec);
+	u64 m = st->mtd;
+	if (m & HV_MTD_RSP)
+		vmcs_writel(GUEST_RSP, st->rsp);
+	if (m & HV_MTD_RIP_LEN)
+		vmcs_writel(GUEST_RIP, st->rip);
+	if (m & HV_MTD_RFLAGS)
+		vmcs_writel(GUEST_RFLAGS, (st->rflags & 0x3f7fd7ul) | 2);
+	if (m & HV_MTD_DS_ES) {
+		SEG_SET(st, ds, DS);
+		SEG_SET(st, es, ES);
+	}
+	if (m & HV_MTD_FS_GS) {
+		SEG_SET(st, fs, FS);
+		SEG_SET(st, gs, GS);
+	}
+	if (m & HV_MTD_CS_SS) {
+		SEG_SET(st, cs, CS);
+		SEG_SET(st, ss, SS);
+	}
+	if (m & HV_MTD_TR)
+		SEG_SET(st, tr, TR);
+	if (m & HV_MTD_LDTR)
+		SEG_SET(st, ldtr, LDTR);
+	if (m & HV_MTD_GDTR) {
+		vmcs_writel(GUEST_GDTR_BASE, st->gdtr.base);
+		vmcs_write32(GUEST_GDTR_LIMIT, st->gdtr.limit);
+	}
+	if (m & HV_MTD_IDTR) {
+		vmcs_writel(GUEST_IDTR_BASE, st->idtr.base);
+		vmcs_write32(GUEST_IDTR_LIMIT, st->idtr.limit);
+	}
+	if (m & HV_MTD_CR) {
+		v->cr0_shadow = st->cr0;
+		vmcs_writel(CR0_READ_SHADOW, st->cr0);
+		vmcs_writel(GUEST_CR0, vmx_cr0_guest(st->cr0));
+		vmcs_writel(CR4_READ_SHADOW, st->cr4);
+		vmcs_writel(GUEST_CR4, vmx_cr4_guest(st->cr4));
+		vmcs_writel(GUEST_CR3, st->cr3);
+		v->cr2 = st->cr2;
+	}
+	if (m & HV_MTD_DR)
+		vmcs_writel(GUEST_DR7, st->dr7 & 0xffffffffu);
+	if (m & HV_MTD_SYSENTER) {
+		vmcs_write32(GUEST_SYSENTER_CS, st->sysenter_cs);
+		vmcs_writel(GUEST_SYSENTER_ESP, st->sysenter_esp);
+		vmcs_writel(GUEST_SYSENTER_EIP, st->sysenter_eip);
+	}
+	if (m & HV_MTD_CTRL) {
+		u32 p = vmcs_read32(CPU_BASED_VM_EXEC_CONTROL) & ~((1u << 2) | (1u << 22));
+		if (st->ctrl[0] & HV_CTRL_INTR_WINDOW)
+			p |= 1u << 2;
+		if (st->ctrl[0] & HV_CTRL_NMI_WINDOW)
+			p |= 1u << 22;
+		vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, p);
+	}
+	if (m & HV_MTD_INJ) {
+		u32 info = (u32)st->inj_info & (HV_INJ_VALID | HV_INJ_ERRCODE | (7u << 8) | 0xffu);
+		u32 type = (info >> 8) & 7;
+		if ((info & HV_INJ_VALID) && (type == 1 || type == 7))
+			return false; /* reserved event types */
+		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
+		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, (u32)st->inj_error);
+		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, (u32)(st->inst_len & 0xf));
+		if (info & HV_INJ_VALID)
+			v->reinject_info = 0; /* the VMM decides */
+	}
+	if (m & HV_MTD_STA) {
+		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, (u32)st->intr_state & 0x1f);
+		vmcs_write32(GUEST_ACTIVITY_STATE, st->actv_state <= 1 ? (u32)st->actv_state : 0);
+	}
+	if (m & HV_MTD_TSC)
+		vmcs_write64(TSC_OFFSET, st->tsc_offset);
+	if (m & HV_MTD_EFER) {
+		vmcs_write64(GUEST_IA32_EFER, st->efer & 0xd01ull);
+		u32 e = vmcs_read32(VM_ENTRY_CONTROLS) & ~(1u << 9);
+		vmcs_write32(VM_ENTRY_CONTROLS, e | (st->efer & (1ull << 10) ? 1u << 9 : 0));
+		vmcs_write64(GUEST_IA32_PAT, st->pat);
+	}
+	return true;
+}

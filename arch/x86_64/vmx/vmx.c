@@ -1,0 +1,372 @@
+/*
+ * VT-x: feature detection from the VMX capability MSRs, VMXON on every CPU,
+ * one VMCS per vCPU, VM entry and exit. Exits the kernel need not handle
+ * become events (portal calls to the VMM); see vmexit.c.
+ */
+#include "kernel.h"
+#include "objects.h"
+#include "sched.h"
+#include <arch/cpu.h>
+#include <arch/paging.h>
+#include <arch/percpu.h>
+#include <arch/vmx.h>
+
+#define MSR_FEATURE_CONTROL 0x3a
+#define MSR_VMX_BASIC 0x480
+#define MSR_VMX_PINBASED_CTLS 0x481
+#define MSR_VMX_PROCBASED_CTLS 0x482
+#define MSR_VMX_EXIT_CTLS 0x483
+#define MSR_VMX_ENTRY_CTLS 0x484
+#define MSR_VMX_CR0_FIXED0 0x486
+#define MSR_VMX_CR0_FIXED1 0x487
+#define MSR_VMX_CR4_FIXED0 0x488
+#define MSR_VMX_CR4_FIXED1 0x489
+#define MSR_VMX_PROCBASED_CTLS2 0x48b
+#define MSR_VMX_TRUE_PINBASED_CTLS 0x48d
+#define MSR_VMX_TRUE_PROCBASED_CTLS 0x48e
+#define MSR_VMX_TRUE_EXIT_CTLS 0x48f
+#define MSR_VMX_TRUE_ENTRY_CTLS 0x490
+
+/* SDM 24.6.1-24.8: the controls used */
+#define PIN_EXT_INTR_EXITING (1u << 0)
+#define PIN_NMI_EXITING (1u << 3)
+#define PROC_INTR_WINDOW_EXITING (1u << 2)
+#define PROC_USE_TSC_OFFSETTING (1u << 3)
+#define PROC_HLT_EXITING (1u << 7)
+#define PROC_NMI_WINDOW_EXITING (1u << 22)
+#define PROC_USE_IO_BITMAPS (1u << 25)
+#define PROC_USE_MSR_BITMAPS (1u << 28)
+#define PROC_ACTIVATE_SECONDARY (1u << 31)
+#define PROC2_ENABLE_EPT (1u << 1)
+#define PROC2_ENABLE_VPID (1u << 5)
+#define PROC2_UNRESTRICTED_GUEST (1u << 7)
+#define EXIT_HOST_ADDR_SPACE_SIZE (1u << 9)
+#define EXIT_ACK_INTR_ON_EXIT (1u << 15)
+#define EXIT_SAVE_IA32_PAT (1u << 18)
+#define EXIT_LOAD_IA32_PAT (1u << 19)
+#define EXIT_SAVE_IA32_EFER (1u << 20)
+#define EXIT_LOAD_IA32_EFER (1u << 21)
+#define ENTRY_IA32E_MODE (1u << 9)
+#define ENTRY_LOAD_IA32_PAT (1u << 14)
+#define ENTRY_LOAD_IA32_EFER (1u << 15)
+
+#define CR0_PE (1ul << 0)
+#define CR0_NE (1ul << 5)
+#define CR0_PG (1ul << 31)
+#define CR4_VMXE (1ul << 13)
+
+static struct {
+	bool ok;
+	u32 revision;
+	u32 pin, proc, proc2, exit, entry;
+	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+} vmx;
+
+static u8 *io_bitmap_a, *io_bitmap_b, *msr_bitmap; /* all ones: every port and MSR exits */
+static u16 next_vpid = 1;
+extern const u64 entry_vectors[];
+void vmx_exit_entry(void);
+void vmx_launch(struct regs *r);
+void vmx_resume(struct regs *r);
+
+static u64 read_cr0(void)
+{
+	u64 v;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
+	return v;
+}
+
+/* allowed-0 bits forced on, allowed-1 bits limit; false if `need` cannot be met */
+static bool adjust(u32 msr, u32 want, u32 need, u32 *out)
+{
+	u64 caps = rdmsr(msr);
+	u32 v = (want | (u32)caps) & (u32)(caps >> 32);
+	*out = v;
+	return (v & need) == need;
+}
+
+bool vmx_available(void) { return vmx.ok; }
+
+bool this_cpu_vmx_on(void) { return this_cpu()->vmx_on; }
+
+/* Reads the capability MSRs once (on the boot CPU) and picks the controls. */
+static bool vmx_probe(void)
+{
+	u32 a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(c & (1u << 5)))
+		return false;
+	u64 basic = rdmsr(MSR_VMX_BASIC);
+	bool tru = basic & (1ull << 55);
+	vmx.revision = (u32)basic & 0x7fffffff;
+	bool ok = adjust(tru ? MSR_VMX_TRUE_PINBASED_CTLS : MSR_VMX_PINBASED_CTLS,
+			 PIN_EXT_INTR_EXITING | PIN_NMI_EXITING, PIN_EXT_INTR_EXITING, &vmx.pin);
+	ok &= adjust(tru ? MSR_VMX_TRUE_PROCBASED_CTLS : MSR_VMX_PROCBASED_CTLS,
+		     PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_USE_TSC_OFFSETTING |
+			     PROC_ACTIVATE_SECONDARY,
+		     PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY,
+		     &vmx.proc);
+	vmx.proc &= ~((1u << 15) | (1u << 16)); /* CR3 load/store exiting: not with EPT */
+	ok &= adjust(MSR_VMX_PROCBASED_CTLS2, PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST,
+		     PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST, &vmx.proc2);
+	ok &= adjust(tru ? MSR_VMX_TRUE_EXIT_CTLS : MSR_VMX_EXIT_CTLS,
+		     EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
+			     EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT,
+		     EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER,
+		     &vmx.exit);
+	ok &= adjust(tru ? MSR_VMX_TRUE_ENTRY_CTLS : MSR_VMX_ENTRY_CTLS, ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT,
+		     ENTRY_LOAD_IA32_EFER, &vmx.entry);
+	vmx.entry &= ~ENTRY_IA32E_MODE;
+	vmx.cr0_fixed0 = rdmsr(MSR_VMX_CR0_FIXED0);
+	vmx.cr0_fixed1 = rdmsr(MSR_VMX_CR0_FIXED1);
+	vmx.cr4_fixed0 = rdmsr(MSR_VMX_CR4_FIXED0);
+	vmx.cr4_fixed1 = rdmsr(MSR_VMX_CR4_FIXED1);
+	if (!ok)
+		return false;
+	io_bitmap_a = page_alloc();
+	io_bitmap_b = page_alloc();
+	msr_bitmap = page_alloc();
+	if (!io_bitmap_a || !io_bitmap_b || !msr_bitmap)
+		return false;
+	memset(io_bitmap_a, 0xff, PAGE_SIZE);
+	memset(io_bitmap_b, 0xff, PAGE_SIZE);
+	memset(msr_bitmap, 0xff, PAGE_SIZE);
+	vmx.ok = true;
+	return true;
+}
+
+/* VMXON on the calling CPU (all CPUs are alike: the boot CPU probes). */
+void vmx_init_cpu(void)
+{
+	struct percpu *c = this_cpu();
+	if (c->id == 0 && !vmx_probe()) {
+		vmx.ok = false;
+		printk("hypervisor: VT-x with EPT and unrestricted guest not available: no VMs\n");
+		return;
+	}
+	if (!vmx.ok)
+		return;
+	u64 fc = rdmsr(MSR_FEATURE_CONTROL);
+	if (!(fc & 1))
+		wrmsr(MSR_FEATURE_CONTROL, fc | 1 | 4);
+	else if (!(fc & 4)) {
+		printk("hypervisor: CPU %u: VMX disabled by firmware\n", c->id);
+		return;
+	}
+	u64 cr0 = (read_cr0() | vmx.cr0_fixed0) & vmx.cr0_fixed1;
+	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0));
+	write_cr4((read_cr4() | CR4_VMXE | vmx.cr4_fixed0) & vmx.cr4_fixed1);
+	u32 *region = page_alloc();
+	if (!region)
+		return;
+	region[0] = vmx.revision;
+	u64 pa = virt_to_phys(region);
+	bool ok;
+	__asm__ volatile("vmxon %1; seta %0" : "=r"(ok) : "m"(pa) : "cc", "memory");
+	c->vmx_on = ok;
+	if (!ok)
+		printk("hypervisor: CPU %u: VMXON failed\n", c->id);
+}
+
+static void vmptrld(paddr_t pa)
+{
+	__asm__ volatile("vmptrld %0" ::"m"(pa) : "cc", "memory");
+}
+
+static void vmclear(paddr_t pa)
+{
+	__asm__ volatile("vmclear %0" ::"m"(pa) : "cc", "memory");
+}
+
+bool vmx_vcpu_create(struct ec *ec)
+{
+	if (!vmx.ok || next_vpid == 0)
+		return false;
+	struct kmem_quota *q = &ec->pd->quota;
+	struct vcpu *v = kmem_alloc(q, sizeof(*v));
+	u32 *vmcs = kmem_alloc(q, PAGE_SIZE);
+	void *fpu = kmem_alloc(q, 512);
+	if (!v || !vmcs || !fpu) {
+		kmem_free(q, v, sizeof(*v));
+		kmem_free(q, vmcs, PAGE_SIZE);
+		kmem_free(q, fpu, 512);
+		return false;
+	}
+	vmcs[0] = vmx.revision;
+	v->vmcs = virt_to_phys(vmcs);
+	v->fpu = fpu;
+	/* a valid initial x87/SSE state: FCW 0x37f, MXCSR 0x1f80 */
+	((u16 *)fpu)[0] = 0x37f;
+	((u32 *)fpu)[6] = 0x1f80;
+	v->vpid = next_vpid++;
+	ec->vcpu = v;
+	return true;
+}
+
+void vmx_vcpu_destroy(struct ec *ec)
+{
+	struct vcpu *v = ec->vcpu;
+	if (!v)
+		return;
+	for (unsigned i = 0; i < num_cpus; i++) {
+		if (percpu_area[i].fpu_owner == ec)
+			percpu_area[i].fpu_owner = NULL;
+		if (percpu_area[i].cur_vmcs == v->vmcs)
+			percpu_area[i].cur_vmcs = 0; /* only its own CPU ever loaded it */
+	}
+	if (this_cpu()->id == ec->cpu)
+		vmclear(v->vmcs);
+	struct kmem_quota *q = &ec->pd->quota;
+	kmem_free(q, phys_to_virt(v->vmcs), PAGE_SIZE);
+	kmem_free(q, v->fpu, 512);
+	kmem_free(q, v, sizeof(*v));
+	ec->vcpu = NULL;
+}
+
+static void seg_real(u64 sel_f, u64 base_f, u64 limit_f, u64 ar_f, u16 sel, u32 ar)
+{
+	vmx_vmwrite(sel_f, sel);
+	vmx_vmwrite(base_f, (u64)sel << 4);
+	vmx_vmwrite(limit_f, 0xffff);
+	vmx_vmwrite(ar_f, ar);
+}
+
+/* The CR0 / CR4 the guest really runs with for the value it asked for. */
+u64 vmx_cr0_guest(u64 v)
+{
+	u64 need = vmx.cr0_fixed0 & ~(CR0_PE | CR0_PG); /* unrestricted guest */
+	return (v | need) & vmx.cr0_fixed1;
+}
+
+u64 vmx_cr4_guest(u64 v) { return (v | vmx.cr4_fixed0) & vmx.cr4_fixed1; }
+
+/* First run on its CPU: controls, host state, and a PC reset state. */
+static void vmcs_setup(struct ec *ec)
+{
+	struct percpu *c = this_cpu();
+	struct vcpu *v = ec->vcpu;
+	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, vmx.pin);
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, vmx.proc);
+	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmx.proc2);
+	vmcs_write32(VM_EXIT_CONTROLS, vmx.exit);
+	vmcs_write32(VM_ENTRY_CONTROLS, vmx.entry);
+	vmcs_write32(EXCEPTION_BITMAP, 0);
+	vmcs_write32(CR3_TARGET_COUNT, 0);
+	vmcs_write32(VM_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write32(VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmcs_write64(IO_BITMAP_A, virt_to_phys(io_bitmap_a));
+	vmcs_write64(IO_BITMAP_B, virt_to_phys(io_bitmap_b));
+	vmcs_write64(MSR_BITMAP, virt_to_phys(msr_bitmap));
+	vmcs_write64(EPT_POINTER, ec->pd->eptp);
+	vmcs_write16(VIRTUAL_PROCESSOR_ID, v->vpid);
+	vmcs_write64(VMCS_LINK_POINTER, ~0ull);
+	vmcs_write64(TSC_OFFSET, 0);
+
+	/* host state: this CPU's kernel */
+	vmcs_writel(HOST_CR0, read_cr0());
+	vmcs_writel(HOST_CR3, kernel_cr3);
+	vmcs_writel(HOST_CR4, read_cr4());
+	vmcs_write16(HOST_CS_SELECTOR, SEL_KCODE);
+	vmcs_write16(HOST_SS_SELECTOR, SEL_KDATA);
+	vmcs_write16(HOST_DS_SELECTOR, SEL_KDATA);
+	vmcs_write16(HOST_ES_SELECTOR, SEL_KDATA);
+	vmcs_write16(HOST_FS_SELECTOR, 0);
+	vmcs_write16(HOST_GS_SELECTOR, 0);
+	vmcs_write16(HOST_TR_SELECTOR, SEL_TSS);
+	vmcs_writel(HOST_FS_BASE, 0);
+	vmcs_writel(HOST_GS_BASE, (u64)c);
+	vmcs_writel(HOST_TR_BASE, (u64)&c->tss);
+	vmcs_writel(HOST_GDTR_BASE, (u64)c->gdt);
+	vmcs_writel(HOST_IDTR_BASE, cpu_idt_base());
+	vmcs_write32(HOST_IA32_SYSENTER_CS, 0);
+	vmcs_writel(HOST_IA32_SYSENTER_ESP, 0);
+	vmcs_writel(HOST_IA32_SYSENTER_EIP, 0);
+	vmcs_write64(HOST_IA32_EFER, rdmsr(MSR_EFER));
+	vmcs_write64(HOST_IA32_PAT, rdmsr(MSR_PAT));
+	vmcs_writel(HOST_RIP, (u64)vmx_exit_entry);
+
+	/* guest: the state of a PC after reset (the VMM's STARTUP reply changes it) */
+	v->cr0_shadow = 0x60000010;
+	vmcs_writel(GUEST_CR0, vmx_cr0_guest(v->cr0_shadow));
+	vmcs_writel(CR0_READ_SHADOW, v->cr0_shadow);
+	vmcs_writel(CR0_GUEST_HOST_MASK, (vmx.cr0_fixed0 & ~(CR0_PE | CR0_PG)) | ~vmx.cr0_fixed1);
+	vmcs_writel(GUEST_CR4, vmx_cr4_guest(0));
+	vmcs_writel(CR4_READ_SHADOW, 0);
+	vmcs_writel(CR4_GUEST_HOST_MASK, vmx.cr4_fixed0 | ~vmx.cr4_fixed1);
+	vmcs_writel(GUEST_CR3, 0);
+	vmcs_writel(GUEST_DR7, 0x400);
+	seg_real(GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT, GUEST_CS_AR_BYTES, 0xf000, 0x9b);
+	seg_real(GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT, GUEST_DS_AR_BYTES, 0, 0x93);
+	seg_real(GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT, GUEST_ES_AR_BYTES, 0, 0x93);
+	seg_real(GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT, GUEST_SS_AR_BYTES, 0, 0x93);
+	seg_real(GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES, 0, 0x93);
+	seg_real(GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES, 0, 0x93);
+	seg_real(GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT, GUEST_LDTR_AR_BYTES, 0, 0x82);
+	seg_real(GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES, 0, 0x8b);
+	vmcs_writel(GUEST_CS_BASE, 0xffff0000);
+	vmcs_writel(GUEST_GDTR_BASE, 0);
+	vmcs_write32(GUEST_GDTR_LIMIT, 0xffff);
+	vmcs_writel(GUEST_IDTR_BASE, 0);
+	vmcs_write32(GUEST_IDTR_LIMIT, 0xffff);
+	vmcs_writel(GUEST_RSP, 0);
+	vmcs_writel(GUEST_RIP, 0xfff0);
+	vmcs_writel(GUEST_RFLAGS, 2);
+	vmcs_write64(GUEST_IA32_EFER, 0);
+	vmcs_write64(GUEST_IA32_PAT, 0x0007040600070406ull);
+	vmcs_write64(GUEST_IA32_DEBUGCTL, 0);
+	vmcs_write32(GUEST_SYSENTER_CS, 0);
+	vmcs_writel(GUEST_SYSENTER_ESP, 0);
+	vmcs_writel(GUEST_SYSENTER_EIP, 0);
+	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_write32(GUEST_ACTIVITY_STATE, 0);
+	vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	memset(&ec->regs, 0, offsetof(struct regs, vec));
+	v->initialized = true;
+}
+
+static void fpu_switch(struct percpu *c, struct ec *ec)
+{
+	if (c->fpu_owner == ec)
+		return;
+	if (c->fpu_owner)
+		__asm__ volatile("fxsave64 (%0)" ::"r"(c->fpu_owner->vcpu->fpu) : "memory");
+	__asm__ volatile("fxrstor64 (%0)" ::"r"(ec->vcpu->fpu) : "memory");
+	c->fpu_owner = ec;
+}
+
+/* Enters the guest of vCPU ec (on its own CPU); the STARTUP event comes first. */
+/* Makes ec's VMCS the current one of this CPU. */
+void vmx_load(struct ec *ec)
+{
+	struct percpu *c = this_cpu();
+	if (c->cur_vmcs != ec->vcpu->vmcs) {
+		vmptrld(ec->vcpu->vmcs);
+		c->cur_vmcs = ec->vcpu->vmcs;
+	}
+}
+
+NORETURN void vmx_run(struct ec *ec)
+{
+	struct percpu *c = this_cpu();
+	struct vcpu *v = ec->vcpu;
+	c->cur_ec = ec;
+	vmx_load(ec);
+	if (!v->initialized)
+		vmcs_setup(ec);
+	if (!v->started) {
+		v->started = true;
+		ipc_event(ec, HV_VMEVT_STARTUP);
+	}
+	vmx_prepare_entry(ec);
+	fpu_switch(c, ec);
+	__asm__ volatile("mov %0, %%cr2" ::"r"(v->cr2));
+	vmcs_writel(HOST_RSP, (u64)&ec->regs.vec);
+	bkl_unlock();
+	if (v->launched)
+		vmx_resume(&ec->regs);
+	else
+		vmx_launch(&ec->regs);
+	__builtin_unreachable();
+}
