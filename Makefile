@@ -49,3 +49,4 @@ $(KERNEL_OBJS): Makefile
 -include mk/user.mk
 -include mk/unit.mk
 -include mk/run.mk
+-include mk/guest.mk

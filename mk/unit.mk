@@ -12,6 +12,7 @@
 #     UNIT_SRCS_test_foo := hypervisor/foo.c        # code under test
 #     UNIT_CFLAGS_test_foo := -Ihypervisor/include  # optional extra flags
 #     UNIT_DEPS_test_foo := files it reads at run time (optional, built first)
+#     UNIT_LDLIBS_test_foo := -lfoo                 # optional extra libraries
 # Tests run from the top of the tree.
 
 BUILD ?= build
@@ -55,13 +56,22 @@ UNIT_TESTS += test_memory
 UNIT_SRCS_test_memory := hypervisor/memory.c
 UNIT_CFLAGS_test_memory := -iquote hypervisor/include -Iarch/x86_64/include
 
+UNIT_TESTS += test_decode
+UNIT_SRCS_test_decode := vmm/x86/decode.c
+UNIT_CFLAGS_test_decode := -Ivmm/x86
+UNIT_LDLIBS_test_decode := -lcapstone
+
+UNIT_TESTS += test_emulate
+UNIT_SRCS_test_emulate := vmm/x86/decode.c vmm/x86/emulate.c
+UNIT_CFLAGS_test_emulate := -Ivmm/x86
+
 # ---- rules (nothing to edit below) ------------------------------------------
 
 # UNIT_test(name): objects in $(UNIT_DIR)/obj/name/, linked to $(UNIT_DIR)/name
 define UNIT_test
 UNIT_OBJS_$(1) := $$(patsubst %.c,$(UNIT_DIR)/obj/$(1)/%.o,tests/unit/$(1).c $$(UNIT_SRCS_$(1)))
 $(UNIT_DIR)/$(1): $$(UNIT_OBJS_$(1))
-	$$(UNIT_CC) $$(UNIT_LDFLAGS) -o $$@ $$^ $$(UNIT_LDLIBS)
+	$$(UNIT_CC) $$(UNIT_LDFLAGS) -o $$@ $$^ $$(UNIT_LDLIBS_$(1)) $$(UNIT_LDLIBS)
 $(UNIT_DIR)/obj/$(1)/%.o: %.c mk/unit.mk
 	@mkdir -p $$(@D)
 	$$(UNIT_CC) $$(UNIT_CFLAGS) $$(UNIT_CFLAGS_$(1)) -MMD -MP -c $$< -o $$@

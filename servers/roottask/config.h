@@ -22,6 +22,7 @@
 #define CFG_MAX_IRQ 8       /* 'irq' lines per domain */
 #define CFG_MAX_PROVIDES 4  /* 'provides' lines per domain */
 #define CFG_MAX_CALLS 8     /* 'call' lines per domain */
+#define CFG_MAX_FILES 4     /* 'file' lines per domain */
 #define CFG_LINE_MAX 255    /* characters per line, without the line end */
 
 #define CFG_MAX_CPU 15u     /* 'cpu' 0..CFG_MAX_CPU */
@@ -69,6 +70,8 @@ struct cfg_domain {
 	unsigned nprovides;
 	char calls[CFG_MAX_CALLS][CFG_NAME_MAX];
 	unsigned ncalls;
+	char files[CFG_MAX_FILES][CFG_MODULE_MAX]; /* extra modules it may read */
+	unsigned nfiles;
 
 	unsigned line; /* of 'domain' */
 	unsigned module_line, cpu_line, prio_line, quantum_line;
@@ -77,6 +80,7 @@ struct cfg_domain {
 	unsigned irq_line[CFG_MAX_IRQ];
 	unsigned provides_line[CFG_MAX_PROVIDES];
 	unsigned call_line[CFG_MAX_CALLS];
+	unsigned file_line[CFG_MAX_FILES];
 
 	bool valid; /* false if any error was reported for this domain */
 };

@@ -24,6 +24,7 @@ enum cfg_key {
 	CFG_K_IRQ,
 	CFG_K_PROVIDES,
 	CFG_K_CALL,
+	CFG_K_FILE,
 	CFG_K_COUNT
 };
 

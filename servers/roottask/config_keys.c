@@ -20,6 +20,7 @@ const struct cfg_keyinfo cfg_keys[CFG_K_COUNT] = {
 	[CFG_K_IRQ] = {"irq", "a GSI 0..23"},
 	[CFG_K_PROVIDES] = {"provides", "a service name"},
 	[CFG_K_CALL] = {"call", "a service name"},
+	[CFG_K_FILE] = {"file", "a module name"},
 };
 
 /*
@@ -306,6 +307,22 @@ static void cfg_do_call(struct cfg_state *st, struct cfg_domain *d)
 	d->call_line[d->ncalls++] = st->line;
 }
 
+/* 'file MODULE': a boot module the domain may read (e.g. a guest image). */
+static void cfg_do_file(struct cfg_state *st, struct cfg_domain *d)
+{
+	const char *t = st->ln.argv[1];
+
+	if (!cfg_room(st, d, CFG_K_FILE, d->nfiles, CFG_MAX_FILES))
+		return;
+	if (strlen(t) >= CFG_MODULE_MAX) {
+		CFG_ERR(st, d, "module name '%s' too long (at most %u characters)", t,
+			CFG_MODULE_MAX - 1);
+		return;
+	}
+	cfg_copy(d->files[d->nfiles], CFG_MODULE_MAX, t);
+	d->file_line[d->nfiles++] = st->line;
+}
+
 /* Applies key k (not 'domain') with the argument(s) in st->ln to d. */
 void cfg_key_value(struct cfg_state *st, struct cfg_domain *d, enum cfg_key k)
 {
@@ -357,6 +374,9 @@ void cfg_key_value(struct cfg_state *st, struct cfg_domain *d, enum cfg_key k)
 		break;
 	case CFG_K_CALL:
 		cfg_do_call(st, d);
+		break;
+	case CFG_K_FILE:
+		cfg_do_file(st, d);
 		break;
 	default:
 		break;

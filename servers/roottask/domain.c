@@ -103,7 +103,11 @@ static bool take_ram(const struct cfg_domain *c, hv_word_t size, hv_word_t *budg
 		       c->memory_line ? c->memory_line : c->line, c->name, (unsigned long)(c->memory >> 10));
 		return false;
 	}
-	if (!ralloc_alloc(&ram, size, HV_PAGE_SIZE, phys)) {
+	/* large, aligned pieces map with few nodes and large pages */
+	hv_word_t align = HV_PAGE_SIZE;
+	while (align < (2ul << 20) && align * 2 <= size)
+		align *= 2;
+	if (!ralloc_alloc(&ram, size, align, phys) && !ralloc_alloc(&ram, size, HV_PAGE_SIZE, phys)) {
 		rt_log("%s:%u: not enough free RAM for domain '%s'", config_name,
 		       c->memory_line ? c->memory_line : c->line, c->name);
 		return false;
@@ -168,6 +172,23 @@ static bool grant(struct domain *d, struct hv_startinfo *si, hv_sel_t *next)
 		si->irq[si->num_irq].gsi = c->irq[i];
 		si->irq[si->num_irq++].sel = (*next)++;
 	}
+	hv_word_t fva = HV_SI_FILES;
+	for (unsigned i = 0; i < c->nfiles; i++) {
+		const struct hv_hip_mod *m;
+		if (!module_find(c->files[i], &m))
+			FAIL(0, "%s:%u: file '%s' not found among the boot modules", config_name, c->file_line[i],
+			     c->files[i]);
+		hv_word_t b = m->phys & ~(HV_PAGE_SIZE - 1);
+		hv_word_t e = (m->phys + m->size + HV_PAGE_SIZE - 1) & ~(HV_PAGE_SIZE - 1);
+		hv_status_t st = give_mem(d->pd, HV_RT_PHYS_BASE + b, fva, e - b, HV_R_MEM_R);
+		if (st != HV_OK)
+			FAIL(0, "%s:%u: file '%s': %s", config_name, c->file_line[i], c->files[i], hv_status_str(st));
+		struct hv_si_file *f = &si->files[si->num_files++];
+		memcpy(f->name, c->files[i], sizeof(f->name));
+		f->addr = fva + (m->phys - b);
+		f->size = m->size;
+		fva += e - b + HV_PAGE_SIZE;
+	}
 	for (unsigned i = 0; i < c->ncalls; i++) {
 		struct service *s = service_find(c->calls[i]);
 		struct hv_si_service *e = &si->svc[si->num_svc++];
@@ -217,7 +238,7 @@ bool domain_start(struct domain *d)
 	struct hv_startinfo *si = (struct hv_startinfo *)(HV_RT_PHYS_BASE + si_pa);
 	hv_word_t heap = budget & ~(HV_PAGE_SIZE - 1);
 	if (heap && (!take_ram(c, heap, &budget, &pa) ||
-		     give_mem(d->pd, HV_RT_PHYS_BASE + pa, HV_SI_HEAP, heap, HV_R_MEM_R | HV_R_MEM_W) != HV_OK))
+		     give_mem(d->pd, HV_RT_PHYS_BASE + pa, HV_SI_HEAP, heap, HV_R_MEM_RWX) != HV_OK))
 		FAIL(0, "%s:%u: domain '%s': cannot map its heap", config_name, c->line, c->name);
 
 	si->magic = HV_SI_MAGIC;

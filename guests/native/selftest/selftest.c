@@ -549,6 +549,8 @@ static void test_args(void)
 	EXPECT(hv_create_pd(d, sm, 16384), HV_ECAP);
 	EXPECT(hv_create_pd(d, SEL_OUT, 16384), HV_ECAP);
 	EXPECT(hv_create_pd(d, pd_nocreate, 16384), HV_EPERM);
+	EXPECT(hv_syscall4(HV_SYS_CREATE_PD, d, HV_SI_SEL_PD, 16384, 2), HV_EPARAM); /* unknown flag */
+	EXPECT(hv_syscall4(HV_SYS_CREATE_PD, d, HV_SI_SEL_PD, 16384, ~0ul), HV_EPARAM);
 
 	/* create_ec */
 	EXPECT(hv_create_ec(SEL_OUT, HV_SI_SEL_PD, HV_EC_FLAGS(me_cpu, 0, 0), utcb, 0x1000, 0), HV_EPARAM);
@@ -556,7 +558,7 @@ static void test_args(void)
 	EXPECT(hv_create_ec(d, empty, HV_EC_FLAGS(me_cpu, 0, 0), utcb, 0x1000, 0), HV_ECAP);
 	EXPECT(hv_create_ec(d, pt, HV_EC_FLAGS(me_cpu, 0, 0), utcb, 0x1000, 0), HV_ECAP);
 	EXPECT(hv_create_ec(d, pd_nocreate, HV_EC_FLAGS(me_cpu, 0, 0), utcb, 0x1000, 0), HV_EPERM);
-	EXPECT(hv_create_ec(d, HV_SI_SEL_PD, HV_EC_FLAGS(me_cpu, 0, 0) | (1ul << 17), utcb, 0x1000, 0), HV_EPARAM);
+	EXPECT(hv_create_ec(d, HV_SI_SEL_PD, HV_EC_FLAGS(me_cpu, 0, 0) | (1ul << 18), utcb, 0x1000, 0), HV_EPARAM);
 	EXPECT(hv_create_ec(d, HV_SI_SEL_PD, HV_EC_FLAGS(me_cpu, 0, 0) | (1ul << 31), utcb, 0x1000, 0), HV_EPARAM);
 
 	/* create_sc */
@@ -598,7 +600,8 @@ static void test_args(void)
 	       HV_EPARAM);
 	EXPECT(hv_delegate(HV_SI_SEL_PD, HV_SI_SEL_PD, HV_ITEM(HV_KIND_OBJ, HV_R_ALL, 0) | HV_REVOKE_SELF, sm, d),
 	       HV_EPARAM);
-	EXPECT(hv_delegate(HV_SI_SEL_PD, HV_SI_SEL_PD, HV_ITEM(3, HV_R_ALL, 0), sm, d), HV_EPARAM);
+	EXPECT(hv_delegate(HV_SI_SEL_PD, HV_SI_SEL_PD, HV_ITEM(HV_KIND_GMEM, HV_R_MEM_R, 0), HV_SI_HEAP, 0),
+	       HV_EPARAM); /* guest-physical memory into a PD that is no VM */
 	EXPECT(hv_delegate(HV_SI_SEL_PD, HV_SI_SEL_PD, HV_ITEM(HV_KIND_OBJ, HV_R_ALL, 0), sm, pt), HV_EBUSY);
 	EXPECT(hv_delegate(HV_SI_SEL_PD, HV_SI_SEL_PD, HV_ITEM(HV_KIND_OBJ, HV_R_ALL, 0), sm, SEL_OUT), HV_EPARAM);
 	EXPECT(hv_delegate(HV_SI_SEL_PD, HV_SI_SEL_PD, HV_ITEM(HV_KIND_OBJ, HV_R_ALL, 0), SEL_OUT, d), HV_EPARAM);
@@ -612,7 +615,7 @@ static void test_args(void)
 	/* revoke */
 	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 0) | (1ul << 16), empty), HV_EPARAM);
 	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 0) | (1ul << 25), empty), HV_EPARAM);
-	EXPECT(hv_revoke(HV_ITEM(3, 0, 0), empty), HV_EPARAM);
+	EXPECT(hv_revoke(HV_ITEM(HV_KIND_GMEM, 0, 0), 0x1008), HV_EPARAM);
 	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 0), SEL_OUT), HV_EPARAM);
 	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 1), 257), HV_EPARAM);
 	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 14), 0), HV_EPARAM);
@@ -623,7 +626,8 @@ static void test_args(void)
 	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 0) | HV_REVOKE_SELF, empty), HV_OK);
 
 	/* lookup */
-	EXPECT(hv_lookup(3, 0, NULL), HV_EPARAM);
+	EXPECT(hv_lookup(HV_KIND_GMEM + 1, 0, NULL), HV_EPARAM);
+	EXPECT(hv_lookup(HV_KIND_GMEM, 0, NULL), HV_ECAP); /* no guest-physical space */
 	EXPECT(hv_lookup(~0u, 0, NULL), HV_EPARAM);
 	EXPECT(hv_lookup(HV_KIND_OBJ, empty, NULL), HV_ECAP);
 	EXPECT(hv_lookup(HV_KIND_OBJ, SEL_OUT, NULL), HV_ECAP);
@@ -704,6 +708,47 @@ static void block_thread(void *arg)
 	hv_block_forever();
 }
 
+/* VM PD, vCPU and guest-physical items: argument checks. A vCPU needs VMX
+ * (HV_ECPU without it); if one is created it never gets an SC. */
+static void test_vm_args(void)
+{
+	hv_sel_t vm = sel(), d = sel(), evt = sel_block(8);
+	hv_word_t page = (hv_word_t)heap_page(), fl = HV_EC_FLAGS(me_cpu, 1, evt) | HV_EC_VCPU;
+	hv_status_t st;
+
+	EXPECT(hv_create_vm(vm, HV_SI_SEL_PD, 64 << 10), HV_OK);
+	CHECK_EQ(cap_type(vm), HV_OBJ_PD);
+	EXPECT(hv_create_ec(d, vm, HV_EC_FLAGS(me_cpu, 1, 0), va(HV_PAGE_SIZE), 0x1000, 0x1000), HV_EPARAM);
+	EXPECT(hv_create_ec(d, vm, HV_EC_FLAGS(me_cpu, 0, 0) | HV_EC_VCPU, 0, 0, 0), HV_EPARAM); /* not global */
+	EXPECT(hv_create_ec(d, vm, fl, va(HV_PAGE_SIZE), 0, 0), HV_EPARAM);                      /* a UTCB */
+	EXPECT(hv_create_vcpu(d, HV_SI_SEL_PD, me_cpu, evt), HV_EPARAM);                         /* no VM */
+	EXPECT(hv_create_vcpu(d, vm, me_cpu, HV_SEL_MAX - HV_VMEVT_COUNT + 1), HV_EPARAM);
+	EXPECT(hv_create_vcpu(d, vm, ncpu, evt), HV_ECPU);
+	st = hv_create_vcpu(d, vm, me_cpu, evt);
+	CHECK(st == HV_OK || st == HV_ECPU, "vCPU: %s (HV_OK with VMX, else HV_ECPU)", hv_status_str(st));
+	if (st == HV_OK) {
+		CHECK_EQ(cap_type(d), HV_OBJ_EC);
+		EXPECT(hv_create_pt(sel(), HV_SI_SEL_PD, d, 0, (hv_word_t)st_portal, 0), HV_EPARAM);
+		EXPECT(drop(d), HV_OK);
+	}
+	/* guest-physical memory: from our memory space into the VM's */
+	EXPECT(hv_delegate(HV_SI_SEL_PD, vm, HV_ITEM(HV_KIND_GMEM, HV_R_MEM_RWX, 0), page, 0x100000), HV_OK);
+	EXPECT(hv_delegate(HV_SI_SEL_PD, vm, HV_ITEM(HV_KIND_GMEM, HV_R_MEM_RWX, 0), page, 0x100000), HV_EBUSY);
+	EXPECT(hv_delegate(HV_SI_SEL_PD, vm, HV_ITEM(HV_KIND_GMEM, HV_R_MEM_RWX, 0), page, 0x100800), HV_EPARAM);
+	EXPECT(hv_delegate(HV_SI_SEL_PD, vm, HV_ITEM(HV_KIND_GMEM, HV_R_MEM_RWX, 0), page + 8, 0x101000),
+	       HV_EPARAM);
+	EXPECT(hv_delegate(HV_SI_SEL_PD, vm, HV_ITEM(HV_KIND_GMEM, HV_R_MEM_RWX, 0), HV_SI_FREE_VA - HV_PAGE_SIZE,
+			   0x101000),
+	       HV_ECAP); /* not ours */
+	EXPECT(hv_delegate(HV_SI_SEL_PD, vm, HV_ITEM(HV_KIND_GMEM, HV_R_MEM_RWX, 0), HV_SI_UTCB, 0x101000), HV_EPERM);
+	EXPECT(hv_delegate(HV_SI_SEL_PD, vm, HV_ITEM(HV_KIND_MEM, HV_R_MEM_RWX, 0), page, 0x100000), HV_OK);
+	/* revoking our page's children removes the guest-physical mapping too */
+	EXPECT(hv_revoke(HV_ITEM(HV_KIND_MEM, 0, 0), page), HV_OK); /* page is inside a larger node: no-op */
+	EXPECT(hv_delegate(HV_SI_SEL_PD, vm, HV_ITEM(HV_KIND_GMEM, HV_R_MEM_RWX, 0), page, 0x100000), HV_EBUSY);
+	EXPECT(drop(vm), HV_OK);
+	yield();
+}
+
 static void test_create(void)
 {
 	hv_sel_t child = sel(), gc = sel(), d = sel(), ec_l = sel(), ec_c = sel();
@@ -782,6 +827,9 @@ static void test_create(void)
 	EXPECT(hv_create_sm(sm, child, 1), HV_OK); /* charged to the child */
 	EXPECT(hv_sm_trydown(sm), HV_OK);
 	EXPECT(hv_sm_trydown(sm), HV_ETIMEOUT);
+
+	/* VM PDs and vCPUs (arguments only: no vCPU runs here) */
+	test_vm_args();
 
 	/* destroying the child PD stops its EC; objects charged to it live on
 	 * while capabilities to them exist */

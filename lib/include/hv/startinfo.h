@@ -31,6 +31,8 @@
 #define HV_SI_MAX_SVC 8
 #define HV_SI_MAX_IRQ 8
 #define HV_SI_MAX_IO 8
+#define HV_SI_MAX_FILES 4
+#define HV_SI_FILES 0x0000600000000000ul   /* 'file' modules, read-only, from here */
 
 struct hv_si_service {
 	char name[HV_SI_NAME];
@@ -47,6 +49,11 @@ struct hv_si_io {
 	hv_word_t first, last; /* inclusive port range granted */
 };
 
+struct hv_si_file {
+	char name[32];
+	hv_word_t addr, size; /* mapped read-only at addr */
+};
+
 struct hv_startinfo {
 	hv_word_t magic;
 	char name[HV_SI_NAME]; /* domain name from the configuration */
@@ -61,6 +68,8 @@ struct hv_startinfo {
 	struct hv_si_service svc[HV_SI_MAX_SVC]; /* services it may call */
 	struct hv_si_irq irq[HV_SI_MAX_IRQ];
 	struct hv_si_io io[HV_SI_MAX_IO];
+	hv_word_t num_files;
+	struct hv_si_file files[HV_SI_MAX_FILES];
 };
 
 /*

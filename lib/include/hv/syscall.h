@@ -186,7 +186,8 @@ static inline hv_status_t hv_revoke(hv_word_t item, hv_word_t base)
 }
 
 /* *item (if not NULL) receives the item descriptor: kind, rights, order and
- * (HV_KIND_OBJ) the object type, HV_ITEM_TYPE(). */
+ * (HV_KIND_OBJ) the object type, HV_ITEM_TYPE(). (The kernel also returns
+ * the node's base in RDX, hence the clobber.) */
 static inline hv_status_t hv_lookup(unsigned kind, hv_word_t base, hv_word_t *item)
 {
 	hv_word_t rax = HV_SYS_LOOKUP;
@@ -194,7 +195,7 @@ static inline hv_status_t hv_lookup(unsigned kind, hv_word_t base, hv_word_t *it
 	__asm__ volatile("syscall"
 			 : "+a"(rax), "+S"(rsi)
 			 : "D"((hv_word_t)kind)
-			 : "rcx", "r11", "memory");
+			 : "rcx", "rdx", "r11", "memory");
 	if (item)
 		*item = rsi;
 	return (hv_status_t)rax;

@@ -1,0 +1,6 @@
+kernel build/hypervisor.elf
+module build/user/roottask.elf roottask
+module build/user/console.elf console
+module build/user/vmm.elf vmm
+module build/guests/test-guest.bin testguest
+module configs/vmtest.conf system.conf

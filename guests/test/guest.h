@@ -1,0 +1,134 @@
+/*
+ * Test guest: shared declarations. The device and port contract is in
+ * README.md; the constants below are its single source in the code.
+ */
+#ifndef GUEST_TEST_GUEST_H
+#define GUEST_TEST_GUEST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Memory layout: the image is loaded here; RAM is at least 0..RAM_END. */
+#define LOAD_ADDR 0x10000UL
+#define RAM_END 0x400000UL
+
+/* The VMM's devices (README.md, "Contract"). */
+#define UART_BASE 0x3f8		/* 16550: THR at +0, LSR at +5 */
+#define UART_LSR_THRE 0x20
+#define PORT_EXIT 0x501		/* outb: number of failed checks; ends the guest */
+#define PORT_TEST_CONST 0x510	/* in: 0x12345678 (truncated); out: latch */
+#define PORT_TEST_LATCH 0x514	/* in: last value written to 0x510 */
+#define PORT_TIMER 0x518	/* outl: one-shot delay in microseconds */
+#define TEST_CONST 0x12345678u
+#define TIMER_VECTOR 0x30
+#define MMIO_BASE 0xfeb00000UL	/* test device, 4 KiB, mapped uncached */
+#define MMIO_SCRATCH 0x00	/* 64-bit read/write, byte addressable */
+#define MMIO_MAGIC 0x08		/* 64-bit read-only */
+#define MMIO_WRITES 0x10	/* 64-bit read-only: write accesses so far */
+#define MMIO_MAGIC_VALUE 0xfeedfacecafebeefUL
+#define HV_LEAF 0x40000000u
+#define HV_SIGNATURE "MicroHVMicro"	/* EBX, ECX, EDX of HV_LEAF */
+#define MSR_PAT 0x277
+#define MSR_UNKNOWN 0xc0011234u	/* must raise #GP under microhv */
+
+/* Exception vectors used by the checks. */
+#define VEC_DE 0
+#define VEC_BP 3
+#define VEC_UD 6
+#define VEC_GP 13
+#define VEC_PF 14
+
+#define NO_VMM "no microhv VMM"
+
+/* Register frame built by the interrupt stubs (start.S). */
+struct frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vec, err;
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+/*
+ * An expected exception: a check sets vec (expect()), its inline assembly
+ * stores the address to resume at into resume, and the handler records
+ * where and how the exception arrived and continues at resume.
+ */
+struct expected {
+	int vec;
+	int hits;
+	uint64_t resume;
+	uint64_t rip, err, cr2;
+};
+extern volatile struct expected xp;
+extern volatile uint64_t timer_ticks, timer_rip;
+extern int have_microhv;
+
+/*
+ * Inline-assembly prologue for an instruction that faults: %0 gets the
+ * address of the instruction (label 1), %1 the address after it (label 2),
+ * which is also stored in xp.resume (%2). The instruction follows, then
+ * EXPECT_ASM_END.
+ */
+#define EXPECT_ASM_BEGIN                                                                                     \
+	"lea 1f(%%rip), %0\n\t"                                                                              \
+	"lea 2f(%%rip), %1\n\t"                                                                              \
+	"movq %1, %2\n"                                                                                      \
+	"1:\t"
+#define EXPECT_ASM_END "\n2:"
+#define EXPECT_ASM_OUT(at, after) "=&r"(at), "=&r"(after), "=m"(xp.resume)
+
+void expect(int vec);
+
+/* Port I/O. */
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
+{
+	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+/* lib.c: output, checks, exceptions. */
+void print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void begin(const char *name);
+void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void end(void);
+void skip_without_vmm(void);
+void finish(void) __attribute__((noreturn));
+void trap(struct frame *f);
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+
+/* The checks. */
+void check_mmio(void);
+
+/* Called from start.S. */
+void guest_main(void) __attribute__((noreturn));
+
+/* start.S and guest.ld */
+extern const uint64_t isr_table[33]; /* vectors 0-31, then TIMER_VECTOR */
+extern char __image_end[];
+
+#endif

@@ -1,0 +1,332 @@
+/*
+ * VM-exit handlers. Each exit reason of each vCPU is a portal into this
+ * VMM (id = vcpu << 8 | reason); the kernel has put the guest state the
+ * portal's MTD names into the handler's UTCB, and the reply writes back
+ * the parts st->mtd names.
+ */
+#include "vmm.h"
+#include "x86/emulate.h"
+#include <stdio.h>
+#include <string.h>
+
+#define EXIT_CPUID 10
+#define EXIT_HLT 12
+#define EXIT_TRIPLE_FAULT 2
+#define EXIT_IO 30
+#define EXIT_RDMSR 31
+#define EXIT_WRMSR 32
+#define EXIT_EPT_VIOLATION 48
+#define EXIT_INTR_WINDOW 7
+
+#define MTD_GUEST (HV_MTD_ALL)
+
+static const uint64_t INJ_GP = HV_INJ_VALID | HV_INJ_HWEXC | HV_INJ_ERRCODE | 13;
+
+static void skip(struct hv_cpu_state *st)
+{
+	st->rip += st->inst_len;
+	st->mtd |= HV_MTD_RIP_LEN;
+}
+
+static void inject_gp(struct hv_cpu_state *st)
+{
+	st->inj_info = INJ_GP;
+	st->inj_error = 0;
+	st->mtd |= HV_MTD_INJ;
+}
+
+/* STARTUP: a PC-like start in real mode at 1000:0000 (the test guest's entry). */
+static void startup(struct hv_cpu_state *st)
+{
+	struct hv_seg data = { 0, 0x93, 0xffff, 0 };
+	st->cs = (struct hv_seg){ 0x1000, 0x9b, 0xffff, 0x10000 };
+	st->ds = st->es = st->ss = st->fs = st->gs = data;
+	st->ldtr = (struct hv_seg){ 0, 0x82, 0xffff, 0 };
+	st->tr = (struct hv_seg){ 0, 0x8b, 0xffff, 0 };
+	st->gdtr = st->idtr = (struct hv_seg){ 0, 0, 0xffff, 0 };
+	st->rip = 0;
+	st->rsp = 0;
+	st->rflags = 2;
+	st->cr0 = 0x10;
+	st->cr2 = st->cr3 = st->cr4 = 0;
+	st->dr7 = 0x400;
+	st->efer = 0;
+	st->pat = 0x0007040600070406ull;
+	st->intr_state = st->actv_state = 0;
+	st->inj_info = 0;
+	st->ctrl[0] = 0;
+	st->mtd = HV_MTD_CS_SS | HV_MTD_DS_ES | HV_MTD_FS_GS | HV_MTD_TR | HV_MTD_LDTR | HV_MTD_GDTR | HV_MTD_IDTR |
+		  HV_MTD_RIP_LEN | HV_MTD_RSP | HV_MTD_RFLAGS | HV_MTD_CR | HV_MTD_DR | HV_MTD_EFER | HV_MTD_STA |
+		  HV_MTD_INJ | HV_MTD_CTRL;
+}
+
+/* CPUID policy: the host's features minus VMX, plus the hypervisor leaves. */
+static void cpuid_exit(struct hv_cpu_state *st)
+{
+	uint32_t leaf = (uint32_t)st->rax, sub = (uint32_t)st->rcx, a, b, c, d;
+	if (leaf >= 0x40000000u && leaf <= 0x400000ffu) {
+		a = 0x40000001u;
+		memcpy(&b, "Micr", 4);
+		memcpy(&c, "oHVM", 4);
+		memcpy(&d, "icro", 4);
+		if (leaf != 0x40000000u)
+			a = b = c = d = 0;
+	} else {
+		__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(sub));
+		if (leaf == 1) {
+			c &= ~(1u << 5);  /* no VMX inside */
+			c |= 1u << 31;    /* hypervisor present */
+			b &= 0x00ffffffu; /* initial APIC id 0 */
+		}
+	}
+	st->rax = a, st->rbx = b, st->rcx = c, st->rdx = d;
+	st->mtd = HV_MTD_GPR_ACDB;
+	skip(st);
+}
+
+static void io_exit(struct vcpu *v, struct hv_cpu_state *st)
+{
+	uint64_t q = st->qual[0];
+	unsigned size = (unsigned)(q & 7) + 1;
+	bool in = q & 8;
+	uint16_t port = (uint16_t)(q >> 16);
+	st->mtd = 0;
+	if (q & 16) { /* string I/O: not needed by the guests we run */
+		printf("vmm: string I/O on port %#x not supported; skipped\n", port);
+		skip(st);
+		return;
+	}
+	uint64_t val = st->rax, m = size == 4 ? 0xffffffffull : (1ull << (size * 8)) - 1;
+	bus_io(v, port, size, in, &val);
+	vmm_after_io(v);
+	if (in) {
+		st->rax = size == 4 ? (val & m) : (st->rax & ~m) | (val & m);
+		st->mtd |= HV_MTD_GPR_ACDB;
+	}
+	skip(st);
+}
+
+static void msr_exit(struct vcpu *v, struct hv_cpu_state *st, bool write)
+{
+	uint32_t idx = (uint32_t)st->rcx;
+	uint64_t val = (st->rdx << 32) | (uint32_t)st->rax;
+	st->mtd = 0;
+	switch (idx) {
+	case 0x277: /* IA32_PAT */
+		if (write) {
+			st->pat = val;
+			st->mtd |= HV_MTD_EFER;
+		} else {
+			val = st->pat;
+		}
+		break;
+	case 0xc0000080: /* IA32_EFER: SCE, LME, NXE */
+		if (write) {
+			if (val & ~0xd01ull) {
+				inject_gp(st);
+				return;
+			}
+			st->efer = (st->efer & (1ull << 10)) | val;
+			st->mtd |= HV_MTD_EFER;
+		} else {
+			val = st->efer;
+		}
+		break;
+	case 0x10: /* IA32_TIME_STAMP_COUNTER */
+		if (write) {
+			st->tsc_offset += val - st->tsc;
+			st->mtd |= HV_MTD_TSC;
+		} else {
+			val = st->tsc;
+		}
+		break;
+	case 0x1b: /* IA32_APIC_BASE: no local APIC yet, but the value is standard */
+		if (!write)
+			val = 0xfee00900ull;
+		break;
+	default:
+		inject_gp(st);
+		return;
+	}
+	(void)v;
+	if (!write) {
+		st->rax = (uint32_t)val;
+		st->rdx = val >> 32;
+		st->mtd |= HV_MTD_GPR_ACDB;
+	}
+	skip(st);
+}
+
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* HLT: wait for the guest's timer (time passes on this CPU), then inject it. */
+static bool hlt_exit(struct vcpu *v, struct hv_cpu_state *st)
+{
+	st->mtd = 0;
+	if (!v->timer_deadline) {
+		printf("vmm: vCPU %u halted with no timer armed (rip %#lx): stopping it\n", v->id, st->rip);
+		return false;
+	}
+	while (rdtsc() < v->timer_deadline)
+		__asm__ volatile("pause");
+	v->timer_deadline = 0;
+	skip(st);
+	if (st->rflags & (1u << 9)) {
+		st->inj_info = HV_INJ_VALID | HV_INJ_EXTINT | v->timer_vector;
+		st->intr_state = 0;
+		st->mtd |= HV_MTD_INJ | HV_MTD_STA;
+	}
+	return true;
+}
+
+struct mmio_ctx {
+	struct vcpu *v;
+	uint64_t gpa_page;
+};
+
+static int mmio_read(void *ctx, uint64_t addr, unsigned size, uint64_t *val)
+{
+	struct mmio_ctx *m = ctx;
+	return bus_mmio(m->v, addr, size, false, val) ? 0 : -1;
+}
+
+static int mmio_write(void *ctx, uint64_t addr, unsigned size, uint64_t val)
+{
+	struct mmio_ctx *m = ctx;
+	return bus_mmio(m->v, addr, size, true, &val) ? 0 : -1;
+}
+
+/* An access to guest-physical memory that is not RAM: MMIO emulation. */
+static bool ept_exit(struct vcpu *v, struct hv_cpu_state *st)
+{
+	uint64_t gpa = st->gpa, code_gpa;
+	uint8_t bytes[15];
+	st->mtd = 0;
+	uint64_t lin = st->cs.base + st->rip, next_gpa;
+	size_t first = 4096 - (size_t)(lin & 0xfff);
+	if (first > sizeof(bytes))
+		first = sizeof(bytes);
+	memset(bytes, 0, sizeof(bytes));
+	if (!guest_translate(st, lin, &code_gpa) || !guest_read(code_gpa, bytes, first) ||
+	    (first < sizeof(bytes) && guest_translate(st, lin + first, &next_gpa) &&
+	     !guest_read(next_gpa, bytes + first, sizeof(bytes) - first))) {
+		printf("vmm: vCPU %u: access to %#lx outside guest memory at rip %#lx (instruction unreadable): stopping\n",
+		       v->id, gpa, st->rip);
+		return false;
+	}
+	enum x86_mode mode = (st->efer & (1u << 10)) && (st->cs.ar & (1u << 13)) ? X86_MODE_64
+			     : (st->cs.ar & (1u << 14)) ? X86_MODE_32 : X86_MODE_16;
+	struct x86_insn insn;
+	int r = x86_decode(bytes, sizeof(bytes), mode, &insn);
+	if (r < 0) {
+		printf("vmm: vCPU %u: cannot decode the instruction at rip %#lx (error %d) accessing %#lx: #UD\n", v->id,
+		       st->rip, r, gpa);
+		st->inj_info = HV_INJ_VALID | HV_INJ_HWEXC | 6;
+		st->mtd |= HV_MTD_INJ;
+		return true;
+	}
+	uint64_t probe;
+	if (!bus_mmio(v, gpa, 1, false, &probe)) {
+		printf("vmm: vCPU %u: access to %#lx outside guest memory at rip %#lx: not served, skipped\n", v->id, gpa,
+		       st->rip);
+		st->rip += insn.len;
+		st->mtd |= HV_MTD_RIP_LEN;
+		return true;
+	}
+	struct x86_regs regs;
+	uint64_t *g[16] = { &st->rax, &st->rcx, &st->rdx, &st->rbx, &st->rsp, &st->rbp, &st->rsi, &st->rdi,
+			    &st->r8, &st->r9, &st->r10, &st->r11, &st->r12, &st->r13, &st->r14, &st->r15 };
+	for (int i = 0; i < 16; i++)
+		regs.gpr[i] = *g[i];
+	regs.rip = st->rip;
+	regs.rflags = st->rflags;
+	struct mmio_ctx mc = { v, gpa & ~0xfffull };
+	struct x86_mem_ops ops = { mmio_read, mmio_write, NULL };
+	r = x86_emulate(&insn, &regs, gpa, &ops, &mc);
+	if (r < 0) {
+		printf("vmm: vCPU %u: cannot emulate the access at rip %#lx to %#lx (error %d): stopping\n", v->id,
+		       st->rip, gpa, r);
+		return false;
+	}
+	for (int i = 0; i < 16; i++)
+		*g[i] = regs.gpr[i];
+	st->rip = regs.rip;
+	st->rflags = regs.rflags;
+	st->mtd = HV_MTD_GPR_ACDB | HV_MTD_GPR_BSD | HV_MTD_GPR_R8_R15 | HV_MTD_RSP | HV_MTD_RIP_LEN | HV_MTD_RFLAGS;
+	return true;
+}
+
+HV_PORTAL_ENTRY(vmexit_entry, vmexit_serve);
+
+/* Every VM exit of every vCPU comes here. */
+hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
+{
+	(void)tag;
+	struct vcpu *v = &vcpus[(id >> 8) % VMM_MAX_VCPUS];
+	unsigned reason = id & 0xff;
+	struct hv_cpu_state *st = &hv_utcb()->st;
+	bool ok = true;
+	v->exits[reason]++;
+	switch (reason) {
+	case HV_VMEVT_STARTUP:
+		startup(st);
+		break;
+	case EXIT_CPUID:
+		cpuid_exit(st);
+		break;
+	case EXIT_IO:
+		io_exit(v, st);
+		break;
+	case EXIT_RDMSR:
+	case EXIT_WRMSR:
+		msr_exit(v, st, reason == EXIT_WRMSR);
+		break;
+	case EXIT_HLT:
+		ok = hlt_exit(v, st);
+		break;
+	case EXIT_EPT_VIOLATION:
+		ok = ept_exit(v, st);
+		break;
+	case EXIT_TRIPLE_FAULT:
+		printf("vmm: vCPU %u: triple fault at rip %#lx: guest stopped\n", v->id, st->rip);
+		ok = false;
+		break;
+	default:
+		printf("vmm: vCPU %u: unhandled VM exit %u at rip %#lx (qualification %#lx): guest stopped\n", v->id,
+		       reason, st->rip, st->qual[0]);
+		ok = false;
+		break;
+	}
+	if (ok && vm.stopping)
+		ok = false;
+	if (!ok)
+		st->mtd = 0;
+	return ok ? 0 : HV_TAG_STOP;
+}
+
+/* Creates vCPU v: its handler, the exit portals in the VM PD, the vCPU and its SC. */
+hv_status_t vcpu_setup(struct vcpu *v)
+{
+	hv_status_t st = hv_handler_create(v->cpu, &v->handler);
+	if (st != HV_OK)
+		return st;
+	for (unsigned r = 0; r < HV_VMEVT_COUNT && st == HV_OK; r++) {
+		hv_sel_t pt = hv_sel_alloc();
+		st = hv_create_pt(pt, HV_SI_SEL_PD, v->handler, MTD_GUEST, (hv_word_t)vmexit_entry, (v->id << 8) | r);
+		if (st == HV_OK)
+			st = hv_delegate(HV_SI_SEL_PD, vm.pd, HV_ITEM(HV_KIND_OBJ, HV_R_PT_CALL, 0), pt, VMM_EVT_BASE + r);
+	}
+	if (st != HV_OK)
+		return st;
+	v->ec = hv_sel_alloc();
+	v->sc = hv_sel_alloc();
+	st = hv_create_vcpu(v->ec, vm.pd, v->cpu, VMM_EVT_BASE);
+	if (st == HV_OK)
+		st = hv_create_sc(v->sc, HV_SI_SEL_PD, v->ec, HV_QOS(10, 0));
+	return st;
+}

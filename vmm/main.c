@@ -1,0 +1,168 @@
+/*
+ * The VMM's start: arguments "guest=MODULE mem=SIZE cpus=N" (from the
+ * system configuration), the VM PD, guest memory from this domain's heap
+ * delegated into the guest-physical space, the guest image at 0x10000,
+ * the devices, and one vCPU per CPU asked for.
+ */
+#include "../devices/testdev.h"
+#include "../devices/uart16550.h"
+#include "vmm.h"
+#include <stdio.h>
+#include <string.h>
+
+struct vm vm;
+struct vcpu vcpus[VMM_MAX_VCPUS];
+uint64_t tsc_khz;
+
+static struct uart16550 com1;
+static struct testdev testdev = { .exit_code = -1 };
+
+#define GUEST_LOAD 0x10000ull
+
+static uint64_t parse_size(const char *s)
+{
+	uint64_t v = 0;
+	while (*s >= '0' && *s <= '9')
+		v = v * 10 + (uint64_t)(*s++ - '0');
+	if (*s == 'K' || *s == 'k')
+		v <<= 10;
+	else if (*s == 'M' || *s == 'm')
+		v <<= 20;
+	return v;
+}
+
+/* Finds "key=" in the argument string; copies the value to out. */
+static bool arg(const char *args, const char *key, char *out, size_t n)
+{
+	size_t kl = strlen(key);
+	for (const char *p = args; *p; p++) {
+		if ((p == args || p[-1] == ' ') && !strncmp(p, key, kl) && p[kl] == '=') {
+			size_t i = 0;
+			for (p += kl + 1; *p && *p != ' ' && i + 1 < n; p++)
+				out[i++] = *p;
+			out[i] = 0;
+			return true;
+		}
+	}
+	return false;
+}
+
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* After every port access: the test device's timer and exit requests. */
+void vmm_after_io(struct vcpu *v)
+{
+	if (testdev.timer_us) {
+		v->timer_deadline = rdtsc() + testdev.timer_us * tsc_khz / 1000;
+		v->timer_vector = TESTDEV_TIMER_VECTOR;
+		testdev.timer_us = 0;
+	}
+	if (testdev.exit_code >= 0 && !vm.stopping) {
+		vm.stopping = true;
+		vm.exit_code = testdev.exit_code;
+		printf("vmm: guest '%s' exited with code %d\n", vm.name, testdev.exit_code);
+	}
+}
+
+static bool setup_devices(void)
+{
+	struct bus_dev uart = { "uart", 0x3f8, 0x3ff, uart16550_read, uart16550_write, &com1 };
+	struct bus_dev tpio = { "testdev", 0x500, 0x51f, testdev_pio_read, testdev_pio_write, &testdev };
+	struct bus_dev tmem = { "testdev-mmio", TESTDEV_MMIO_BASE, TESTDEV_MMIO_BASE + 0xfff, testdev_mmio_read,
+				testdev_mmio_write, &testdev };
+	return bus_add_io(&uart) && bus_add_io(&tpio) && bus_add_mmio(&tmem);
+}
+
+/* Gives the guest its RAM: this domain's heap pages at guest-physical 0.. */
+static hv_status_t setup_memory(uint64_t size)
+{
+	uint8_t *ram = hv_heap_alloc(size, 1ul << 21);
+	if (!ram)
+		return HV_EMEM;
+	memset(ram, 0, size);
+	vm.ram = ram;
+	vm.ram_size = size;
+	for (uint64_t off = 0; off < size;) {
+		unsigned order = 0;
+		while (order < 18 && !(((uint64_t)ram + off) & ((4096ull << (order + 1)) - 1)) &&
+		       !(off & ((4096ull << (order + 1)) - 1)) && off + (4096ull << (order + 1)) <= size)
+			order++;
+		hv_status_t st;
+		/* the heap reached us in several mappings: a chunk must lie in one of them */
+		while ((st = hv_delegate(HV_SI_SEL_PD, vm.pd, HV_ITEM(HV_KIND_GMEM, HV_R_MEM_RWX, order),
+					 (hv_word_t)ram + off, off)) == HV_ECAP && order)
+			order--;
+		if (st != HV_OK)
+			return st;
+		off += 4096ull << order;
+	}
+	return HV_OK;
+}
+
+static const struct hv_si_file *find_file(const struct hv_startinfo *si, const char *name)
+{
+	for (unsigned i = 0; i < si->num_files; i++)
+		if (!strcmp(si->files[i].name, name))
+			return &si->files[i];
+	return NULL;
+}
+
+int main(const struct hv_startinfo *si)
+{
+	char guest[32] = "", buf[32];
+	uint64_t mem = 4ull << 20;
+	unsigned ncpus = 1;
+	tsc_khz = si->tsc_khz;
+	vm.name = si->name;
+	if (!arg(si->args, "guest", guest, sizeof(guest))) {
+		printf("vmm: no guest=MODULE argument\n");
+		return 2;
+	}
+	if (arg(si->args, "mem", buf, sizeof(buf)))
+		mem = parse_size(buf);
+	if (arg(si->args, "cpus", buf, sizeof(buf)))
+		ncpus = (unsigned)parse_size(buf);
+	if (mem < (1ull << 20) || (mem & 0xfff) || ncpus < 1 || ncpus > VMM_MAX_VCPUS || ncpus > si->num_cpus) {
+		printf("vmm: bad mem= (>= 1M, page multiple) or cpus= (1..%u)\n",
+		       si->num_cpus < VMM_MAX_VCPUS ? (unsigned)si->num_cpus : VMM_MAX_VCPUS);
+		return 2;
+	}
+	const struct hv_si_file *img = find_file(si, guest);
+	if (!img) {
+		printf("vmm: guest image '%s' not granted (add 'file %s' to the domain)\n", guest, guest);
+		return 2;
+	}
+	if (img->size > mem - GUEST_LOAD) {
+		printf("vmm: guest image '%s' (%lu bytes) does not fit %lu KiB of guest memory\n", guest, img->size,
+		       mem >> 10);
+		return 2;
+	}
+	vm.pd = hv_sel_alloc();
+	hv_status_t st = hv_create_vm(vm.pd, HV_SI_SEL_PD, 64 * 1024 + mem / 256);
+	if (st != HV_OK) {
+		printf("vmm: cannot create the VM PD: %s\n", hv_status_str(st));
+		return 1;
+	}
+	st = setup_memory(mem);
+	if (st != HV_OK || !setup_devices()) {
+		printf("vmm: cannot give the guest %lu KiB of memory: %s\n", mem >> 10, hv_status_str(st));
+		return 1;
+	}
+	memcpy(vm.ram + GUEST_LOAD, (const void *)img->addr, img->size);
+	vm.nvcpus = ncpus;
+	for (unsigned i = 0; i < ncpus; i++) {
+		vcpus[i] = (struct vcpu){ .vm = &vm, .id = i, .cpu = (unsigned)(si->cpu + i) % (unsigned)si->num_cpus };
+		st = vcpu_setup(&vcpus[i]);
+		if (st != HV_OK) {
+			printf("vmm: cannot create vCPU %u: %s\n", i, hv_status_str(st));
+			return 1;
+		}
+	}
+	printf("vmm: guest '%s' started: %lu KiB, %u vCPU%s\n", guest, mem >> 10, ncpus, ncpus == 1 ? "" : "s");
+	hv_block_forever();
+}

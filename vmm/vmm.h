@@ -1,0 +1,63 @@
+/*
+ * The user-level VMM: one process per guest. It owns the guest's memory,
+ * creates the VM PD and its vCPUs, and serves their VM exits (portal
+ * calls) with the help of device models on an I/O and MMIO bus.
+ */
+#ifndef VMM_H
+#define VMM_H
+
+#include <hv/runtime.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VMM_MAX_VCPUS 4
+#define VMM_EVT_BASE 0 /* exit portals at 0..255 of the VM PD */
+
+struct vm {
+	const char *name;
+	hv_sel_t pd;             /* the VM PD (capability in the VMM) */
+	uint8_t *ram;            /* guest-physical 0.. in the VMM's address space */
+	uint64_t ram_size;
+	unsigned nvcpus;
+	volatile bool stopping;
+	int exit_code;
+};
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id, cpu;
+	hv_sel_t ec, sc, handler;
+	uint64_t timer_deadline;  /* TSC; 0 = not armed */
+	uint8_t timer_vector;
+	uint64_t pat;
+	uint64_t exits[256];
+};
+
+extern struct vm vm;
+extern struct vcpu vcpus[VMM_MAX_VCPUS];
+extern uint64_t tsc_khz;
+
+/* bus.c: port I/O and MMIO dispatch to device models */
+struct bus_dev {
+	const char *name;
+	uint64_t first, last; /* ports or guest-physical addresses, inclusive */
+	uint64_t (*read)(void *ctx, uint64_t off, unsigned size);
+	void (*write)(void *ctx, uint64_t off, unsigned size, uint64_t val);
+	void *ctx;
+};
+bool bus_add_io(const struct bus_dev *d);
+bool bus_add_mmio(const struct bus_dev *d);
+bool bus_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint64_t *val);
+bool bus_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *val);
+
+/* main.c */
+void vmm_after_io(struct vcpu *v);
+
+/* exits.c */
+hv_status_t vcpu_setup(struct vcpu *v);
+
+/* guest.c: guest memory helpers */
+bool guest_translate(const struct hv_cpu_state *st, uint64_t gva, uint64_t *gpa);
+bool guest_read(uint64_t gpa, void *buf, size_t n);
+
+#endif
