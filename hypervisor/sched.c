@@ -117,6 +117,18 @@ void sched_account(void)
 	c->sc_start = now;
 }
 
+/* Programs this CPU's timer: end of the running SC's slice or the next timeout. */
+static void timer_arm(struct percpu *c)
+{
+	u64 now = rdtsc(), when = 0;
+	if (c->cur_sc)
+		when = now + (c->cur_sc->left ? c->cur_sc->left : 1);
+	u64 t = sm_next_timeout(c->id);
+	if (t && (!when || t < when))
+		when = t;
+	lapic_timer_oneshot(when ? (when > now ? when - now : 1) : 0);
+}
+
 /*
  * Picks the next SC and resumes the end of its chain; idles if there is
  * none. The current SC, if still runnable, competes like any other.
@@ -149,26 +161,24 @@ NORETURN void sched_schedule(void)
 			continue; /* blocked or dead: it is made ready again on wake-up */
 		c->cur_sc = sc;
 		c->sc_start = rdtsc();
-		lapic_timer_oneshot(sc->left ? sc->left : 1);
+		timer_arm(c);
 		kernel_exit(e); /* a recall is delivered before e returns to user mode */
 	}
-	lapic_timer_oneshot(0);
+	timer_arm(c);
 	c->cur_ec = NULL;
 	bkl_unlock();
 	cpu_idle_on_kstack();
 }
 
-/* Timer interrupt: the running SC used up its time slice. */
+/* Timer interrupt: semaphore timeouts, and the end of the running SC's slice. */
 void sched_tick(void)
 {
 	sched_account();
 	struct percpu *c = this_cpu();
-	if (!c->cur_sc)
-		return;
-	if (!c->cur_sc->left)
+	sm_timeouts(c->id, rdtsc());
+	if (c->cur_sc && !c->cur_sc->left)
 		c->resched = true;
-	else
-		lapic_timer_oneshot(c->cur_sc->left); /* fired early: re-arm */
+	timer_arm(c); /* early, or for the next deadline */
 }
 
 /* Called before returning to user: give way to a higher-priority SC. */

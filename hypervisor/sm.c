@@ -7,6 +7,7 @@
 #include "objects.h"
 #include "sched.h"
 #include <arch/acpi.h>
+#include <arch/cpu.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
 
@@ -26,8 +27,37 @@ hv_status_t sm_create(struct pd *charged, u64 count, struct sm **out)
 	return HV_OK;
 }
 
+static struct ec *timeouts[MAX_CPUS]; /* per CPU, earliest first */
+
+static void timeout_remove(struct ec *ec)
+{
+	if (!ec->timeout)
+		return;
+	for (struct ec **pp = &timeouts[ec->cpu]; *pp; pp = &(*pp)->tnext)
+		if (*pp == ec) {
+			*pp = ec->tnext;
+			break;
+		}
+	ec->timeout = 0;
+	ec->tnext = NULL;
+}
+
+static void timeout_insert(struct ec *ec, u64 deadline)
+{
+	struct ec **pp = &timeouts[ec->cpu];
+	while (*pp && (*pp)->timeout <= deadline)
+		pp = &(*pp)->tnext;
+	ec->timeout = deadline;
+	ec->tnext = *pp;
+	*pp = ec;
+}
+
+/* The earliest deadline of an EC blocked on this CPU, 0 if none. */
+u64 sm_next_timeout(unsigned cpu) { return timeouts[cpu] ? timeouts[cpu]->timeout : 0; }
+
 static void wake(struct ec *ec, hv_status_t st)
 {
+	timeout_remove(ec);
 	ec->waiting_sm = NULL;
 	ec->qnext = NULL;
 	ec->state = EC_RUNNABLE;
@@ -65,7 +95,7 @@ hv_status_t sm_up(struct sm *sm)
  * returns HV_EBUSY to tell the caller to schedule (the EC's status is set
  * when it is woken).
  */
-hv_status_t sm_down(struct sm *sm, bool block)
+hv_status_t sm_down(struct sm *sm, bool block, u64 deadline)
 {
 	if (sm->gsi >= 0 && sm->irq_level_masked) {
 		sm->irq_level_masked = false;
@@ -75,7 +105,7 @@ hv_status_t sm_down(struct sm *sm, bool block)
 		sm->count--;
 		return HV_OK;
 	}
-	if (!block)
+	if (!block || (deadline && deadline <= rdtsc()))
 		return HV_ETIMEOUT;
 	struct percpu *c = this_cpu();
 	struct ec *ec = c->cur_ec;
@@ -87,12 +117,25 @@ hv_status_t sm_down(struct sm *sm, bool block)
 	while (*pp)
 		pp = &(*pp)->qnext;
 	*pp = ec;
+	if (deadline)
+		timeout_insert(ec, deadline);
 	return HV_EBUSY;
+}
+
+/* Wakes, with HV_ETIMEOUT, every EC of this CPU whose deadline has passed. */
+void sm_timeouts(unsigned cpu, u64 now)
+{
+	while (timeouts[cpu] && timeouts[cpu]->timeout <= now) {
+		struct ec *ec = timeouts[cpu];
+		sm_remove_waiter(ec);
+		wake(ec, HV_ETIMEOUT);
+	}
 }
 
 /* Takes an EC that is being killed out of the SM queue it waits in. */
 void sm_remove_waiter(struct ec *ec)
 {
+	timeout_remove(ec);
 	struct sm *sm = ec->waiting_sm;
 	if (!sm)
 		return;

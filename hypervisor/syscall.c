@@ -206,7 +206,7 @@ static NORETURN void sys_sm_ctrl(struct ec *ec)
 	LOOKUP(ARG1(ec), HV_OBJ_SM, op == HV_SM_UP ? HV_R_SM_UP : HV_R_SM_DOWN, sm, obj);
 	if (op == HV_SM_UP)
 		finish(ec, sm_up(sm));
-	hv_status_t st = sm_down(sm, op == HV_SM_DOWN);
+	hv_status_t st = sm_down(sm, op == HV_SM_DOWN, op == HV_SM_DOWN ? ARG3(ec) : 0);
 	if (st == HV_EBUSY)
 		sched_schedule(); /* blocked; woken with its status set */
 	finish(ec, st);

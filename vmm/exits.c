@@ -17,6 +17,7 @@
 #define EXIT_WRMSR 32
 #define EXIT_EPT_VIOLATION 48
 #define EXIT_INTR_WINDOW 7
+#define EXIT_CR_ACCESS 28
 
 #define MTD_GUEST (HV_MTD_ALL)
 
@@ -261,6 +262,61 @@ static bool ept_exit(struct vcpu *v, struct hv_cpu_state *st)
 	return true;
 }
 
+static uint64_t *gpr(struct hv_cpu_state *st, unsigned n)
+{
+	uint64_t *g[16] = { &st->rax, &st->rcx, &st->rdx, &st->rbx, &st->rsp, &st->rbp, &st->rsi, &st->rdi,
+			    &st->r8, &st->r9, &st->r10, &st->r11, &st->r12, &st->r13, &st->r14, &st->r15 };
+	return g[n & 15];
+}
+
+/* Writes CR0 as the guest asked; entering or leaving long mode updates EFER.LMA. */
+static void set_cr0(struct hv_cpu_state *st, uint64_t v)
+{
+	bool pg = v & (1ull << 31), lme = st->efer & (1ull << 8);
+	st->cr0 = v;
+	st->efer = pg && lme ? st->efer | (1ull << 10) : st->efer & ~(1ull << 10);
+	st->mtd |= HV_MTD_CR | HV_MTD_EFER;
+}
+
+/* MOV to/from CR0, CR3, CR4, CLTS and LMSW (SDM Table 28-3 qualification). */
+static bool cr_exit(struct vcpu *v, struct hv_cpu_state *st)
+{
+	uint64_t q = st->qual[0];
+	unsigned cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
+	st->mtd = 0;
+	if (type == 0) { /* mov to cr */
+		uint64_t val = *gpr(st, reg);
+		if (cr == 0)
+			set_cr0(st, val);
+		else if (cr == 3)
+			st->cr3 = val, st->mtd |= HV_MTD_CR;
+		else if (cr == 4)
+			st->cr4 = val, st->mtd |= HV_MTD_CR;
+		else
+			goto bad;
+	} else if (type == 1) { /* mov from cr */
+		if (cr == 0)
+			*gpr(st, reg) = st->cr0;
+		else if (cr == 3)
+			*gpr(st, reg) = st->cr3;
+		else if (cr == 4)
+			*gpr(st, reg) = st->cr4;
+		else
+			goto bad;
+		st->mtd |= HV_MTD_GPR_ACDB | HV_MTD_GPR_BSD | HV_MTD_GPR_R8_R15 | HV_MTD_RSP;
+	} else if (type == 2) { /* clts */
+		set_cr0(st, st->cr0 & ~8ull);
+	} else { /* lmsw: low 4 bits; PE cannot be cleared */
+		uint64_t src = (q >> 16) & 0xf;
+		set_cr0(st, (st->cr0 & ~0xeull) | src | (st->cr0 & 1));
+	}
+	skip(st);
+	return true;
+bad:
+	printf("vmm: vCPU %u: access to CR%u at rip %#lx not emulated: guest stopped\n", v->id, cr, st->rip);
+	return false;
+}
+
 HV_PORTAL_ENTRY(vmexit_entry, vmexit_serve);
 
 /* Every VM exit of every vCPU comes here. */
@@ -291,6 +347,9 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 		break;
 	case EXIT_EPT_VIOLATION:
 		ok = ept_exit(v, st);
+		break;
+	case EXIT_CR_ACCESS:
+		ok = cr_exit(v, st);
 		break;
 	case EXIT_TRIPLE_FAULT:
 		printf("vmm: vCPU %u: triple fault at rip %#lx: guest stopped\n", v->id, st->rip);

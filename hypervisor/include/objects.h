@@ -67,6 +67,8 @@ struct ec {
 	struct ec *callee;    /* caller: the handler it waits for */
 	struct ec *qnext;     /* in an SM's or a handler's wait queue */
 	struct sm *waiting_sm;
+	u64 timeout;          /* TSC deadline of its sm down, 0 = none */
+	struct ec *tnext;     /* in its CPU's timeout list, by deadline */
 	struct ec *waiting_on;/* handler whose queue it is in */
 	struct ec *waiters;   /* handler: ECs waiting for it to become idle */
 	struct ec *pd_next;   /* in pd->ecs */
@@ -154,7 +156,9 @@ void pt_destroy(struct pt *pt);
 hv_status_t sm_create(struct pd *charged, u64 count, struct sm **out);
 void sm_destroy(struct sm *sm);
 hv_status_t sm_up(struct sm *sm);
-hv_status_t sm_down(struct sm *sm, bool block);
+hv_status_t sm_down(struct sm *sm, bool block, u64 deadline);
+void sm_timeouts(unsigned cpu, u64 now);
+u64 sm_next_timeout(unsigned cpu);
 void sm_remove_waiter(struct ec *ec);
 
 #endif

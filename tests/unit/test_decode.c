@@ -90,7 +90,7 @@
 static csh cs16, cs32, cs64;
 static uint8_t *tail; /* 16-byte heap block; inputs are put at its end */
 static unsigned long n_table, n_sem, n_sweep, n_random, n_random_ok,
-	n_random_cs_only, n_trunc, n_quirk;
+	n_random_cs_only, n_trunc, n_q[12];
 static unsigned n_fail;
 
 /* Capstone handle for a mode. */
@@ -267,7 +267,7 @@ static void compare_mem(const uint8_t *b, size_t n, const struct x86_insn *in,
 	if (md == X86_MODE_64 && c->segment != X86_REG_INVALID &&
 	    c->segment != X86_REG_FS && c->segment != X86_REG_GS &&
 	    want == X86_REG_INVALID) {
-		n_quirk++; /* Q4 */
+		n_q[4]++; /* Q4 */
 		return;
 	}
 	if (want != (unsigned)c->segment)
@@ -293,18 +293,18 @@ static void compare_semantics(const uint8_t *b, size_t n,
 		const cs_x86_op *c = &x->operands[i];
 		unsigned size = o->size, reg = o->reg;
 		if (in->op == X86_OP_MOVSXD && !(in->rex & X86_REX_W)) {
-			n_quirk++; /* Q3 */
+			n_q[3]++; /* Q3 */
 			size = i == 0 ? 8 : 4;
 		}
 		if ((o->kind != X86_OPND_REG || in->op >= X86_OP_MOVS) &&
 		    size == 2 && q7(in) && in->op != X86_OP_MOVZX &&
 		    in->op != X86_OP_MOVSX && in->op != X86_OP_MOVSXD) {
-			n_quirk++; /* Q7 */
+			n_q[7]++; /* Q7 */
 			size = 4;
 		}
 		if (o->kind == X86_OPND_IMM && size == 8 && in->opcode == 0xf7 &&
 		    ((in->modrm >> 3) & 7) == 1) {
-			n_quirk++; /* Q8 */
+			n_q[8]++; /* Q8 */
 			size = 4;
 		}
 		if (c->size != size)
@@ -408,7 +408,7 @@ static int check(const uint8_t *b, size_t n, enum x86_mode m)
 	if (rc == 0 && !cn) {
 		if (q7(&in) && in.opcode >= 0xa0 && in.opcode <= 0xa3 &&
 		    !(in.prefixes & X86_PFX_ADDRSIZE))
-			n_quirk++; /* Q10 */
+			n_q[10]++; /* Q10 */
 		else
 			mismatch(b, n, m, "capstone rejects", in.len, 0);
 	}
@@ -418,9 +418,9 @@ static int check(const uint8_t *b, size_t n, enum x86_mode m)
 	if (rc == X86_ERR_INVALID && cn) {
 		if (lock_only(b, n, m, &in) &&
 		    (in.len == ci->size || cs_quirk_len(&in)))
-			n_quirk++; /* Q6 */
+			n_q[6]++; /* Q6 */
 		else if (in.map == 1 && (in.opcode & 0xfe) == 0x78)
-			n_quirk++; /* Q11 */
+			n_q[11]++; /* Q11 */
 		else
 			mismatch(b, n, m, "we reject, capstone accepts", rc,
 				 ci->size);
@@ -428,7 +428,7 @@ static int check(const uint8_t *b, size_t n, enum x86_mode m)
 	if (cn && in.len) {
 		if (in.len != ci->size) {
 			if (cs_quirk_len(&in))
-				n_quirk++;
+				n_q[0]++; /* Q1, Q2, Q9 or Q11 */
 			else
 				mismatch(b, n, m, "length", in.len, ci->size);
 		} else if (rc == 0) {
@@ -479,12 +479,15 @@ static int teardown(void **state)
 	cs_close(&cs32);
 	cs_close(&cs64);
 	free(tail);
-	print_message("decode: %lu table encodings (%lu compared in detail), "
+	print_message("decode: %lu table encodings (%lu supported decodings "
+		      "compared in detail, all parts), "
 		      "%lu opcode-sweep encodings, %lu random strings (%lu "
 		      "supported, %lu known to capstone only), %lu truncated "
-		      "cuts, %lu capstone quirks accepted\n",
-		      n_table, n_sem, n_sweep, n_random, n_random_ok,
-		      n_random_cs_only, n_trunc, n_quirk);
+		      "cuts\ncapstone quirks accepted: length (Q1/2/9/11) %lu, "
+		      "Q3 %lu, Q4 %lu, Q6 %lu, Q7 %lu, Q8 %lu, Q10 %lu, Q11 %lu"
+		      "\n", n_table, n_sem, n_sweep, n_random, n_random_ok,
+		      n_random_cs_only, n_trunc, n_q[0], n_q[3], n_q[4],
+		      n_q[6], n_q[7], n_q[8], n_q[10], n_q[11]);
 	return 0;
 }
 

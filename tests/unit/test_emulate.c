@@ -587,12 +587,229 @@ static void test_bt(void **state)
 	assert_int_equal(r.rflags & X86_FLAG_CF, X86_FLAG_CF);
 }
 
+/* Runs a string instruction with addr = its current element; returns the
+ * emulator's result. */
+static int run_string(const struct x86_insn *in, struct x86_regs *r,
+		      struct fake *f, const struct x86_mem_ops *o)
+{
+	uint64_t a = in->op == X86_OP_STOS ? r->gpr[X86_REG_RDI] :
+					     r->gpr[X86_REG_RSI];
+	a &= mask_of(in->addrsize);
+	n_forms++;
+	return x86_emulate(in, r, a, o, f);
+}
+
+/* STOS, LODS, MOVS with and without REP, DF, address sizes, page limit. */
+static void test_string(void **state)
+{
+	struct x86_insn in;
+	struct x86_regs r;
+	struct fake f = { 0 };
+	(void)state;
+
+	/* rep stosq, 3 times, DF=0 */
+	memset(mem, 0, sizeof(mem));
+	init_regs(&r);
+	r.gpr[X86_REG_RDI] = MEM_BASE + 0x200;
+	r.gpr[X86_REG_RCX] = 3;
+	DECODE(X86_MODE_64, &in, 0xf3, 0x48, 0xab);
+	assert_int_equal(run_string(&in, &r, &f, &ops), 0);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(peek_mem(MEM_BASE + 0x200 + 8 * i, 8),
+				 r.gpr[0]);
+	assert_int_equal(peek_mem(MEM_BASE + 0x218, 8), 0);
+	assert_int_equal(r.gpr[X86_REG_RDI], MEM_BASE + 0x218);
+	assert_int_equal(r.gpr[X86_REG_RCX], 0);
+	assert_int_equal(r.rip, 0x1003);
+	/* rep stosb (F2 acts as REP), DF=1: downwards */
+	r.rflags |= X86_FLAG_DF;
+	r.gpr[X86_REG_RCX] = 5;
+	r.gpr[X86_REG_RDI] = MEM_BASE + 0x304;
+	DECODE(X86_MODE_64, &in, 0xf2, 0xaa);
+	assert_int_equal(run_string(&in, &r, &f, &ops), 0);
+	assert_int_equal(peek_mem(MEM_BASE + 0x2ff, 8),
+			 0x0000808080808000ull);
+	assert_int_equal(r.gpr[X86_REG_RDI], MEM_BASE + 0x2ff);
+	r.rflags &= ~(uint64_t)X86_FLAG_DF;
+	/* REP with rCX = 0: no access, done */
+	f.reads = f.writes = 0;
+	DECODE(X86_MODE_64, &in, 0xf3, 0xab);
+	assert_int_equal(run_string(&in, &r, &f, &ops), 0);
+	assert_int_equal(f.writes, 0);
+	/* page limit: rep stosd of 2000 from 8 bytes before a page end */
+	memset(mem, 0, sizeof(mem));
+	init_regs(&r);
+	r.gpr[X86_REG_RDI] = MEM_BASE + 0x1000 - 8;
+	r.gpr[X86_REG_RCX] = 2000;
+	DECODE(X86_MODE_64, &in, 0xf3, 0xab);
+	unsigned calls = 0;
+	int rc;
+	while ((rc = run_string(&in, &r, &f, &ops)) == X86_EMUL_MORE) {
+		assert_int_equal(r.rip, 0x1000);
+		assert_int_equal(r.gpr[X86_REG_RDI] & 0xfff, 0);
+		calls++;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(calls, 2); /* 2 + 1024 elements, then 974 */
+	assert_int_equal(r.rip, 0x1002);
+	assert_int_equal(r.gpr[X86_REG_RDI], MEM_BASE + 0x1000 - 8 + 8000);
+	assert_int_equal(r.gpr[X86_REG_RCX], 0);
+	for (unsigned i = 0; i < 2000; i++)
+		assert_int_equal(peek_mem(MEM_BASE + 0xff8 + 4 * i, 4),
+				 r.gpr[0] & 0xffffffff);
+	assert_int_equal(peek_mem(MEM_BASE + 0xff8 + 8000, 4), 0);
+	/* lodsb; rep lodsw reads each element (device side effects) */
+	poke_mem(MEM_BASE + 0x400, 8, 0x0807060504030201ull);
+	r.gpr[X86_REG_RSI] = MEM_BASE + 0x400;
+	DECODE(X86_MODE_64, &in, 0xac);
+	assert_int_equal(run_string(&in, &r, &f, &ops), 0);
+	assert_int_equal(r.gpr[0] & 0xff, 1);
+	assert_int_equal(r.gpr[X86_REG_RSI], MEM_BASE + 0x401);
+	f.reads = 0;
+	r.gpr[X86_REG_RCX] = 3;
+	DECODE(X86_MODE_64, &in, 0xf3, 0x66, 0xad);
+	assert_int_equal(run_string(&in, &r, &f, &ops), 0);
+	assert_int_equal(f.reads, 3);
+	assert_int_equal(r.gpr[0] & 0xffff, 0x0706);
+	/* rep movsb with translate; FS-overridden movsd source */
+	r.gpr[X86_REG_RSI] = MEM_BASE + 0x400;
+	r.gpr[X86_REG_RDI] = MEM_BASE + 0x800;
+	r.gpr[X86_REG_RCX] = 7;
+	DECODE(X86_MODE_64, &in, 0xf3, 0xa4);
+	assert_int_equal(run_string(&in, &r, &f, &ops), 0);
+	assert_int_equal(peek_mem(MEM_BASE + 0x800, 8), 0x0007060504030201ull);
+	assert_int_equal(r.gpr[X86_REG_RSI], MEM_BASE + 0x407);
+	assert_int_equal(r.gpr[X86_REG_RDI], MEM_BASE + 0x807);
+	poke_mem(MEM_BASE + 0x1400, 4, 0xcafef00d);
+	r.gpr[X86_REG_RSI] = MEM_BASE + 0x400;
+	DECODE(X86_MODE_64, &in, 0x64, 0xa5);
+	assert_int_equal(run_string(&in, &r, &f, &ops), 0);
+	assert_int_equal(f.last_seg, X86_SEG_ES);
+	assert_int_equal(peek_mem(MEM_BASE + 0x807, 4), 0xcafef00d);
+	/* MOVS needs translate */
+	const struct x86_mem_ops no_tr = { fake_read, fake_write, NULL };
+	assert_int_equal(run_string(&in, &r, &f, &no_tr), X86_ERR_UNSUPPORTED);
+	/* 67 in 64-bit mode: ECX/EDI, written zero-extended */
+	r.gpr[X86_REG_RCX] = 0xffffffff00000002ull;
+	r.gpr[X86_REG_RDI] = 0xffffffff00000000ull | (MEM_BASE + 0x900);
+	DECODE(X86_MODE_64, &in, 0x67, 0xf3, 0xaa);
+	assert_int_equal(run_string(&in, &r, &f, &ops), 0);
+	assert_int_equal(r.gpr[X86_REG_RCX], 0);
+	assert_int_equal(r.gpr[X86_REG_RDI], MEM_BASE + 0x902);
+	/* 16-bit address size: DI wraps; stop there, CX/DI merged */
+	r.gpr[X86_REG_RCX] = 0x1234000000000005ull;
+	r.gpr[X86_REG_RDI] = 0x55550000ull | 0xfffe;
+	DECODE(X86_MODE_32, &in, 0x67, 0xf3, 0xaa);
+	const struct x86_mem_ops *o = &ops;
+	f.writes = 0;
+	assert_int_equal(x86_emulate(&in, &r, MEM_BASE + 0x3ffe - 0x1000, o,
+				     &f), X86_EMUL_MORE);
+	assert_int_equal(f.writes, 2);
+	assert_int_equal(r.gpr[X86_REG_RCX], 0x1234000000000003ull);
+	assert_int_equal(r.gpr[X86_REG_RDI], 0x55550000ull);
+	/* a failing write stops with the finished iterations committed */
+	r.gpr[X86_REG_RCX] = 10;
+	r.gpr[X86_REG_RDI] = MEM_BASE + 0x100;
+	r.rip = 0x1000;
+	f.fail_write = true;
+	f.ok_writes = 4;
+	f.writes = 0;
+	DECODE(X86_MODE_64, &in, 0xf3, 0xaa);
+	assert_int_equal(run_string(&in, &r, &f, &ops), X86_ERR_MEMORY);
+	assert_int_equal(r.gpr[X86_REG_RCX], 6);
+	assert_int_equal(r.gpr[X86_REG_RDI], MEM_BASE + 0x104);
+	assert_int_equal(r.rip, 0x1000);
+}
+
+/* Effective addresses and RIP wrap-around in each mode. */
+static void test_ea_rip(void **state)
+{
+	struct x86_insn in;
+	struct x86_regs r;
+	(void)state;
+
+	init_regs(&r);
+	r.gpr[X86_REG_RCX] = 0x10;
+	DECODE(X86_MODE_64, &in, 0x8b, 0x44, 0x8b, 0xf0); /* [rbx+rcx*4-16] */
+	assert_int_equal(x86_insn_ea(&in, &r), ADDR + 0x40 - 16);
+	r.gpr[X86_REG_RBX] = 0xfffffff0;
+	DECODE(X86_MODE_64, &in, 0x67, 0x8b, 0x44, 0x8b, 0x10);
+	assert_int_equal(x86_insn_ea(&in, &r), 0x40);
+	r.rip = 0x7000;
+	DECODE(X86_MODE_64, &in, 0x8b, 0x05, 0xf0, 0xff, 0xff, 0xff);
+	assert_int_equal(x86_insn_ea(&in, &r), 0x7000 + 6 - 16);
+	DECODE(X86_MODE_64, &in, 0x41, 0x8b, 0x04, 0x24); /* [r12] */
+	assert_int_equal(x86_insn_ea(&in, &r), r.gpr[12]);
+	DECODE(X86_MODE_64, &in, 0x8b, 0x04, 0x25, 0x78, 0x56, 0x34, 0x12);
+	assert_int_equal(x86_insn_ea(&in, &r), 0x12345678);
+	r.gpr[X86_REG_RBP] = 0xfff0;
+	r.gpr[X86_REG_RSI] = 0x0018;
+	DECODE(X86_MODE_16, &in, 0x8b, 0x42, 0x01); /* [bp+si+1] */
+	assert_int_equal(x86_insn_ea(&in, &r), 0x9);
+	assert_int_equal(in.mem.seg, X86_SEG_SS);
+	/* RIP: 16-bit IP and 32-bit EIP wrap */
+	DECODE(X86_MODE_16, &in, 0x8b, 0x42, 0x01);
+	r.rip = 0xfffe;
+	assert_int_equal(x86_emulate(&in, &r, ADDR, &ops, &(struct fake){ 0 }),
+			 0);
+	assert_int_equal(r.rip, 1);
+	r.rip = 0xfffffffe;
+	DECODE(X86_MODE_32, &in, 0x8b, 0x03);
+	assert_int_equal(x86_emulate(&in, &r, ADDR, &ops, &(struct fake){ 0 }),
+			 0);
+	assert_int_equal(r.rip, 0);
+}
+
+/* Failing callbacks leave the registers as they were; bad inputs. */
+static void test_errors(void **state)
+{
+	struct x86_insn in;
+	struct x86_regs r, b;
+	struct fake f = { 0 };
+	(void)state;
+
+	init_regs(&r);
+	r.rflags = 0x2 | X86_FLAGS_ARITH;
+	b = r;
+	f.fail_read = true;
+	DECODE(X86_MODE_64, &in, 0x48, 0x8b, 0x0b);
+	assert_int_equal(x86_emulate(&in, &r, ADDR, &ops, &f), X86_ERR_MEMORY);
+	assert_memory_equal(&r, &b, sizeof(r));
+	f.fail_read = false;
+	f.fail_write = true;
+	DECODE(X86_MODE_64, &in, 0x01, 0x0b);
+	assert_int_equal(x86_emulate(&in, &r, ADDR, &ops, &f), X86_ERR_MEMORY);
+	assert_memory_equal(&r, &b, sizeof(r));
+	DECODE(X86_MODE_64, &in, 0x87, 0x0b);
+	assert_int_equal(x86_emulate(&in, &r, ADDR, &ops, &f), X86_ERR_MEMORY);
+	assert_memory_equal(&r, &b, sizeof(r));
+	DECODE(X86_MODE_64, &in, 0x0f, 0xab, 0x0b);
+	assert_int_equal(x86_emulate(&in, &r, ADDR, &ops, &f), X86_ERR_MEMORY);
+	assert_memory_equal(&r, &b, sizeof(r));
+	/* no callbacks: memory forms fail, register forms work */
+	assert_int_equal(x86_emulate(&in, &r, ADDR, NULL, NULL),
+			 X86_ERR_MEMORY);
+	DECODE(X86_MODE_64, &in, 0x01, 0xcb);
+	assert_int_equal(x86_emulate(&in, &r, 0, NULL, NULL), 0);
+	/* an instruction that did not decode as supported */
+	const uint8_t nop = 0x90;
+	assert_int_equal(x86_decode(&nop, 1, X86_MODE_64, &in),
+			 X86_ERR_UNSUPPORTED);
+	assert_int_equal(x86_emulate(&in, &r, ADDR, &ops, &f),
+			 X86_ERR_UNSUPPORTED);
+	print_message("emulate: %lu host comparisons, %lu other forms run\n",
+		      n_host, n_forms);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alu_host),
 		cmocka_unit_test(test_mov),
 		cmocka_unit_test(test_bt),
+		cmocka_unit_test(test_string),
+		cmocka_unit_test(test_ea_rip),
+		cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

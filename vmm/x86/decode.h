@@ -2,12 +2,35 @@
  * x86 instruction decoder for the VMM's MMIO emulation (Intel SDM vol. 2,
  * chapter 2 "Instruction format" and appendix A "Opcode map").
  *
- * x86_decode() decodes one instruction in 16-, 32- or 64-bit mode: prefixes,
- * REX, opcode, ModRM/SIB, displacement and immediate. It computes the length
- * of every instruction of the one-byte map, the two-byte map (0F xx), the
- * three-byte maps (0F 38 xx, 0F 3A xx) and 3DNow! (0F 0F), and fully decodes
- * the instructions that x86_emulate() supports (see enum x86_op). VEX, EVEX
- * and XOP encoded instructions are X86_ERR_UNSUPPORTED with len 0.
+ * x86_decode() decodes one instruction in 16-, 32- or 64-bit mode: legacy
+ * prefixes (66, 67, F0, F2/F3, segment overrides), REX (64-bit mode, only
+ * right before the opcode), opcode, ModRM/SIB, displacement, immediate.
+ *
+ * Fully decoded (return 0, see enum x86_op), memory and register forms:
+ *   ALU  00-3F x0-x3 (ADD OR ADC SBB AND SUB XOR CMP r/m,reg and reg,r/m),
+ *        80/81/82/83 (group 1, 82 outside 64-bit mode), 84/85 TEST,
+ *        F6/F7 /0 /1 TEST imm (/1: the alias the processors execute as
+ *        TEST), F6/F7 /2 NOT, /3 NEG, FE/FF /0 INC, /1 DEC
+ *   MOV  88-8B, C6/C7 /0, A0-A3 (moffs), 0F B6/B7 MOVZX, 0F BE/BF MOVSX,
+ *        63 MOVSXD (64-bit mode; elsewhere ARPL, unsupported)
+ *   XCHG 86/87; BT/BTS/BTR/BTC 0F A3/AB/B3/BB and 0F BA /4-/7
+ *   MOVS A4/A5, STOS AA/AB, LODS AC/AD, with REP/REPNE
+ * Length only (X86_ERR_UNSUPPORTED with out->len set): every other opcode
+ * of the one-byte map and of the two-byte map 0F xx (ModRM, mod-ignoring
+ * MOV CR/DR, every immediate kind: ib, iw, iz, iv, moffs, far pointer,
+ * ENTER, rel8/rel16/rel32), the three-byte maps 0F 38 xx (ModRM) and
+ * 0F 3A xx (ModRM + ib), 3DNow! 0F 0F (ModRM + ib) and VIA 0F A6/A7.
+ * Opcode validity inside 0F 38/0F 3A and of reserved ModRM encodings of
+ * system groups (0F 00, 0F 01, 0F 18, ...) is not checked.
+ * X86_ERR_UNSUPPORTED with len 0: VEX (C4/C5), EVEX (62), XOP (8F).
+ * X86_ERR_INVALID: undefined opcodes (0F 04 0A 0C 24-27 36 39 3B-3F 7A 7B,
+ * D6 in 64-bit mode), opcodes invalid in 64-bit mode (06 07 0E 16 17 1E 1F
+ * 27 2F 37 3F 60 61 82 9A CE D4 D5 EA), undefined members of the decoded
+ * groups (C6/C7 /1-/7 but XABORT/XBEGIN, FE /2-/7, FF /7, 0F BA /0-/3),
+ * LOCK on anything but a lockable instruction with a memory destination,
+ * 66/F2/F3 on VMREAD/VMWRITE, register ModRM on LEA, LSS/LFS/LGS, far
+ * CALL/JMP (FF /3 /5) and CMPXCHG8B/16B, and more than 15 bytes.
+ * Near branches ignore 66 in 64-bit mode (rel32), as on Intel processors.
  *
  * Freestanding: only <stdint.h>, <stddef.h>, <stdbool.h> and <string.h>.
  */

@@ -5,8 +5,6 @@
  */
 #include "emulate.h"
 
-#include <string.h>
-
 #define PAGE_MASK (~(uint64_t)0xfff)
 
 /* All-ones in the low size bytes. */

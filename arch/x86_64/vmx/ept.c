@@ -75,7 +75,7 @@ void ept_unmap(struct pd *pd, u64 gpa, u64 npages)
 		if (e)
 			*e = 0;
 	}
-	invept_all();
+	ept_flush_local(); /* INVEPT outside VMX operation would be #UD */
 	tlb_shootdown(pd);
 }
 

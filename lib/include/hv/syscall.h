@@ -205,7 +205,13 @@ static inline hv_status_t hv_lookup(unsigned kind, hv_word_t base, hv_word_t *it
 
 static inline hv_status_t hv_sm_ctrl(hv_sel_t sm, unsigned op)
 {
-	return hv_syscall2(HV_SYS_SM_CTRL, sm, op);
+	return hv_syscall3(HV_SYS_SM_CTRL, sm, op, 0);
+}
+
+/* Down with a deadline (absolute TSC value): HV_ETIMEOUT once it passes. */
+static inline hv_status_t hv_sm_down_until(hv_sel_t sm, hv_word_t tsc_deadline)
+{
+	return hv_syscall3(HV_SYS_SM_CTRL, sm, HV_SM_DOWN, tsc_deadline);
 }
 
 static inline hv_status_t hv_sm_up(hv_sel_t sm)

@@ -39,7 +39,7 @@ enum hv_syscall {
 	HV_SYS_DELEGATE = 7,  /* rdi=src pd  rsi=dst pd  rdx=item  r10=src  r8=dst */
 	HV_SYS_REVOKE = 8,    /* rdi=item (kind|order|HV_REVOKE_SELF) rsi=base */
 	HV_SYS_LOOKUP = 9,    /* rdi=kind rsi=base -> rsi=item descriptor */
-	HV_SYS_SM_CTRL = 10,  /* rdi=sm  rsi=op */
+	HV_SYS_SM_CTRL = 10,  /* rdi=sm  rsi=op  rdx=deadline (TSC, 0 = none; down only) */
 	HV_SYS_SC_CTRL = 11,  /* rdi=sc -> rsi=consumed time (TSC ticks) */
 	HV_SYS_EC_CTRL = 12,  /* rdi=ec  rsi=op */
 	HV_SYS_IRQ_CTRL = 13, /* rdi=irq sm  rsi=cpu  rdx=flags */
@@ -123,7 +123,8 @@ enum hv_obj_type {
 /* ---- SM, EC and IRQ control ----------------------------------------------- */
 enum hv_sm_op {
 	HV_SM_UP = 0,
-	HV_SM_DOWN = 1,    /* block until the counter is positive, then decrement */
+	HV_SM_DOWN = 1,    /* block until the counter is positive, then decrement;
+			    * with a deadline (absolute TSC) give up with HV_ETIMEOUT then */
 	HV_SM_TRYDOWN = 2  /* decrement if positive, else HV_ETIMEOUT at once */
 };
 
