@@ -12,6 +12,8 @@ uint64_t testdev_pio_read(void *ctx, uint64_t off, unsigned size)
 		return 0x12345678u & mask(size);
 	case 0x14:
 		return t->last_out & mask(size);
+	case 0x1c:
+		return t->mode & mask(size);
 	default:
 		return ~0ull & mask(size);
 	}

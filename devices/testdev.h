@@ -16,6 +16,7 @@ struct testdev {
 	uint64_t last_out, scratch, writes;
 	uint64_t timer_us;  /* a timer request the VMM turns into a deadline */
 	int exit_code;      /* >= 0 once the guest wrote the exit port */
+	uint32_t mode;      /* what port 0x51c reads: MODE_* bits, guest id << 8 */
 };
 
 uint64_t testdev_pio_read(void *ctx, uint64_t off, unsigned size);

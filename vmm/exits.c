@@ -165,7 +165,11 @@ static uint64_t rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
-/* HLT: wait for the guest's timer (time passes on this CPU), then inject it. */
+/*
+ * HLT: the vCPU blocks (its handler waits on a semaphore, on the vCPU's SC)
+ * until the guest's timer expires or something ups v->wake; then the
+ * timer interrupt is injected.
+ */
 static bool hlt_exit(struct vcpu *v, struct hv_cpu_state *st)
 {
 	st->mtd = 0;
@@ -173,8 +177,8 @@ static bool hlt_exit(struct vcpu *v, struct hv_cpu_state *st)
 		printf("vmm: vCPU %u halted with no timer armed (rip %#lx): stopping it\n", v->id, st->rip);
 		return false;
 	}
-	while (rdtsc() < v->timer_deadline)
-		__asm__ volatile("pause");
+	while (rdtsc() < v->timer_deadline && hv_sm_down_until(v->wake, v->timer_deadline) == HV_OK)
+		;
 	v->timer_deadline = 0;
 	skip(st);
 	if (st->rflags & (1u << 9)) {
@@ -200,6 +204,19 @@ static int mmio_write(void *ctx, uint64_t addr, unsigned size, uint64_t val)
 {
 	struct mmio_ctx *m = ctx;
 	return bus_mmio(m->v, addr, size, true, &val) ? 0 : -1;
+}
+
+static int null_read(void *ctx, uint64_t addr, unsigned size, uint64_t *val)
+{
+	(void)ctx, (void)addr, (void)size;
+	*val = ~0ull;
+	return 0;
+}
+
+static int null_write(void *ctx, uint64_t addr, unsigned size, uint64_t val)
+{
+	(void)ctx, (void)addr, (void)size, (void)val;
+	return 0;
 }
 
 /* An access to guest-physical memory that is not RAM: MMIO emulation. */
@@ -232,13 +249,10 @@ static bool ept_exit(struct vcpu *v, struct hv_cpu_state *st)
 		return true;
 	}
 	uint64_t probe;
-	if (!bus_mmio(v, gpa, 1, false, &probe)) {
-		printf("vmm: vCPU %u: access to %#lx outside guest memory at rip %#lx: not served, skipped\n", v->id, gpa,
-		       st->rip);
-		st->rip += insn.len;
-		st->mtd |= HV_MTD_RIP_LEN;
-		return true;
-	}
+	bool served = bus_mmio(v, gpa, 1, false, &probe);
+	if (!served && vm.unserved++ < 4)
+		printf("vmm: vCPU %u: access to guest-physical %#lx (outside its memory) at rip %#lx: not served\n",
+		       v->id, gpa, st->rip);
 	struct x86_regs regs;
 	uint64_t *g[16] = { &st->rax, &st->rcx, &st->rdx, &st->rbx, &st->rsp, &st->rbp, &st->rsi, &st->rdi,
 			    &st->r8, &st->r9, &st->r10, &st->r11, &st->r12, &st->r13, &st->r14, &st->r15 };
@@ -248,6 +262,8 @@ static bool ept_exit(struct vcpu *v, struct hv_cpu_state *st)
 	regs.rflags = st->rflags;
 	struct mmio_ctx mc = { v, gpa & ~0xfffull };
 	struct x86_mem_ops ops = { mmio_read, mmio_write, NULL };
+	if (!served) /* reads see all ones, writes vanish */
+		ops = (struct x86_mem_ops){ null_read, null_write, NULL };
 	r = x86_emulate(&insn, &regs, gpa, &ops, &mc);
 	if (r < 0) {
 		printf("vmm: vCPU %u: cannot emulate the access at rip %#lx to %#lx (error %d): stopping\n", v->id,
@@ -325,12 +341,18 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 	(void)tag;
 	struct vcpu *v = &vcpus[(id >> 8) % VMM_MAX_VCPUS];
 	unsigned reason = id & 0xff;
-	struct hv_cpu_state *st = &hv_utcb()->st;
+	/* work on a copy: printing (a console call) reuses this EC's UTCB */
+	struct hv_cpu_state state = hv_utcb()->st, *st = &state;
 	bool ok = true;
 	v->exits[reason]++;
 	switch (reason) {
 	case HV_VMEVT_STARTUP:
 		startup(st);
+		break;
+	case HV_VMEVT_RECALL:
+		if (!v->recalls++)
+			printf("vmm: recall of vCPU %u delivered at rip %#lx\n", v->id, st->rip);
+		st->mtd = 0;
 		break;
 	case EXIT_CPUID:
 		cpuid_exit(st);
@@ -365,6 +387,7 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 		ok = false;
 	if (!ok)
 		st->mtd = 0;
+	hv_utcb()->st = state;
 	return ok ? 0 : HV_TAG_STOP;
 }
 
@@ -372,6 +395,9 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 hv_status_t vcpu_setup(struct vcpu *v)
 {
 	hv_status_t st = hv_handler_create(v->cpu, &v->handler);
+	v->wake = hv_sel_alloc();
+	if (st == HV_OK)
+		st = hv_create_sm(v->wake, HV_SI_SEL_PD, 0);
 	if (st != HV_OK)
 		return st;
 	for (unsigned r = 0; r < HV_VMEVT_COUNT && st == HV_OK; r++) {

@@ -65,6 +65,8 @@ void vmm_after_io(struct vcpu *v)
 	if (testdev.exit_code >= 0 && !vm.stopping) {
 		vm.stopping = true;
 		vm.exit_code = testdev.exit_code;
+		if (vm.unserved)
+			printf("vmm: %lu accesses outside guest memory were not served\n", vm.unserved);
 		printf("vmm: guest '%s' exited with code %d\n", vm.name, testdev.exit_code);
 	}
 }
@@ -127,6 +129,23 @@ int main(const struct hv_startinfo *si)
 		mem = parse_size(buf);
 	if (arg(si->args, "cpus", buf, sizeof(buf)))
 		ncpus = (unsigned)parse_size(buf);
+	unsigned id = 1;
+	if (arg(si->args, "id", buf, sizeof(buf)))
+		id = (unsigned)parse_size(buf) & 0xff;
+	testdev.mode = id << 8;
+	if (arg(si->args, "mode", buf, sizeof(buf))) {
+		if (!strcmp(buf, "isolation"))
+			testdev.mode |= 1;
+		else if (!strcmp(buf, "bench"))
+			testdev.mode |= 2;
+		else {
+			printf("vmm: unknown mode=%s (isolation, bench)\n", buf);
+			return 2;
+		}
+	}
+	unsigned cpu0 = (unsigned)si->cpu;
+	if (arg(si->args, "cpu", buf, sizeof(buf)))
+		cpu0 = (unsigned)parse_size(buf);
 	if (mem < (1ull << 20) || (mem & 0xfff) || ncpus < 1 || ncpus > VMM_MAX_VCPUS || ncpus > si->num_cpus) {
 		printf("vmm: bad mem= (>= 1M, page multiple) or cpus= (1..%u)\n",
 		       si->num_cpus < VMM_MAX_VCPUS ? (unsigned)si->num_cpus : VMM_MAX_VCPUS);
@@ -156,13 +175,26 @@ int main(const struct hv_startinfo *si)
 	memcpy(vm.ram + GUEST_LOAD, (const void *)img->addr, img->size);
 	vm.nvcpus = ncpus;
 	for (unsigned i = 0; i < ncpus; i++) {
-		vcpus[i] = (struct vcpu){ .vm = &vm, .id = i, .cpu = (unsigned)(si->cpu + i) % (unsigned)si->num_cpus };
+		vcpus[i] = (struct vcpu){ .vm = &vm, .id = i, .cpu = (cpu0 + i) % (unsigned)si->num_cpus };
 		st = vcpu_setup(&vcpus[i]);
 		if (st != HV_OK) {
 			printf("vmm: cannot create vCPU %u: %s\n", i, hv_status_str(st));
 			return 1;
 		}
 	}
-	printf("vmm: guest '%s' started: %lu KiB, %u vCPU%s\n", guest, mem >> 10, ncpus, ncpus == 1 ? "" : "s");
+	printf("vmm: guest '%s' started: %lu KiB, %u vCPU%s on CPU %u\n", guest, mem >> 10, ncpus,
+	       ncpus == 1 ? "" : "s", vcpus[0].cpu);
+	/* force vCPU 0 out once, as a VMM thread does to inject an interrupt */
+	if (hv_ec_recall(vcpus[0].ec) != HV_OK)
+		printf("vmm: recall of vCPU 0 failed\n");
+	if (arg(si->args, "crash", buf, sizeof(buf))) {
+		hv_sel_t sm = hv_sel_alloc();
+		uint64_t ms = parse_size(buf);
+		if (hv_create_sm(sm, HV_SI_SEL_PD, 0) == HV_OK)
+			(void)hv_sm_down_until(sm, rdtsc() + ms * tsc_khz);
+		printf("vmm: crashing on purpose after %lu ms\n", ms);
+		volatile uintptr_t bad = 8;
+		*(volatile int *)bad = 1;
+	}
 	hv_block_forever();
 }

@@ -21,6 +21,7 @@ struct vm {
 	unsigned nvcpus;
 	volatile bool stopping;
 	int exit_code;
+	uint64_t unserved;        /* accesses outside guest memory */
 };
 
 struct vcpu {
@@ -28,6 +29,8 @@ struct vcpu {
 	unsigned id, cpu;
 	hv_sel_t ec, sc, handler;
 	uint64_t timer_deadline;  /* TSC; 0 = not armed */
+	hv_sel_t wake;            /* semaphore a halted vCPU's handler waits on */
+	uint64_t recalls;
 	uint8_t timer_vector;
 	uint64_t pat;
 	uint64_t exits[256];

@@ -20,6 +20,9 @@
 #define PORT_TEST_CONST 0x510	/* in: 0x12345678 (truncated); out: latch */
 #define PORT_TEST_LATCH 0x514	/* in: last value written to 0x510 */
 #define PORT_TIMER 0x518	/* outl: one-shot delay in microseconds */
+#define PORT_MODE 0x51c		/* inl: MODE_* bits, guest id in bits 8..15 */
+#define MODE_ISOLATION 1u
+#define MODE_BENCH 2u
 #define TEST_CONST 0x12345678u
 #define TIMER_VECTOR 0x30
 #define MMIO_BASE 0xfeb00000UL	/* test device, 4 KiB, mapped uncached */
@@ -90,6 +93,12 @@ static inline uint8_t inb(uint16_t port)
 	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
 }
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
 
 static inline void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
 {
@@ -116,6 +125,8 @@ void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void end(void);
 void skip_without_vmm(void);
 void finish(void) __attribute__((noreturn));
+void check_isolation(uint32_t id);
+void run_bench(void);
 void trap(struct frame *f);
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);

@@ -347,5 +347,10 @@ void guest_main(void)
 	check_hlt();
 	check_exception();
 	check_memory();
+	uint32_t mode = have_microhv ? inl(PORT_MODE) : 0;
+	if (mode & MODE_ISOLATION)
+		check_isolation((mode >> 8) & 0xff);
+	if (mode & MODE_BENCH)
+		run_bench();
 	finish();
 }

@@ -173,6 +173,7 @@ gdt_desc:
 	.balign 4096
 pml4:	.skip 4096
 pdpt:	.skip 4096
+	.globl pd_low
 pd_low:	.skip 4096
 pd_high: .skip 4096
 pt_mmio: .skip 4096

@@ -263,12 +263,16 @@ bool domain_start(struct domain *d)
 		console_name(d->id, c->name);
 	}
 	hv_sel_t rpt = root_portal(c->cpu, d->id, false), fpt = root_portal(c->cpu, d->id, true);
-	if (st == HV_OK && (rpt == HV_SEL_NONE || fpt == HV_SEL_NONE))
+	hv_sel_t mpt = root_portal(c->cpu, d->id | RT_ID_MAIN, true);
+	if (st == HV_OK && (rpt == HV_SEL_NONE || fpt == HV_SEL_NONE || mpt == HV_SEL_NONE))
 		st = HV_EMEM;
 	if (st == HV_OK)
 		st = give_cap(d->pd, rpt, HV_SI_SEL_ROOT, HV_R_PT_CALL);
-	for (unsigned e = 0; st == HV_OK && e < 32; e++)
+	for (unsigned e = 0; st == HV_OK && e < 32; e++) {
 		st = give_cap(d->pd, fpt, HV_SI_SEL_EVT + e, HV_R_PT_CALL);
+		if (st == HV_OK)
+			st = give_cap(d->pd, mpt, HV_SI_SEL_EVT_MAIN + e, HV_R_PT_CALL);
+	}
 	if (st != HV_OK)
 		FAIL(0, "%s:%u: domain '%s': cannot set up its capabilities: %s", config_name, c->line, c->name,
 		     hv_status_str(st));
@@ -281,7 +285,8 @@ bool domain_start(struct domain *d)
 	/* its first thread, and the SC that starts it */
 	d->ec = hv_sel_alloc();
 	d->sc = hv_sel_alloc();
-	st = hv_create_ec(d->ec, d->pd, HV_EC_FLAGS(c->cpu, 1, HV_SI_SEL_EVT), HV_SI_UTCB, HV_SI_STACK_TOP, entry);
+	st = hv_create_ec(d->ec, d->pd, HV_EC_FLAGS(c->cpu, 1, HV_SI_SEL_EVT_MAIN), HV_SI_UTCB, HV_SI_STACK_TOP,
+			  entry);
 	if (st == HV_OK)
 		st = give_cap(d->pd, d->ec, HV_SI_SEL_EC, HV_R_ALL);
 	if (st == HV_OK)
@@ -293,6 +298,21 @@ bool domain_start(struct domain *d)
 		     hv_status_str(st));
 	d->state = DOM_RUNNING;
 	return true;
+}
+
+/*
+ * Ends domain d: revoking the roottask's capabilities to its PD, EC and SC
+ * removes everything derived from them; the kernel then destroys the PD
+ * with its threads, its mappings and every object only it held (a VMM's
+ * VM and vCPUs, for example). Its RAM is not reused yet.
+ */
+void domain_stop(struct domain *d)
+{
+	hv_sel_t sels[3] = { d->sc, d->ec, d->pd };
+	for (unsigned i = 0; i < 3; i++)
+		if (sels[i])
+			(void)hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 0) | HV_REVOKE_SELF, sels[i]);
+	d->state = DOM_FAILED;
 }
 
 /* Whether every service d calls (and the console, if any) is registered. */

@@ -100,6 +100,7 @@ void console_name(unsigned id, const char *name)
 
 static struct domain *domain_of(hv_word_t id)
 {
+	id &= ~(hv_word_t)RT_ID_MAIN;
 	return id >= 1 && id <= config.ndom ? &domains[id - 1] : NULL;
 }
 
@@ -187,7 +188,10 @@ hv_word_t root_serve(hv_word_t id, hv_word_t tag)
 		return HV_TAG(1, 0);
 	case HV_ROOT_EXIT:
 		rt_log("domain '%s' exited with code %ld", d->cfg->name, words >= 2 ? (long)u->mr[1] : 0l);
+		tables_lock();
+		domain_stop(d);
 		d->state = DOM_EXITED;
+		tables_unlock();
 		return HV_TAG_STOP;
 	}
 	u->mr[0] = st;
@@ -212,13 +216,19 @@ hv_word_t fault_serve(hv_word_t id, hv_word_t tag)
 	struct domain *d = domain_of(id);
 	hv_word_t ev = st->event, rip = st->rip, err = st->qual[0], addr = st->qual[1];
 	const char *what = ev < 32 && exc_name[ev] ? exc_name[ev] : "exception";
+	bool main_ec = id & RT_ID_MAIN;
+	const char *result = main_ec ? "domain stopped" : "thread stopped";
 	if (ev == 14)
-		rt_log("domain '%s': %s at rip %#lx, address %#lx (%s %s) - thread stopped",
-		       d ? d->cfg->name : "?", what, rip, addr, err & 2 ? "write" : "read",
-		       err & 1 ? "protection" : "not present");
+		rt_log("domain '%s': %s at rip %#lx, address %#lx (%s %s) - %s", d ? d->cfg->name : "?", what, rip,
+		       addr, err & 2 ? "write" : "read", err & 1 ? "protection" : "not present", result);
 	else
-		rt_log("domain '%s': %s at rip %#lx, error code %#lx - thread stopped", d ? d->cfg->name : "?",
-		       what, rip, err);
+		rt_log("domain '%s': %s at rip %#lx, error code %#lx - %s", d ? d->cfg->name : "?", what, rip, err,
+		       result);
+	if (main_ec && d) {
+		tables_lock();
+		domain_stop(d);
+		tables_unlock();
+	}
 	return HV_TAG_STOP;
 }
 

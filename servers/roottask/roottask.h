@@ -46,6 +46,9 @@ void console_name(unsigned id, const char *name);
 bool module_find(const char *name, const struct hv_hip_mod **out);
 bool domain_start(struct domain *d);
 bool domain_ready(const struct domain *d);
+void domain_stop(struct domain *d);
+
+#define RT_ID_MAIN 0x10000u /* portal id bit: the event is from the main EC */
 void domains_start_ready(void);
 
 #endif

@@ -3,7 +3,8 @@
  *   server     one handler EC per CPU, registers service "echo", blocks;
  *              a call's untyped words come back incremented by one, with the
  *              same untyped count.
- *   client [N] N calls (default 1000) with two words to the "echo" handler
+ *   client [N [after=MS]] N calls (default 1000) with two words to the "echo"
+ *              handler, starting MS milliseconds after the domain starts
  *              on its own CPU, checks every reply, reports and exits.
  * The words "server"/"client" may appear anywhere in the arguments (a
  * leading program name is skipped).
@@ -158,6 +159,16 @@ int main(const struct hv_startinfo *si)
 			if (next_word(&q, word, sizeof(word)) && !parse_ulong(word, &n)) {
 				printf("echo: bad call count '%s'\n", word);
 				return 2;
+			}
+			unsigned long ms;
+			if (next_word(&q, word, sizeof(word)) && !strncmp(word, "after=", 6) &&
+			    parse_ulong(word + 6, &ms)) {
+				/* start late: e.g. after a neighbour was made to crash */
+				hv_sel_t sm = hv_sel_alloc();
+				hv_word_t lo, hi;
+				__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+				if (sm != HV_SEL_NONE && hv_create_sm(sm, HV_SI_SEL_PD, 0) == HV_OK)
+					(void)hv_sm_down_until(sm, ((hi << 32) | lo) + ms * si->tsc_khz);
 			}
 			return run_client(si, n);
 		}

@@ -24,6 +24,7 @@
 #define HV_SI_SEL_CONSOLE 3 /* console portal (0 caps if no console) */
 #define HV_SI_SEL_ROOT 4    /* roottask service portal (register/exit) */
 #define HV_SI_SEL_EVT 32    /* event portals (32 + HV_EVT_*), to the roottask */
+#define HV_SI_SEL_EVT_MAIN 96 /* the main EC's event portals: a fault there ends the domain */
 #define HV_SI_SEL_FIRST_FREE 256 /* grants start here; see below */
 
 #define HV_SI_NAME 16
