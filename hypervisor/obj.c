@@ -52,6 +52,15 @@ static bool ec_busy(struct ec *ec)
 	return false;
 }
 
+/* Whether a CPU still runs one of pd's ECs (on its page tables or EPT). */
+static bool pd_busy(struct pd *pd)
+{
+	for (unsigned i = 0; i < num_cpus; i++)
+		if (percpu_area[i].cur_ec && percpu_area[i].cur_ec->pd == pd)
+			return true;
+	return false;
+}
+
 static bool sc_busy(struct sc *sc)
 {
 	for (unsigned i = 0; i < num_cpus; i++)
@@ -72,9 +81,19 @@ void obj_reap(void)
 			continue;
 		}
 		switch (o->type) {
-		case HV_OBJ_PD:
-			pd_destroy(PD_OF(o));
+		case HV_OBJ_PD: {
+			struct pd *pd = PD_OF(o);
+			if (pd_busy(pd)) {
+				/* stop its ECs now; free it once no CPU runs them */
+				for (struct ec *ec = pd->ecs; ec; ec = ec->pd_next)
+					ec_kill(ec, NULL);
+				o->zombie_next = keep;
+				keep = o;
+				continue;
+			}
+			pd_destroy(pd);
 			break;
+		}
 		case HV_OBJ_EC: {
 			struct ec *ec = container_of(o, struct ec, obj);
 			if (ec_busy(ec)) {

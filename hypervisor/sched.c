@@ -6,6 +6,7 @@
 #include "kernel.h"
 #include "sched.h"
 #include <arch/cpu.h>
+#include <arch/paging.h>
 #include <arch/spinlock.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
@@ -166,6 +167,8 @@ NORETURN void sched_schedule(void)
 	}
 	timer_arm(c);
 	c->cur_ec = NULL;
+	if (read_cr3() != kernel_cr3) /* hold no PD's page tables while idle */
+		write_cr3(kernel_cr3);
 	bkl_unlock();
 	cpu_idle_on_kstack();
 }

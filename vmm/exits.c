@@ -348,6 +348,8 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 	switch (reason) {
 	case HV_VMEVT_STARTUP:
 		startup(st);
+		if (vm.bad_state) /* for the tests: a CS the CPU refuses to enter */
+			st->cs.ar = 0x10;
 		break;
 	case HV_VMEVT_RECALL:
 		if (!v->recalls++)

@@ -143,6 +143,7 @@ int main(const struct hv_startinfo *si)
 			return 2;
 		}
 	}
+	vm.bad_state = arg(si->args, "badstate", buf, sizeof(buf));
 	unsigned cpu0 = (unsigned)si->cpu;
 	if (arg(si->args, "cpu", buf, sizeof(buf)))
 		cpu0 = (unsigned)parse_size(buf);

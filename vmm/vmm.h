@@ -22,6 +22,7 @@ struct vm {
 	volatile bool stopping;
 	int exit_code;
 	uint64_t unserved;        /* accesses outside guest memory */
+	bool bad_state;           /* start the guest with an invalid CS (tests) */
 };
 
 struct vcpu {

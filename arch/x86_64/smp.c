@@ -91,8 +91,11 @@ void tlb_shootdown(struct pd *pd)
 		lapic_send_ipi(c->apic_id, VEC_IPI_TLB);
 	}
 	for (unsigned i = 0; i < num_cpus; i++)
-		while (percpu_area[i].tlb_flush)
-			cpu_relax();
+		for (u64 t = rdtsc(); percpu_area[i].tlb_flush; cpu_relax())
+			if (rdtsc() - t > tsc_khz * 2000) {
+				printk("hypervisor: CPU %u is slow to answer a TLB shootdown\n", i);
+				t = rdtsc();
+			}
 }
 
 /* Serves a pending shootdown request of this CPU. */
