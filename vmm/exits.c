@@ -206,6 +206,13 @@ static int mmio_write(void *ctx, uint64_t addr, unsigned size, uint64_t val)
 	return bus_mmio(m->v, addr, size, true, &val) ? 0 : -1;
 }
 
+static uint64_t *gpr(struct hv_cpu_state *st, unsigned n)
+{
+	uint64_t *g[16] = { &st->rax, &st->rcx, &st->rdx, &st->rbx, &st->rsp, &st->rbp, &st->rsi, &st->rdi,
+			    &st->r8, &st->r9, &st->r10, &st->r11, &st->r12, &st->r13, &st->r14, &st->r15 };
+	return g[n & 15];
+}
+
 static int null_read(void *ctx, uint64_t addr, unsigned size, uint64_t *val)
 {
 	(void)ctx, (void)addr, (void)size;
@@ -254,10 +261,8 @@ static bool ept_exit(struct vcpu *v, struct hv_cpu_state *st)
 		printf("vmm: vCPU %u: access to guest-physical %#lx (outside its memory) at rip %#lx: not served\n",
 		       v->id, gpa, st->rip);
 	struct x86_regs regs;
-	uint64_t *g[16] = { &st->rax, &st->rcx, &st->rdx, &st->rbx, &st->rsp, &st->rbp, &st->rsi, &st->rdi,
-			    &st->r8, &st->r9, &st->r10, &st->r11, &st->r12, &st->r13, &st->r14, &st->r15 };
-	for (int i = 0; i < 16; i++)
-		regs.gpr[i] = *g[i];
+	for (unsigned i = 0; i < 16; i++)
+		regs.gpr[i] = *gpr(st, i);
 	regs.rip = st->rip;
 	regs.rflags = st->rflags;
 	struct mmio_ctx mc = { v, gpa & ~0xfffull };
@@ -270,20 +275,14 @@ static bool ept_exit(struct vcpu *v, struct hv_cpu_state *st)
 		       st->rip, gpa, r);
 		return false;
 	}
-	for (int i = 0; i < 16; i++)
-		*g[i] = regs.gpr[i];
+	for (unsigned i = 0; i < 16; i++)
+		*gpr(st, i) = regs.gpr[i];
 	st->rip = regs.rip;
 	st->rflags = regs.rflags;
 	st->mtd = HV_MTD_GPR_ACDB | HV_MTD_GPR_BSD | HV_MTD_GPR_R8_R15 | HV_MTD_RSP | HV_MTD_RIP_LEN | HV_MTD_RFLAGS;
 	return true;
 }
 
-static uint64_t *gpr(struct hv_cpu_state *st, unsigned n)
-{
-	uint64_t *g[16] = { &st->rax, &st->rcx, &st->rdx, &st->rbx, &st->rsp, &st->rbp, &st->rsi, &st->rdi,
-			    &st->r8, &st->r9, &st->r10, &st->r11, &st->r12, &st->r13, &st->r14, &st->r15 };
-	return g[n & 15];
-}
 
 /* Writes CR0 as the guest asked; entering or leaving long mode updates EFER.LMA. */
 static void set_cr0(struct hv_cpu_state *st, uint64_t v)

@@ -4,24 +4,11 @@
  * path pushes them straight back there (like the user entry path).
  */
 #include <arch/layout.h>
+#include <arch/gprs.S.h>
 
 .macro GUEST_POP
 	mov %rdi, %rsp
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rbp
-	pop %rdi
-	pop %rsi
-	pop %rdx
-	pop %rcx
-	pop %rbx
-	pop %rax
+	POP_GPRS
 .endm
 
 	.text
@@ -44,21 +31,7 @@ vmx_entry_failed_stub:
 
 	.globl vmx_exit_entry
 vmx_exit_entry:
-	push %rax
-	push %rbx
-	push %rcx
-	push %rdx
-	push %rsi
-	push %rdi
-	push %rbp
-	push %r8
-	push %r9
-	push %r10
-	push %r11
-	push %r12
-	push %r13
-	push %r14
-	push %r15
+	PUSH_GPRS
 	mov %gs:PCPU_KSTACK, %rsp
 	call vmx_exit_handler
 	ud2
