@@ -143,6 +143,18 @@ void ec_kill(struct ec *ec, const char *why)
 		return;
 	if (why)
 		printk("hypervisor: EC %u of PD %u stopped: %s\n", ec->id, ec->pd->id, why);
+	if (ec->dying && ec->callee)
+		return; /* already waiting for its handler to finish */
+	if (ec->state == EC_WAIT_REPLY && ec->callee) {
+		/*
+		 * Its handler (and whatever that calls) runs on the SC this call
+		 * lent it and may hold a lock of its server: let the chain finish;
+		 * ec dies at the reply.
+		 */
+		ec->dying = true;
+		return;
+	}
+	ec->dying = false;
 	ec->state = EC_DEAD;
 	sm_remove_waiter(ec);
 	unqueue_from_handler(ec);
@@ -155,7 +167,9 @@ void ec_kill(struct ec *ec, const char *why)
 	ec->caller = NULL;
 	if (c) {
 		c->callee = NULL;
-		if (c->in_event) {
+		if (c->dying) {
+			ec_kill(c, NULL);
+		} else if (c->in_event) {
 			c->in_event = false;
 			ec_kill(c, "its exception handler was stopped");
 		} else {

@@ -174,6 +174,10 @@ NORETURN void ipc_reply(struct ec *h, u64 tag)
 	if (!c)
 		sched_schedule(); /* the caller went away meanwhile */
 	c->callee = NULL;
+	if (c->dying) { /* killed during the call: now it can go */
+		ec_kill(c, NULL);
+		sched_schedule();
+	}
 	c->state = EC_RUNNABLE;
 	bool event = c->in_event;
 	c->in_event = false;

@@ -46,6 +46,8 @@ void obj_put(struct kobj *o)
 
 static bool ec_busy(struct ec *ec)
 {
+	if (ec->dying && ec->callee)
+		return true; /* its handler still runs on its behalf */
 	for (unsigned i = 0; i < num_cpus; i++)
 		if (percpu_area[i].cur_ec == ec)
 			return true;
@@ -63,6 +65,9 @@ static bool pd_busy(struct pd *pd)
 
 static bool sc_busy(struct sc *sc)
 {
+	for (struct ec *e = sc->ec; e; e = e->callee)
+		if (e->dying)
+			return true; /* a handler still runs on it for a killed caller */
 	for (unsigned i = 0; i < num_cpus; i++)
 		if (percpu_area[i].cur_sc == sc)
 			return true;

@@ -58,6 +58,7 @@ struct ec {
 	bool global;
 	bool in_event;        /* its call is an exception message */
 	bool recall;          /* deliver HV_EVT_RECALL before it next runs */
+	bool dying;           /* killed while its callee runs: dies at the reply */
 	u64 fault_addr;       /* CR2 of its last page fault */
 	u64 stack_top;        /* local ECs: RSP at each portal call */
 	hv_sel_t evt_base;
