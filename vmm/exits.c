@@ -6,6 +6,7 @@
  */
 #include "vmm.h"
 #include "x86/emulate.h"
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,7 +20,25 @@
 #define EXIT_INTR_WINDOW 7
 #define EXIT_CR_ACCESS 28
 
-#define MTD_GUEST (HV_MTD_ALL)
+/* The guest state each exit's portal asks for: only what its handler reads. */
+static hv_word_t exit_mtd(unsigned reason)
+{
+	switch (reason) {
+	case EXIT_CPUID:
+		return HV_MTD_GPR_ACDB | HV_MTD_RIP_LEN;
+	case EXIT_IO:
+		return HV_MTD_GPR_ACDB | HV_MTD_RIP_LEN | HV_MTD_QUAL;
+	case EXIT_RDMSR:
+	case EXIT_WRMSR:
+		return HV_MTD_GPR_ACDB | HV_MTD_RIP_LEN | HV_MTD_EFER | HV_MTD_TSC;
+	case EXIT_HLT:
+		return HV_MTD_RIP_LEN | HV_MTD_RFLAGS | HV_MTD_STA;
+	case HV_VMEVT_RECALL:
+		return HV_MTD_RIP_LEN;
+	default: /* STARTUP, CR access, EPT violation (decoding needs it all), reports */
+		return HV_MTD_ALL;
+	}
+}
 
 static const uint64_t INJ_GP = HV_INJ_VALID | HV_INJ_HWEXC | HV_INJ_ERRCODE | 13;
 
@@ -206,11 +225,20 @@ static int mmio_write(void *ctx, uint64_t addr, unsigned size, uint64_t val)
 	return bus_mmio(m->v, addr, size, true, &val) ? 0 : -1;
 }
 
+/* General register n (x86 encoding order) of the message. */
 static uint64_t *gpr(struct hv_cpu_state *st, unsigned n)
 {
-	uint64_t *g[16] = { &st->rax, &st->rcx, &st->rdx, &st->rbx, &st->rsp, &st->rbp, &st->rsi, &st->rdi,
-			    &st->r8, &st->r9, &st->r10, &st->r11, &st->r12, &st->r13, &st->r14, &st->r15 };
-	return g[n & 15];
+	static const uint8_t off[16] = {
+		offsetof(struct hv_cpu_state, rax), offsetof(struct hv_cpu_state, rcx),
+		offsetof(struct hv_cpu_state, rdx), offsetof(struct hv_cpu_state, rbx),
+		offsetof(struct hv_cpu_state, rsp), offsetof(struct hv_cpu_state, rbp),
+		offsetof(struct hv_cpu_state, rsi), offsetof(struct hv_cpu_state, rdi),
+		offsetof(struct hv_cpu_state, r8),  offsetof(struct hv_cpu_state, r9),
+		offsetof(struct hv_cpu_state, r10), offsetof(struct hv_cpu_state, r11),
+		offsetof(struct hv_cpu_state, r12), offsetof(struct hv_cpu_state, r13),
+		offsetof(struct hv_cpu_state, r14), offsetof(struct hv_cpu_state, r15),
+	};
+	return (uint64_t *)((char *)st + off[n & 15]);
 }
 
 static int null_read(void *ctx, uint64_t addr, unsigned size, uint64_t *val)
@@ -403,7 +431,7 @@ hv_status_t vcpu_setup(struct vcpu *v)
 		return st;
 	for (unsigned r = 0; r < HV_VMEVT_COUNT && st == HV_OK; r++) {
 		hv_sel_t pt = hv_sel_alloc();
-		st = hv_create_pt(pt, HV_SI_SEL_PD, v->handler, MTD_GUEST, (hv_word_t)vmexit_entry, (v->id << 8) | r);
+		st = hv_create_pt(pt, HV_SI_SEL_PD, v->handler, exit_mtd(r), (hv_word_t)vmexit_entry, (v->id << 8) | r);
 		if (st == HV_OK)
 			st = hv_delegate(HV_SI_SEL_PD, vm.pd, HV_ITEM(HV_KIND_OBJ, HV_R_PT_CALL, 0), pt, VMM_EVT_BASE + r);
 	}
