@@ -76,6 +76,24 @@ hv_status_t hv_register_service(const char *name, hv_word_t entry_ip,
 	return (hv_status_t)u->mr[0];
 }
 
+hv_status_t hv_sleep_until(hv_word_t deadline)
+{
+	static hv_sel_t never; /* count 0, never upped: shared by all threads */
+	hv_sel_t sm = __atomic_load_n(&never, __ATOMIC_ACQUIRE);
+	if (!sm) {
+		hv_sel_t s = hv_sel_alloc();
+		if (s == HV_SEL_NONE || hv_create_sm(s, HV_SI_SEL_PD, 0) != HV_OK)
+			return HV_EMEM;
+		hv_sel_t expected = 0;
+		if (!__atomic_compare_exchange_n(&never, &expected, s, 0, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE))
+			s = expected; /* another thread won; its semaphore serves */
+		sm = s;
+	}
+	hv_status_t st = hv_sm_down_until(sm, deadline);
+	return st == HV_ETIMEOUT ? HV_OK : st;
+}
+
 void hv_block_forever(void)
 {
 	hv_sel_t sm = hv_sel_alloc();

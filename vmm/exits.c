@@ -177,13 +177,6 @@ static void msr_exit(struct vcpu *v, struct hv_cpu_state *st, bool write)
 	skip(st);
 }
 
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 /*
  * HLT: the vCPU blocks (its handler waits on a semaphore, on the vCPU's SC)
  * until the guest's timer expires or something ups v->wake; then the
@@ -196,7 +189,7 @@ static bool hlt_exit(struct vcpu *v, struct hv_cpu_state *st)
 		printf("vmm: vCPU %u halted with no timer armed (rip %#lx): stopping it\n", v->id, st->rip);
 		return false;
 	}
-	while (rdtsc() < v->timer_deadline && hv_sm_down_until(v->wake, v->timer_deadline) == HV_OK)
+	while (hv_rdtsc() < v->timer_deadline && hv_sm_down_until(v->wake, v->timer_deadline) == HV_OK)
 		;
 	v->timer_deadline = 0;
 	skip(st);

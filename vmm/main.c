@@ -47,18 +47,11 @@ static bool arg(const char *args, const char *key, char *out, size_t n)
 	return false;
 }
 
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 /* After every port access: the test device's timer and exit requests. */
 void vmm_after_io(struct vcpu *v)
 {
 	if (testdev.timer_us) {
-		v->timer_deadline = rdtsc() + testdev.timer_us * tsc_khz / 1000;
+		v->timer_deadline = hv_rdtsc() + testdev.timer_us * tsc_khz / 1000;
 		v->timer_vector = TESTDEV_TIMER_VECTOR;
 		testdev.timer_us = 0;
 	}
@@ -189,10 +182,8 @@ int main(const struct hv_startinfo *si)
 	if (hv_ec_recall(vcpus[0].ec) != HV_OK)
 		printf("vmm: recall of vCPU 0 failed\n");
 	if (arg(si->args, "crash", buf, sizeof(buf))) {
-		hv_sel_t sm = hv_sel_alloc();
 		uint64_t ms = parse_size(buf);
-		if (hv_create_sm(sm, HV_SI_SEL_PD, 0) == HV_OK)
-			(void)hv_sm_down_until(sm, rdtsc() + ms * tsc_khz);
+		(void)hv_sleep_until(hv_rdtsc() + ms * tsc_khz);
 		printf("vmm: crashing on purpose after %lu ms\n", ms);
 		volatile uintptr_t bad = 8;
 		*(volatile int *)bad = 1;

@@ -122,10 +122,8 @@ void obj_reap(void);
 void *obj_alloc(struct pd *charged, size_t size);
 
 /* PD (pd.c) */
-extern struct pd *pd_kernel_root;
 hv_status_t pd_create(struct pd *parent, u64 quota, bool vm, struct pd **out);
 void pd_destroy(struct pd *pd);
-void pd_activate(struct pd *pd);
 
 /* EC (ec.c) */
 hv_status_t ec_create(struct pd *pd, struct pd *charged, unsigned cpu, bool global, u64 utcb_va,

@@ -22,7 +22,6 @@ static inline void bkl_lock(void)
 
 static inline void bkl_unlock(void) { spin_unlock(&bkl); }
 
-void sched_init_cpu(unsigned cpu);
 void sched_ready(struct sc *sc);
 void sched_unready(struct sc *sc);
 struct ec *sched_chain_end(struct sc *sc);

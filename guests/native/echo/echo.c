@@ -30,14 +30,6 @@ hv_word_t echo_handler(hv_word_t portal_id, hv_word_t tag)
 	return HV_TAG(n, 0);
 }
 
-static inline hv_word_t rdtsc(void)
-{
-	unsigned lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((hv_word_t)hi << 32) | lo;
-}
-
 static int run_server(const struct hv_startinfo *si)
 {
 	hv_sel_t ecs[HV_HIP_MAX_CPUS];
@@ -78,7 +70,7 @@ static int run_client(const struct hv_startinfo *si, unsigned long calls)
 		printf("echo client on cpu %u: no echo service: %s\n", cpu, hv_status_str(st));
 		return 1;
 	}
-	t0 = rdtsc();
+	t0 = hv_rdtsc();
 	for (i = 0; i < calls; i++) {
 		hv_word_t w0 = i, w1 = ~i ^ 0x5a5a5a5a5a5a5a5aul, rtag = 0;
 
@@ -92,7 +84,7 @@ static int run_client(const struct hv_startinfo *si, unsigned long calls)
 			printf("echo client on cpu %u: call %lu: %s, tag 0x%lx, words 0x%lx 0x%lx\n",
 			       cpu, i, hv_status_str(st), rtag, u->mr[0], u->mr[1]);
 	}
-	t1 = rdtsc();
+	t1 = hv_rdtsc();
 	if (errors) {
 		printf("echo client on cpu %u: %lu of %lu calls failed\n", cpu, errors, calls);
 		return 1;
@@ -164,11 +156,7 @@ int main(const struct hv_startinfo *si)
 			if (next_word(&q, word, sizeof(word)) && !strncmp(word, "after=", 6) &&
 			    parse_ulong(word + 6, &ms)) {
 				/* start late: e.g. after a neighbour was made to crash */
-				hv_sel_t sm = hv_sel_alloc();
-				hv_word_t lo, hi;
-				__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-				if (sm != HV_SEL_NONE && hv_create_sm(sm, HV_SI_SEL_PD, 0) == HV_OK)
-					(void)hv_sm_down_until(sm, ((hi << 32) | lo) + ms * si->tsc_khz);
+				(void)hv_sleep_until(hv_rdtsc() + ms * si->tsc_khz);
 			}
 			return run_client(si, n);
 		}

@@ -128,19 +128,12 @@ static const struct hv_startinfo *si;
 static unsigned me_cpu, other_cpu, ncpu;
 static hv_word_t tsc_khz;
 
-static inline hv_word_t rdtsc(void)
-{
-	unsigned lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((hv_word_t)hi << 32) | lo;
-}
 
 static void delay_ms(unsigned ms)
 {
-	hv_word_t end = rdtsc() + ms * tsc_khz;
+	hv_word_t end = hv_rdtsc() + ms * tsc_khz;
 
-	while (rdtsc() < end)
+	while (hv_rdtsc() < end)
 		__asm__ volatile("pause");
 }
 
@@ -266,7 +259,7 @@ static void watchdog(void *arg)
 	for (;;) {
 		if (hv_sm_down(wd_arm) != HV_OK)
 			return;
-		while (__atomic_load_n(&wd_armed, __ATOMIC_ACQUIRE) && rdtsc() < wd_deadline)
+		while (__atomic_load_n(&wd_armed, __ATOMIC_ACQUIRE) && hv_rdtsc() < wd_deadline)
 			__asm__ volatile("pause");
 		if (__atomic_exchange_n(&wd_armed, 0, __ATOMIC_ACQ_REL)) {
 			wd_fired++;
@@ -281,7 +274,7 @@ static hv_status_t wait_sm(hv_sel_t sm)
 	hv_status_t st;
 
 	wd_target = sm;
-	wd_deadline = rdtsc() + (hv_word_t)WAIT_MS * tsc_khz;
+	wd_deadline = hv_rdtsc() + (hv_word_t)WAIT_MS * tsc_khz;
 	__atomic_store_n(&wd_armed, 1, __ATOMIC_RELEASE);
 	(void)hv_sm_up(wd_arm);
 	st = hv_sm_down(sm);
@@ -2056,7 +2049,7 @@ static void test_kill(void)
 
 int main(const struct hv_startinfo *start)
 {
-	hv_word_t t0 = rdtsc();
+	hv_word_t t0 = hv_rdtsc();
 
 	si = start;
 	me_cpu = (unsigned)si->cpu;
@@ -2088,7 +2081,7 @@ int main(const struct hv_startinfo *start)
 
 	if (wd_fired)
 		printf("watchdog ended %u wait(s)\n", wd_fired);
-	printf("selftest: done in %lu ms\n", (rdtsc() - t0) / tsc_khz);
+	printf("selftest: done in %lu ms\n", (hv_rdtsc() - t0) / tsc_khz);
 	printf("selftest: %u passed, %u failed\n", n_pass, n_fail);
 	return n_fail ? 1 : 0;
 }

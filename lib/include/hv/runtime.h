@@ -98,6 +98,18 @@ HV_NORETURN void hv_exit(int code);
 /* Block the calling thread forever (on a private semaphore with count 0). */
 HV_NORETURN void hv_block_forever(void);
 
+/* The time-stamp counter (ticks of the HIP's / start info's tsc_khz). */
+static inline hv_word_t hv_rdtsc(void)
+{
+	unsigned lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((hv_word_t)hi << 32) | lo;
+}
+
+/* Blocks the calling thread until the TSC reaches `deadline` (a down with
+ * a deadline on a semaphore nobody ups). */
+hv_status_t hv_sleep_until(hv_word_t deadline);
+
 /* ---- Allocators (thread safe; nothing is ever freed) ------------------------ */
 
 /* For programs without start info (roottask): set the allocator ranges. */
