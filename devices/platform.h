@@ -29,6 +29,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The PC the VMM builds (ACPI tables and device models agree on these). */
+#define PC_LAPIC_BASE 0xfee00000ull
+#define PC_IOAPIC_BASE 0xfec00000ull
+#define PC_IOAPIC_PINS 24
+#define PC_ACPI_PM_BASE 0x600      /* PM1a_EVT_BLK (4 bytes): status, enable */
+#define PC_ACPI_PM1_CNT 0x604      /* PM1a_CNT_BLK (2 bytes) */
+#define PC_ACPI_PM_TMR 0x608       /* PM_TMR_BLK (4 bytes, 32-bit counter, 3.579545 MHz) */
+#define PC_ACPI_SCI_IRQ 9          /* level, active high */
+#define PC_ACPI_S5_SLP_TYP 5       /* \_S5 package value; PM1_CNT.SLP_TYP = 5 with SLP_EN powers off */
+#define PC_RESET_PORT 0xcf9        /* reset control; FADT reset register, value 0x06 */
+#define PC_RESET_VALUE 0x06
+
 /* Nanoseconds since the VM started; monotonic. */
 uint64_t vm_clock_ns(void);
 /* Guest TSC value <-> guest time (TSC-deadline timer, kvmclock). */
