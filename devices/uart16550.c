@@ -1,40 +1,127 @@
 /*
- * 16550A UART model (transmit side and the register file a driver probes):
- * the transmitter is always empty, so guests never wait; bytes are
- * collected into lines and printed through the VMM's console.
+ * 16550A UART model. The transmitter is always empty, so guests never
+ * wait; bytes are collected into lines and printed through the VMM's
+ * console. The receiver FIFO holds terminal input. Interrupts: receive
+ * data available and THR empty, with the 16550's IIR priorities.
  */
 #include "uart16550.h"
+#include "platform.h"
 #include <stdio.h>
+#include <string.h>
 
 #define LCR_DLAB 0x80
+#define LSR_DR 0x01
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
+#define IER_RDI 0x01
+#define IER_THRI 0x02
+#define MCR_OUT2 0x08
+#define MCR_LOOP 0x10
+#define IIR_NONE 0x01
+#define IIR_THRI 0x02
+#define IIR_RDI 0x04
+#define FCR_ENABLE 0x01
 
-static void uart_flush(struct uart16550 *u)
+void uart16550_init(struct uart16550 *u, int irq)
+{
+	memset(u, 0, sizeof(*u));
+	u->irq = irq;
+	u->thre_pending = false;
+}
+
+static void out_line(struct uart16550 *u, bool end)
 {
 	u->line[u->len] = 0;
-	printf("%s\n", u->line);
+	printf(end ? "%s\n" : "%s", u->line);
 	u->len = 0;
+}
+
+void uart16550_flush_partial(struct uart16550 *u)
+{
+	if (u->len) {
+		out_line(u, false);
+		fflush(stdout);
+	}
+}
+
+static unsigned iir(const struct uart16550 *u)
+{
+	if ((u->ier & IER_RDI) && u->rx_count)
+		return IIR_RDI;
+	if ((u->ier & IER_THRI) && u->thre_pending)
+		return IIR_THRI;
+	return IIR_NONE;
+}
+
+static void update_irq(struct uart16550 *u)
+{
+	bool level = iir(u) != IIR_NONE && (u->mcr & MCR_OUT2);
+	if (u->irq >= 0 && level != u->irq_level) {
+		u->irq_level = level;
+		vm_irq_set((unsigned)u->irq, level);
+	}
+}
+
+bool uart16550_receive(struct uart16550 *u, uint8_t b)
+{
+	if (u->rx_count == UART_RX_FIFO)
+		return false;
+	u->rx[(u->rx_head + u->rx_count++) % UART_RX_FIFO] = b;
+	update_irq(u);
+	return true;
+}
+
+static void transmit(struct uart16550 *u, uint8_t b)
+{
+	if (u->mcr & MCR_LOOP) {
+		(void)uart16550_receive(u, b);
+		return;
+	}
+	if (b == '\n') {
+		out_line(u, true);
+	} else if (b != '\r') {
+		u->line[u->len++] = (b >= 0x20 && b < 0x7f) || b == '\t' || b == 0x1b ? (char)b : '.';
+		if (u->len == sizeof(u->line) - 1)
+			out_line(u, true);
+	}
 }
 
 uint64_t uart16550_read(void *ctx, uint64_t off, unsigned size)
 {
 	struct uart16550 *u = ctx;
+	uint64_t v;
 	(void)size;
 	switch (off) {
 	case 0:
-		return u->lcr & LCR_DLAB ? u->dll : 0; /* no input */
+		if (u->lcr & LCR_DLAB)
+			return u->dll;
+		v = 0;
+		if (u->rx_count) {
+			v = u->rx[u->rx_head];
+			u->rx_head = (u->rx_head + 1) % UART_RX_FIFO;
+			u->rx_count--;
+			update_irq(u);
+		}
+		return v;
 	case 1:
 		return u->lcr & LCR_DLAB ? u->dlm : u->ier;
 	case 2:
-		return 0xc1; /* FIFOs enabled, no interrupt pending */
+		v = iir(u);
+		if (v == IIR_THRI) { /* reading IIR acknowledges THR empty */
+			u->thre_pending = false;
+			update_irq(u);
+		}
+		return v | (u->fcr & FCR_ENABLE ? 0xc0 : 0);
 	case 3:
 		return u->lcr;
 	case 4:
 		return u->mcr;
 	case 5:
-		return LSR_THRE | LSR_TEMT;
+		return LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DR : 0);
 	case 6:
+		if (u->mcr & MCR_LOOP) /* loopback: the modem inputs are the MCR outputs */
+			return ((u->mcr & 0x2) << 3) | ((u->mcr & 0x1) << 5) | ((u->mcr & 0x4) << 4) |
+			       ((u->mcr & 0x8) << 4);
 		return 0xb0; /* DCD, DSR, CTS */
 	default:
 		return u->scr;
@@ -50,19 +137,24 @@ void uart16550_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 	case 0:
 		if (u->lcr & LCR_DLAB) {
 			u->dll = b;
-		} else if (b == '\n') {
-			uart_flush(u);
-		} else if (b != '\r') {
-			u->line[u->len++] = (b >= 0x20 && b < 0x7f) ? (char)b : '.';
-			if (u->len == sizeof(u->line) - 1)
-				uart_flush(u);
+		} else {
+			transmit(u, b);
+			u->thre_pending = true; /* sent at once: THR empty again */
 		}
 		break;
 	case 1:
-		if (u->lcr & LCR_DLAB)
+		if (u->lcr & LCR_DLAB) {
 			u->dlm = b;
-		else
+		} else {
+			if ((b & IER_THRI) && !(u->ier & IER_THRI))
+				u->thre_pending = true;
 			u->ier = b & 0xf;
+		}
+		break;
+	case 2:
+		u->fcr = b & 0xc9;
+		if (b & 0x02) /* clear the receive FIFO */
+			u->rx_count = 0;
 		break;
 	case 3:
 		u->lcr = b;
@@ -74,4 +166,5 @@ void uart16550_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 		u->scr = b;
 		break;
 	}
+	update_irq(u);
 }

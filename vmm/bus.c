@@ -59,3 +59,6 @@ bool bus_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t 
 		*val = d->read(d->ctx, gpa - d->first, size);
 	return true;
 }
+
+/* Whether a device claims guest-physical address gpa. */
+bool bus_probe_mmio(uint64_t gpa) { return find(mmio_devs, nmmio, gpa) != NULL; }

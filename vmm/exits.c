@@ -4,8 +4,11 @@
  * portal's MTD names into the handler's UTCB, and the reply writes back
  * the parts st->mtd names.
  */
+#include "cpuid.h"
+#include "pc.h"
 #include "vmm.h"
 #include "x86/emulate.h"
+#include "../devices/lapic.h"
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +21,8 @@
 #define EXIT_WRMSR 32
 #define EXIT_EPT_VIOLATION 48
 #define EXIT_INTR_WINDOW 7
+#define EXIT_NMI_WINDOW 8
+#define EXIT_VMCALL 18
 #define EXIT_CR_ACCESS 28
 
 /* The guest state each exit's portal asks for: only what its handler reads. */
@@ -30,11 +35,15 @@ static hv_word_t exit_mtd(unsigned reason)
 		return HV_MTD_GPR_ACDB | HV_MTD_RIP_LEN | HV_MTD_QUAL;
 	case EXIT_RDMSR:
 	case EXIT_WRMSR:
-		return HV_MTD_GPR_ACDB | HV_MTD_RIP_LEN | HV_MTD_EFER | HV_MTD_TSC;
+		return HV_MTD_GPR_ACDB | HV_MTD_RIP_LEN | HV_MTD_EFER | HV_MTD_TSC | HV_MTD_SYSENTER;
 	case EXIT_HLT:
 		return HV_MTD_RIP_LEN | HV_MTD_RFLAGS | HV_MTD_STA;
 	case HV_VMEVT_RECALL:
+	case EXIT_VMCALL:
 		return HV_MTD_RIP_LEN;
+	case EXIT_INTR_WINDOW:
+	case EXIT_NMI_WINDOW:
+		return 0;
 	default: /* STARTUP, CR access, EPT violation (decoding needs it all), reports */
 		return HV_MTD_ALL;
 	}
@@ -81,10 +90,14 @@ static void startup(struct hv_cpu_state *st)
 }
 
 /* CPUID policy: the host's features minus VMX, plus the hypervisor leaves. */
-static void cpuid_exit(struct hv_cpu_state *st)
+static void cpuid_exit(struct vcpu *v, struct hv_cpu_state *st)
 {
 	uint32_t leaf = (uint32_t)st->rax, sub = (uint32_t)st->rcx, a, b, c, d;
-	if (leaf >= 0x40000000u && leaf <= 0x400000ffu) {
+	if (vm.pc) {
+		uint32_t r[4];
+		cpuid_linux(leaf, sub, v->id, vm.nvcpus, v->cr4, r);
+		a = r[0], b = r[1], c = r[2], d = r[3];
+	} else if (leaf >= 0x40000000u && leaf <= 0x400000ffu) {
 		a = 0x40000001u;
 		memcpy(&b, "Micr", 4);
 		memcpy(&c, "oHVM", 4);
@@ -117,8 +130,15 @@ static void io_exit(struct vcpu *v, struct hv_cpu_state *st)
 		return;
 	}
 	uint64_t val = st->rax, m = size == 4 ? 0xffffffffull : (1ull << (size * 8)) - 1;
-	bus_io(v, port, size, in, &val);
-	vmm_after_io(v);
+	if (vm.pc) {
+		pc_lock(v);
+		if (!bus_io(v, port, size, in, &val) && v->unclaimed_io++ < 16)
+			printf("vmm: vCPU %u: %s of port %#x: no device\n", v->id, in ? "read" : "write", port);
+		pc_unlock();
+	} else {
+		bus_io(v, port, size, in, &val);
+		vmm_after_io(v);
+	}
 	if (in) {
 		st->rax = size == 4 ? (val & m) : (st->rax & ~m) | (val & m);
 		st->mtd |= HV_MTD_GPR_ACDB;
@@ -126,11 +146,120 @@ static void io_exit(struct vcpu *v, struct hv_cpu_state *st)
 	skip(st);
 }
 
+/* kvmclock: the pvclock_vcpu_time_info page of a vCPU (KVM's layout). */
+static void kvmclock_write(struct vcpu *v)
+{
+	uint64_t gpa = v->kvmclock & ~1ull;
+	if (!(v->kvmclock & 1) || gpa + 32 > vm.ram_size)
+		return;
+	uint8_t *p = vm.ram + gpa;
+	uint64_t tsc = hv_rdtsc();
+	uint64_t ns = vm_tsc_to_ns(tsc);
+	/* ns = ((tsc delta shifted by shift) * mul) >> 32, mul below 2^32 */
+	int8_t shift = 0;
+	uint64_t hz = tsc_khz * 1000;
+	while (hz > 2000000000ull) {
+		hz >>= 1;
+		shift--;
+	}
+	while (hz <= 1000000000ull) {
+		hz <<= 1;
+		shift++;
+	}
+	uint32_t mul = (uint32_t)((1000000000ull << 32) / hz);
+	uint32_t version = 2;
+	uint8_t flags = 1; /* PVCLOCK_TSC_STABLE_BIT: one TSC for all vCPUs */
+	memset(p, 0, 32);
+	memcpy(p, &version, 4);
+	memcpy(p + 8, &tsc, 8);
+	memcpy(p + 16, &ns, 8);
+	memcpy(p + 24, &mul, 4);
+	memcpy(p + 28, &shift, 1);
+	memcpy(p + 29, &flags, 1);
+}
+
+static void wallclock_write(uint64_t gpa)
+{
+	if (gpa + 12 > vm.ram_size)
+		return;
+	uint32_t w[3] = { 2, (uint32_t)PC_RTC_EPOCH, 0 }; /* version, seconds, ns at guest time 0 */
+	memcpy(vm.ram + gpa, w, sizeof(w));
+}
+
+/* MSRs of the PC platform: 1 handled, 0 not one of these, -1 #GP. */
+static int pc_msr(struct vcpu *v, struct hv_cpu_state *st, uint32_t idx, bool write, uint64_t *val)
+{
+	switch (idx) {
+	case 0x1b:  /* IA32_APIC_BASE */
+	case 0x6e0: /* IA32_TSC_DEADLINE */
+		break;
+	case 0x17:  /* IA32_PLATFORM_ID */
+	case 0x8b:  /* IA32_BIOS_SIGN_ID: microcode revision */
+	case 0x1d9: /* IA32_DEBUGCTL */
+		if (!write)
+			*val = 0;
+		return 1;
+	case 0x3a: /* IA32_FEATURE_CONTROL: locked, VMX off */
+		if (write)
+			return -1;
+		*val = 1;
+		return 1;
+	case 0x1a0: /* IA32_MISC_ENABLE: fast strings */
+		if (!write)
+			*val = 1;
+		return 1;
+	case 0x174: /* IA32_SYSENTER_CS/ESP/EIP */
+	case 0x175:
+	case 0x176: {
+		hv_word_t *f = idx == 0x174 ? &st->sysenter_cs : idx == 0x175 ? &st->sysenter_esp : &st->sysenter_eip;
+		if (write) {
+			*f = *val;
+			st->mtd |= HV_MTD_SYSENTER;
+		} else {
+			*val = *f;
+		}
+		return 1;
+	}
+	case 0x11:         /* MSR_KVM_WALL_CLOCK */
+	case 0x4b564d00u:  /* MSR_KVM_WALL_CLOCK_NEW */
+		if (write)
+			wallclock_write(*val);
+		else
+			*val = 0;
+		return 1;
+	case 0x12:         /* MSR_KVM_SYSTEM_TIME */
+	case 0x4b564d01u:  /* MSR_KVM_SYSTEM_TIME_NEW */
+		if (write) {
+			v->kvmclock = *val;
+			kvmclock_write(v);
+		} else {
+			*val = v->kvmclock;
+		}
+		return 1;
+	default:
+		if (idx < 0x800 || idx > 0x8ff)
+			return 0;
+	}
+	pc_lock(v);
+	bool ok = write ? lapic_msr_write(pc_lapic(v), idx, *val) : lapic_msr_read(pc_lapic(v), idx, val);
+	pc_unlock();
+	return ok ? 1 : -1;
+}
+
 static void msr_exit(struct vcpu *v, struct hv_cpu_state *st, bool write)
 {
 	uint32_t idx = (uint32_t)st->rcx;
 	uint64_t val = (st->rdx << 32) | (uint32_t)st->rax;
 	st->mtd = 0;
+	int r = vm.pc ? pc_msr(v, st, idx, write, &val) : 0;
+	if (r < 0 || (r == 0 && vm.pc && idx != 0x277 && idx != 0xc0000080 && idx != 0x10)) {
+		if (v->bad_msrs++ < 16)
+			printf("vmm: vCPU %u: %s of MSR %#x: #GP\n", v->id, write ? "write" : "read", idx);
+		inject_gp(st);
+		return;
+	}
+	if (r > 0)
+		goto done;
 	switch (idx) {
 	case 0x277: /* IA32_PAT */
 		if (write) {
@@ -168,7 +297,7 @@ static void msr_exit(struct vcpu *v, struct hv_cpu_state *st, bool write)
 		inject_gp(st);
 		return;
 	}
-	(void)v;
+done:
 	if (!write) {
 		st->rax = (uint32_t)val;
 		st->rdx = val >> 32;
@@ -199,6 +328,196 @@ static bool hlt_exit(struct vcpu *v, struct hv_cpu_state *st)
 		st->mtd |= HV_MTD_INJ | HV_MTD_STA;
 	}
 	return true;
+}
+
+/* ---- the PC platform's interrupts, SMP start-up and reset (Linux guests) ---- */
+
+/* What wakes a halted vCPU: something for it to do. Lock held. */
+static bool pc_wakeup(struct vcpu *v, bool intr_ok)
+{
+	return vm.stopping || vm.reset_req || v->init_pending || v->nmi_pending || (intr_ok && pc_irq_pending(v));
+}
+
+/* Blocks vCPU v's handler until pc_wakeup(); called and returns with the lock held. */
+static void pc_halt(struct vcpu *v, bool intr_ok)
+{
+	while (!pc_wakeup(v, intr_ok)) {
+		v->halted = true;
+		pc_unlock();
+		(void)hv_sm_down(v->wake);
+		pc_lock(v);
+		v->halted = false;
+	}
+}
+
+static void inject_extint(struct vcpu *v, struct hv_cpu_state *st)
+{
+	int vec = pc_irq_ack(v);
+	if (vec < 0)
+		return;
+	st->inj_info = HV_INJ_VALID | HV_INJ_EXTINT | (unsigned)vec;
+	st->mtd |= HV_MTD_INJ;
+	v->injected++;
+}
+
+static bool hlt_pc(struct vcpu *v, struct hv_cpu_state *st)
+{
+	bool intr_ok = st->rflags & (1u << 9);
+	st->mtd = 0;
+	skip(st);
+	st->intr_state = 0; /* past the HLT: no STI shadow */
+	st->mtd |= HV_MTD_STA;
+	pc_lock(v);
+	pc_halt(v, intr_ok);
+	if (intr_ok && !vm.reset_req && !v->init_pending && !v->nmi_pending)
+		inject_extint(v, st);
+	pc_unlock();
+	return true;
+}
+
+/* Real mode at the start-up IPI's vector page, as an AP starts. */
+static void sipi_state(struct hv_cpu_state *st, uint8_t vector)
+{
+	startup(st);
+	st->cs = (struct hv_seg){ (uint16_t)(vector << 8), 0x9b, 0xffff, (uint64_t)vector << 12 };
+	st->rip = 0;
+	st->rax = st->rbx = st->rcx = st->rdx = st->rsi = st->rdi = st->rbp = 0;
+	st->r8 = st->r9 = st->r10 = st->r11 = st->r12 = st->r13 = st->r14 = st->r15 = 0;
+	st->mtd |= HV_MTD_GPR_ACDB | HV_MTD_GPR_BSD | HV_MTD_GPR_R8_R15 | HV_MTD_SYSENTER;
+	st->sysenter_cs = st->sysenter_esp = st->sysenter_eip = 0;
+}
+
+/* The 32-bit protected-mode entry of the boot protocol. */
+static void linux_entry_state(struct vcpu *v, struct hv_cpu_state *st)
+{
+	startup(st);
+	struct hv_seg code = { 0x10, 0xc09b, 0xffffffff, 0 }, data = { 0x18, 0xc093, 0xffffffff, 0 };
+	st->cs = code;
+	st->ds = st->es = st->ss = st->fs = st->gs = data;
+	st->gdtr = (struct hv_seg){ 0, 0, vm.boot.gdt_limit, vm.boot.gdt };
+	st->cr0 = 0x11; /* PE, ET */
+	st->rip = vm.boot.entry;
+	st->rax = st->rbx = st->rcx = st->rdx = st->rdi = st->rbp = st->rsp = 0;
+	st->r8 = st->r9 = st->r10 = st->r11 = st->r12 = st->r13 = st->r14 = st->r15 = 0;
+	st->rsi = vm.boot.zero_page;
+	st->sysenter_cs = st->sysenter_esp = st->sysenter_eip = 0;
+	st->mtd |= HV_MTD_GPR_ACDB | HV_MTD_GPR_BSD | HV_MTD_GPR_R8_R15 | HV_MTD_SYSENTER;
+	v->cr4 = 0;
+	v->start_tsc = hv_rdtsc();
+}
+
+/* An AP waits for its start-up IPI (after power-on or INIT). Lock held. */
+static void wait_for_sipi(struct vcpu *v, struct hv_cpu_state *st)
+{
+	v->wait_sipi = true;
+	pc_reset_lapic(v);
+	while (v->wait_sipi && !vm.stopping && !vm.reset_req) {
+		v->init_pending = false;
+		pc_halt(v, false);
+		v->init_pending = false;
+		v->nmi_pending = false;
+	}
+	if (vm.stopping || vm.reset_req)
+		return;
+	sipi_state(st, v->sipi_vector);
+	v->cr4 = 0;
+	v->ctrl = 0;
+	st->ctrl[0] = 0;
+	st->mtd |= HV_MTD_CTRL;
+	if (!v->started_once++)
+		printf("vmm: vCPU %u started at %#x:0000\n", v->id, v->sipi_vector << 8);
+}
+
+/*
+ * Guest reboot: every vCPU parks on its next exit; the last one to park
+ * reloads the kernel and resets the devices; then vCPU 0 starts again at
+ * the kernel's entry and the APs wait for their start-up IPIs. Lock held.
+ */
+static void pc_reset_park(struct vcpu *v, struct hv_cpu_state *st)
+{
+	unsigned gen = vm.reset_gen;
+	if (++vm.parked == vm.nvcpus) {
+		printf("vmm: guest '%s' reboots\n", vm.name);
+		vm.reboots++;
+		memset(vm.ram, 0, vm.ram_size);
+		if (!vmm_load_linux()) {
+			vm.stopping = true;
+		}
+		pc_reset(vm.ram_size);
+		vm.parked = 0;
+		vm.reset_req = false;
+		vm.reset_gen++;
+		for (unsigned i = 0; i < vm.nvcpus; i++)
+			if (&vcpus[i] != v)
+				hv_sm_up(vcpus[i].wake);
+	} else {
+		while (vm.reset_gen == gen && !vm.stopping) {
+			v->halted = true;
+			pc_unlock();
+			(void)hv_sm_down(v->wake);
+			pc_lock(v);
+			v->halted = false;
+		}
+	}
+	v->nmi_pending = v->init_pending = false;
+	v->kvmclock = 0;
+	if (vm.stopping)
+		return;
+	if (v->id == 0) {
+		linux_entry_state(v, st);
+		v->ctrl = 0;
+		st->ctrl[0] = 0;
+		st->mtd |= HV_MTD_CTRL;
+	} else {
+		wait_for_sipi(v, st);
+	}
+}
+
+/* Before vCPU v resumes: reset, INIT, and the interrupt/NMI windows. */
+static bool pc_tail(struct vcpu *v, struct hv_cpu_state *st)
+{
+	pc_lock(v);
+	while (!vm.stopping && (vm.reset_req || v->init_pending)) {
+		if (vm.reset_req)
+			pc_reset_park(v, st);
+		else
+			wait_for_sipi(v, st);
+	}
+	hv_word_t want = 0;
+	if (pc_irq_pending(v))
+		want |= HV_CTRL_INTR_WINDOW;
+	if (v->nmi_pending)
+		want |= HV_CTRL_NMI_WINDOW;
+	pc_unlock();
+	if (vm.stopping)
+		return false;
+	if (want != v->ctrl) {
+		v->ctrl = want;
+		st->ctrl[0] = want;
+		st->mtd |= HV_MTD_CTRL;
+	}
+	return true;
+}
+
+/* The guest can take an interrupt now. */
+static void intr_window_exit(struct vcpu *v, struct hv_cpu_state *st)
+{
+	st->mtd = 0;
+	pc_lock(v);
+	inject_extint(v, st);
+	pc_unlock();
+}
+
+static void nmi_window_exit(struct vcpu *v, struct hv_cpu_state *st)
+{
+	st->mtd = 0;
+	pc_lock(v);
+	if (v->nmi_pending) {
+		v->nmi_pending = false;
+		st->inj_info = HV_INJ_VALID | HV_INJ_NMI | 2;
+		st->mtd |= HV_MTD_INJ;
+	}
+	pc_unlock();
 }
 
 struct mmio_ctx {
@@ -277,7 +596,10 @@ static bool ept_exit(struct vcpu *v, struct hv_cpu_state *st)
 		return true;
 	}
 	uint64_t probe;
-	bool served = bus_mmio(v, gpa, 1, false, &probe);
+	if (vm.pc)
+		pc_lock(v);
+	bool served = bus_probe_mmio(gpa);
+	(void)probe;
 	if (!served && vm.unserved++ < 4)
 		printf("vmm: vCPU %u: access to guest-physical %#lx (outside its memory) at rip %#lx: not served\n",
 		       v->id, gpa, st->rip);
@@ -291,6 +613,8 @@ static bool ept_exit(struct vcpu *v, struct hv_cpu_state *st)
 	if (!served) /* reads see all ones, writes vanish */
 		ops = (struct x86_mem_ops){ null_read, null_write, NULL };
 	r = x86_emulate(&insn, &regs, gpa, &ops, &mc);
+	if (vm.pc)
+		pc_unlock();
 	if (r < 0) {
 		printf("vmm: vCPU %u: cannot emulate the access at rip %#lx to %#lx (error %d): stopping\n", v->id,
 		       st->rip, gpa, r);
@@ -327,7 +651,7 @@ static bool cr_exit(struct vcpu *v, struct hv_cpu_state *st)
 		else if (cr == 3)
 			st->cr3 = val, st->mtd |= HV_MTD_CR;
 		else if (cr == 4)
-			st->cr4 = val, st->mtd |= HV_MTD_CR;
+			st->cr4 = val, st->mtd |= HV_MTD_CR, v->cr4 = val;
 		else
 			goto bad;
 	} else if (type == 1) { /* mov from cr */
@@ -367,9 +691,34 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 	v->exits[reason]++;
 	switch (reason) {
 	case HV_VMEVT_STARTUP:
-		startup(st);
+		if (vm.pc && v->id == 0) {
+			linux_entry_state(v, st);
+			printf("vmm: vCPU 0 enters the kernel at %#lx (boot protocol %u.%02u)\n", st->rip,
+			       vm.boot.version >> 8, vm.boot.version & 0xff);
+		} else if (vm.pc) {
+			st->mtd = 0;
+			pc_lock(v);
+			wait_for_sipi(v, st);
+			pc_unlock();
+		} else {
+			startup(st);
+		}
 		if (vm.bad_state) /* for the tests: a CS the CPU refuses to enter */
 			st->cs.ar = 0x10;
+		break;
+	case EXIT_INTR_WINDOW:
+		if (!vm.pc)
+			goto unhandled;
+		intr_window_exit(v, st);
+		break;
+	case EXIT_NMI_WINDOW:
+		if (!vm.pc)
+			goto unhandled;
+		nmi_window_exit(v, st);
+		break;
+	case EXIT_VMCALL:
+		st->mtd = HV_MTD_INJ;
+		st->inj_info = HV_INJ_VALID | HV_INJ_HWEXC | 6; /* no hypercalls: #UD */
 		break;
 	case HV_VMEVT_RECALL:
 		if (!v->recalls++)
@@ -377,7 +726,7 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 		st->mtd = 0;
 		break;
 	case EXIT_CPUID:
-		cpuid_exit(st);
+		cpuid_exit(v, st);
 		break;
 	case EXIT_IO:
 		io_exit(v, st);
@@ -387,7 +736,7 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 		msr_exit(v, st, reason == EXIT_WRMSR);
 		break;
 	case EXIT_HLT:
-		ok = hlt_exit(v, st);
+		ok = vm.pc ? hlt_pc(v, st) : hlt_exit(v, st);
 		break;
 	case EXIT_EPT_VIOLATION:
 		ok = ept_exit(v, st);
@@ -396,17 +745,30 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 		ok = cr_exit(v, st);
 		break;
 	case EXIT_TRIPLE_FAULT:
+		if (vm.pc && vm.on_crash_restart) {
+			printf("vmm: vCPU %u: triple fault at rip %#lx: restarting the guest\n", v->id, st->rip);
+			st->mtd = 0;
+			pc_lock(v);
+			vm_request_reset();
+			pc_unlock();
+			break;
+		}
 		printf("vmm: vCPU %u: triple fault at rip %#lx: guest stopped\n", v->id, st->rip);
 		ok = false;
 		break;
 	default:
+	unhandled:
 		printf("vmm: vCPU %u: unhandled VM exit %u at rip %#lx (qualification %#lx): guest stopped\n", v->id,
 		       reason, st->rip, st->qual[0]);
 		ok = false;
 		break;
 	}
+	if (ok && vm.pc)
+		ok = pc_tail(v, st);
 	if (ok && vm.stopping)
 		ok = false;
+	if (!ok && vm.pc)
+		vmm_vcpu_stopped(v);
 	if (!ok)
 		st->mtd = 0;
 	hv_utcb()->st = state;

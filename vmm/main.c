@@ -6,6 +6,8 @@
  */
 #include "../devices/testdev.h"
 #include "../devices/uart16550.h"
+#include "acpi.h"
+#include "pc.h"
 #include "vmm.h"
 #include <stdio.h>
 #include <string.h>
@@ -64,6 +66,36 @@ void vmm_after_io(struct vcpu *v)
 	}
 }
 
+#define ACPI_GPA 0xe0000ull
+#define ACPI_SIZE 0x20000ull
+#define DEFAULT_CMDLINE "console=ttyS0 panic=-1"
+
+static char cmdline[LINUX_CMDLINE_MAX];
+static hv_sel_t done_sm;
+
+/* Kernel, initrd, zero page and ACPI tables into guest memory (at start and at reboot). */
+bool vmm_load_linux(void)
+{
+	struct acpi_config cfg = { .ncpus = vm.nvcpus, .ram_top = vm.ram_size };
+	vm.image.rsdp = acpi_build(vm.ram + ACPI_GPA, ACPI_SIZE, ACPI_GPA, &cfg);
+	if (!vm.image.rsdp) {
+		printf("vmm: cannot build the ACPI tables\n");
+		return false;
+	}
+	return linux_load(&vm.image, vm.ram, vm.ram_size, &vm.boot) == 0;
+}
+
+/* A vCPU's handler stopped it for good; the last one ends the VMM. */
+void vmm_vcpu_stopped(struct vcpu *v)
+{
+	(void)v;
+	pc_lock(v);
+	bool last = ++vm.stopped == vm.nvcpus;
+	pc_unlock();
+	if (last)
+		hv_sm_up(done_sm);
+}
+
 static bool setup_devices(void)
 {
 	struct bus_dev uart = { "uart", 0x3f8, 0x3ff, uart16550_read, uart16550_write, &com1 };
@@ -107,6 +139,82 @@ static const struct hv_si_file *find_file(const struct hv_startinfo *si, const c
 	return NULL;
 }
 
+/* A Linux guest on the PC platform: kernel=MODULE [initrd=MODULE] [on_crash=stop|restart] [-- COMMAND LINE] */
+static int linux_main(const struct hv_startinfo *si, uint64_t mem, unsigned ncpus, unsigned cpu0)
+{
+	char kname[32] = "", iname[32] = "", buf[32];
+	arg(si->args, "kernel", kname, sizeof(kname));
+	const struct hv_si_file *k = find_file(si, kname), *ird = NULL;
+	if (!k) {
+		printf("vmm: kernel '%s' not granted (add 'file %s' to the domain)\n", kname, kname);
+		return 2;
+	}
+	if (arg(si->args, "initrd", iname, sizeof(iname)) && !(ird = find_file(si, iname))) {
+		printf("vmm: initrd '%s' not granted (add 'file %s' to the domain)\n", iname, iname);
+		return 2;
+	}
+	if (arg(si->args, "on_crash", buf, sizeof(buf))) {
+		if (strcmp(buf, "restart") && strcmp(buf, "stop")) {
+			printf("vmm: on_crash=%s: use stop or restart\n", buf);
+			return 2;
+		}
+		vm.on_crash_restart = !strcmp(buf, "restart");
+	}
+	if (mem < (32ull << 20) || mem > LINUX_RAM_BELOW_4G) {
+		printf("vmm: mem=%lu MiB: a Linux guest needs 32 MiB .. 3 GiB\n", (unsigned long)(mem >> 20));
+		return 2;
+	}
+	const char *extra = strstr(si->args, " -- ");
+	snprintf(cmdline, sizeof(cmdline), "%s%s%s", DEFAULT_CMDLINE, extra ? " " : "", extra ? extra + 4 : "");
+	vm.image = (struct linux_image){ .name = k->name, .initrd_name = iname, .kernel = (const uint8_t *)k->addr,
+					  .kernel_size = k->size, .cmdline = cmdline };
+	if (ird) {
+		vm.image.initrd = (const uint8_t *)ird->addr;
+		vm.image.initrd_size = ird->size;
+	}
+	vm.nvcpus = ncpus;
+	vm.pd = hv_sel_alloc();
+	done_sm = hv_sel_alloc();
+	hv_status_t st = hv_create_vm(vm.pd, HV_SI_SEL_PD, 64 * 1024 + mem / 256);
+	if (st == HV_OK)
+		st = hv_create_sm(done_sm, HV_SI_SEL_PD, 0);
+	if (st != HV_OK) {
+		printf("vmm: cannot create the VM PD: %s\n", hv_status_str(st));
+		return 1;
+	}
+	st = setup_memory(mem);
+	if (st != HV_OK) {
+		printf("vmm: cannot give the guest %lu KiB of memory: %s\n", mem >> 10, hv_status_str(st));
+		return 1;
+	}
+	if (!vmm_load_linux())
+		return 1;
+	uart16550_init(&pc_com1, 4);
+	if (!pc_setup(mem)) {
+		printf("vmm: cannot set up the PC platform\n");
+		return 1;
+	}
+	for (unsigned i = 0; i < ncpus; i++) {
+		vcpus[i] = (struct vcpu){ .vm = &vm, .id = i, .cpu = (cpu0 + i) % (unsigned)si->num_cpus };
+		st = vcpu_setup(&vcpus[i]);
+		if (st != HV_OK) {
+			printf("vmm: cannot create vCPU %u: %s\n", i, hv_status_str(st));
+			return 1;
+		}
+	}
+	if (!pc_start_timer(vcpus[0].cpu)) {
+		printf("vmm: cannot start the timer thread\n");
+		return 1;
+	}
+	printf("vmm: Linux guest '%s': %lu MiB, %u vCPU%s, initrd %lu KiB, command line \"%s\"\n", kname,
+	       (unsigned long)(mem >> 20), ncpus, ncpus == 1 ? "" : "s", (unsigned long)(vm.image.initrd_size >> 10),
+	       cmdline);
+	while (hv_sm_down(done_sm) != HV_OK)
+		;
+	printf("vmm: guest '%s' %s\n", vm.name, vm.poweroff ? "powered off" : "stopped");
+	hv_exit(vm.poweroff ? 0 : 1);
+}
+
 int main(const struct hv_startinfo *si)
 {
 	char guest[32] = "", buf[32];
@@ -114,8 +222,9 @@ int main(const struct hv_startinfo *si)
 	unsigned ncpus = 1;
 	tsc_khz = si->tsc_khz;
 	vm.name = si->name;
-	if (!arg(si->args, "guest", guest, sizeof(guest))) {
-		printf("vmm: no guest=MODULE argument\n");
+	vm.pc = arg(si->args, "kernel", guest, sizeof(guest));
+	if (!vm.pc && !arg(si->args, "guest", guest, sizeof(guest))) {
+		printf("vmm: no guest=MODULE or kernel=MODULE argument\n");
 		return 2;
 	}
 	if (arg(si->args, "mem", buf, sizeof(buf)))
@@ -145,6 +254,8 @@ int main(const struct hv_startinfo *si)
 		       si->num_cpus < VMM_MAX_VCPUS ? (unsigned)si->num_cpus : VMM_MAX_VCPUS);
 		return 2;
 	}
+	if (vm.pc)
+		return linux_main(si, mem, ncpus, cpu0);
 	const struct hv_si_file *img = find_file(si, guest);
 	if (!img) {
 		printf("vmm: guest image '%s' not granted (add 'file %s' to the domain)\n", guest, guest);

@@ -6,6 +6,7 @@
 #ifndef VMM_H
 #define VMM_H
 
+#include "linux.h"
 #include <hv/runtime.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,6 +24,13 @@ struct vm {
 	int exit_code;
 	uint64_t unserved;        /* accesses outside guest memory */
 	bool bad_state;           /* start the guest with an invalid CS (tests) */
+	/* Linux guests on the PC platform (pc.c) */
+	bool pc;
+	bool on_crash_restart;    /* triple fault: restart instead of stopping */
+	volatile bool reset_req, poweroff;
+	unsigned reset_gen, parked, reboots, stopped;
+	struct linux_image image;
+	struct linux_boot boot;
 };
 
 struct vcpu {
@@ -35,6 +43,14 @@ struct vcpu {
 	uint8_t timer_vector;
 	uint64_t pat;
 	uint64_t exits[256];
+	/* PC platform state, under the platform lock */
+	bool halted, nmi_pending, init_pending, wait_sipi;
+	uint8_t sipi_vector;
+	hv_word_t ctrl;           /* interrupt/NMI-window requests in force */
+	uint64_t cr4;             /* the guest's CR4 as last written */
+	uint64_t kvmclock;        /* MSR_KVM_SYSTEM_TIME_NEW */
+	uint64_t injected, start_tsc;
+	unsigned unclaimed_io, bad_msrs, started_once;
 };
 
 extern struct vm vm;
@@ -53,9 +69,12 @@ bool bus_add_io(const struct bus_dev *d);
 bool bus_add_mmio(const struct bus_dev *d);
 bool bus_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint64_t *val);
 bool bus_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *val);
+bool bus_probe_mmio(uint64_t gpa);
 
 /* main.c */
 void vmm_after_io(struct vcpu *v);
+bool vmm_load_linux(void);
+void vmm_vcpu_stopped(struct vcpu *v);
 
 /* exits.c */
 hv_status_t vcpu_setup(struct vcpu *v);

@@ -6,6 +6,8 @@
  *   client [N [after=MS]] N calls (default 1000) with two words to the "echo"
  *              handler, starting MS milliseconds after the domain starts
  *              on its own CPU, checks every reply, reports and exits.
+ *   client N every=MS   the same N calls every MS milliseconds, forever,
+ *              reporting each round (a neighbour that keeps answering).
  * The words "server"/"client" may appear anywhere in the arguments (a
  * leading program name is skipped).
  */
@@ -157,6 +159,14 @@ int main(const struct hv_startinfo *si)
 			    parse_ulong(word + 6, &ms)) {
 				/* start late: e.g. after a neighbour was made to crash */
 				(void)hv_sleep_until(hv_rdtsc() + ms * si->tsc_khz);
+			} else if (!strncmp(word, "every=", 6) && parse_ulong(word + 6, &ms) && ms) {
+				for (unsigned long round = 1;; round++) {
+					hv_word_t next = hv_rdtsc() + ms * si->tsc_khz;
+					if (run_client(si, n))
+						return 1;
+					printf("echo client on cpu %u: round %lu done\n", (unsigned)si->cpu, round);
+					(void)hv_sleep_until(next);
+				}
 			}
 			return run_client(si, n);
 		}

@@ -1,0 +1,334 @@
+/*
+ * The PC platform of a Linux guest: the device models of devices/ on the
+ * bus, the functions devices/platform.h asks for (time, interrupt routing,
+ * APIC messages, reset and power-off), and the VM's timer thread.
+ *
+ * One lock (a kernel semaphore) serialises everything that touches device
+ * state: exit handlers of all vCPUs and the timer thread. A vCPU with an
+ * interrupt to take is "kicked": woken if it waits in HLT, recalled out of
+ * the guest otherwise; its handler then opens an interrupt window and
+ * injects the vector when the guest can take it (exits.c).
+ */
+#include "pc.h"
+#include "../devices/acpi_pm.h"
+#include "../devices/ioapic.h"
+#include "../devices/lapic.h"
+#include "../devices/pc_misc.h"
+#include "../devices/pci_host.h"
+#include "../devices/pic8259.h"
+#include "../devices/pit8254.h"
+#include "../devices/rtc_cmos.h"
+#include "../devices/uart16550.h"
+#include <hv/console.h>
+#include <stdio.h>
+#include <string.h>
+
+static struct pic pic;
+static struct pit pit;
+static struct rtc rtc;
+static struct acpi_pm pm;
+static struct pci_host pci;
+static struct pc_misc misc;
+static struct ioapic ioapic;
+static struct lapic lapics[VMM_MAX_VCPUS];
+struct uart16550 pc_com1;
+
+static hv_sel_t lock_sm, timer_sm;
+static struct vcpu *lock_owner;  /* the vCPU whose handler holds the lock, NULL for the timer thread */
+static uint64_t armed_ns = ~0ull; /* what the timer thread sleeps until */
+static uint64_t tsc0;              /* host TSC at VM start */
+static uint64_t tsc_to_ns_mul, ns_to_tsc_mul; /* 32.32 fixed point */
+
+#define CONSOLE_POLL_NS 20000000ull /* terminal input and partial output lines */
+static uint64_t next_poll_ns;
+
+/* ---- time ------------------------------------------------------------------ */
+
+static uint64_t scale(uint64_t x, uint64_t mul) { return (uint64_t)(((unsigned __int128)x * mul) >> 32); }
+
+uint64_t vm_tsc_to_ns(uint64_t tsc) { return tsc > tsc0 ? scale(tsc - tsc0, tsc_to_ns_mul) : 0; }
+uint64_t vm_ns_to_tsc(uint64_t ns) { return tsc0 + scale(ns, ns_to_tsc_mul); }
+uint64_t vm_clock_ns(void) { return vm_tsc_to_ns(hv_rdtsc()); }
+
+/* ---- lock ------------------------------------------------------------------ */
+
+void pc_lock(struct vcpu *v)
+{
+	while (hv_sm_down(lock_sm) != HV_OK)
+		;
+	lock_owner = v;
+}
+
+static uint64_t next_deadline(void)
+{
+	uint64_t d = next_poll_ns, t;
+	if ((t = pit_deadline(&pit)) < d)
+		d = t;
+	if ((t = rtc_deadline(&rtc)) < d)
+		d = t;
+	if ((t = acpi_pm_deadline(&pm)) < d)
+		d = t;
+	for (unsigned i = 0; i < vm.nvcpus; i++)
+		if ((t = lapic_deadline(&lapics[i])) < d)
+			d = t;
+	return d;
+}
+
+void pc_unlock(void)
+{
+	/* a register write may have armed a timer earlier than the thread sleeps */
+	bool wake = lock_owner && next_deadline() < armed_ns;
+	lock_owner = NULL;
+	hv_sm_up(lock_sm);
+	if (wake)
+		hv_sm_up(timer_sm);
+}
+
+/* ---- interrupts -------------------------------------------------------------- */
+
+/* Makes vCPU v look at its interrupts soon. Called with the lock held. */
+static void kick(struct vcpu *v)
+{
+	if (v == lock_owner)
+		return; /* its handler checks before it resumes the guest */
+	if (v->halted) {
+		v->halted = false;
+		hv_sm_up(v->wake);
+	} else if (v->running) {
+		hv_ec_recall(v->ec);
+	}
+}
+
+void vm_irq_set(unsigned gsi, bool level)
+{
+	if (gsi < 16)
+		pic_set_irq(&pic, gsi, level);
+	unsigned pin = gsi == 0 ? 2 : gsi; /* the MADT's override: ISA IRQ 0 is pin 2 */
+	if (pin < PC_IOAPIC_PINS && (gsi != 2))
+		ioapic_set_irq(&ioapic, pin, level);
+}
+
+void vm_pic_intr(bool level)
+{
+	if (level && lapic_extint_allowed(&lapics[0]))
+		kick(&vcpus[0]);
+}
+
+void vm_apic_eoi(uint8_t vector) { ioapic_eoi(&ioapic, vector); }
+
+void vm_apic_send(const struct apic_msg *m)
+{
+	for (unsigned i = 0; i < vm.nvcpus; i++) {
+		struct vcpu *v = &vcpus[i];
+		if (!lapic_match(&lapics[i], m))
+			continue;
+		switch (m->mode) {
+		case APIC_DM_FIXED:
+		case APIC_DM_LOWEST:
+			if (lapic_accept(&lapics[i], m->vector, m->level_trig))
+				kick(v);
+			break;
+		case APIC_DM_NMI:
+			v->nmi_pending = true;
+			kick(v);
+			break;
+		case APIC_DM_INIT:
+			if (m->assert && v->id) {
+				v->init_pending = true;
+				kick(v);
+			}
+			break;
+		case APIC_DM_SIPI:
+			if (v->wait_sipi && v->id) {
+				v->sipi_vector = m->vector;
+				v->wait_sipi = false;
+				kick(v);
+			}
+			break;
+		case APIC_DM_EXTINT:
+			kick(v);
+			break;
+		default: /* SMI: there is no SMM */
+			break;
+		}
+	}
+}
+
+bool pc_irq_pending(struct vcpu *v)
+{
+	if (lapic_pending(&lapics[v->id]) >= 0)
+		return true;
+	return v->id == 0 && lapic_extint_allowed(&lapics[0]) && pic_intr(&pic);
+}
+
+int pc_irq_ack(struct vcpu *v)
+{
+	int vec = lapic_pending(&lapics[v->id]);
+	if (vec >= 0) {
+		lapic_ack(&lapics[v->id], (uint8_t)vec);
+		return vec;
+	}
+	if (v->id == 0 && lapic_extint_allowed(&lapics[0]) && pic_intr(&pic))
+		return pic_ack(&pic);
+	return -1;
+}
+
+struct lapic *pc_lapic(struct vcpu *v) { return &lapics[v->id]; }
+
+void pc_reset_lapic(struct vcpu *v) { lapic_reset(&lapics[v->id]); }
+
+/* ---- reset and power ------------------------------------------------------------ */
+
+void vm_request_reset(void)
+{
+	if (vm.reset_req || vm.stopping)
+		return;
+	vm.reset_req = true;
+	for (unsigned i = 0; i < vm.nvcpus; i++)
+		kick(&vcpus[i]);
+}
+
+void vm_request_poweroff(void)
+{
+	if (vm.stopping)
+		return;
+	vm.stopping = true;
+	vm.poweroff = true;
+	for (unsigned i = 0; i < vm.nvcpus; i++)
+		kick(&vcpus[i]);
+}
+
+/* ---- devices on the bus ------------------------------------------------------------ */
+
+/* 0xcf8-0xcfb is the PCI address register, except byte accesses to 0xcf9 (reset control). */
+static uint64_t pci_addr_read(void *ctx, uint64_t off, unsigned size)
+{
+	if (off == 1 && size == 1)
+		return pc_misc_cf9_read(&misc, 0, 1);
+	return pci_host_addr_read(ctx, off, size);
+}
+
+static void pci_addr_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
+{
+	if (off == 1 && size == 1)
+		pc_misc_cf9_write(&misc, 0, 1, val);
+	else
+		pci_host_addr_write(ctx, off, size, val);
+}
+
+static uint64_t lapic_mmio_rd(void *ctx, uint64_t off, unsigned size)
+{
+	(void)ctx;
+	return lock_owner ? lapic_mmio_read(&lapics[lock_owner->id], off, size) : ~0ull;
+}
+
+static void lapic_mmio_wr(void *ctx, uint64_t off, unsigned size, uint64_t val)
+{
+	(void)ctx;
+	if (lock_owner)
+		lapic_mmio_write(&lapics[lock_owner->id], off, size, val);
+}
+
+bool pc_setup(uint64_t ram_size)
+{
+	tsc0 = hv_rdtsc();
+	tsc_to_ns_mul = (1000000ull << 32) / tsc_khz;
+	ns_to_tsc_mul = (tsc_khz << 32) / 1000000ull;
+	lock_sm = hv_sel_alloc();
+	timer_sm = hv_sel_alloc();
+	if (hv_create_sm(lock_sm, HV_SI_SEL_PD, 1) != HV_OK || hv_create_sm(timer_sm, HV_SI_SEL_PD, 0) != HV_OK)
+		return false;
+	pic_init(&pic);
+	pit_init(&pit);
+	rtc_init(&rtc, PC_RTC_EPOCH, ram_size, 0);
+	acpi_pm_init(&pm);
+	pci_host_init(&pci);
+	pc_misc_init(&misc);
+	ioapic_init(&ioapic, vm.nvcpus);
+	for (unsigned i = 0; i < vm.nvcpus; i++)
+		lapic_init(&lapics[i], i, i == 0);
+	const struct bus_dev io[] = {
+		{ "pic-master", 0x20, 0x21, pic_master_read, pic_master_write, &pic },
+		{ "pic-slave", 0xa0, 0xa1, pic_slave_read, pic_slave_write, &pic },
+		{ "pic-elcr", 0x4d0, 0x4d1, pic_elcr_read, pic_elcr_write, &pic },
+		{ "pit", 0x40, 0x43, pit_read, pit_write, &pit },
+		{ "port61", 0x61, 0x61, pit_port61_read, pit_port61_write, &pit },
+		{ "rtc", 0x70, 0x71, rtc_read, rtc_write, &rtc },
+		{ "com1", 0x3f8, 0x3ff, uart16550_read, uart16550_write, &pc_com1 },
+		{ "acpi-pm", PC_ACPI_PM_BASE, PC_ACPI_PM_BASE + 11, acpi_pm_read, acpi_pm_write, &pm },
+		{ "pci-addr", 0xcf8, 0xcfb, pci_addr_read, pci_addr_write, &pci },
+		{ "pci-data", 0xcfc, 0xcff, pci_host_data_read, pci_host_data_write, &pci },
+		{ "post", 0x80, 0x80, pc_misc_post_read, pc_misc_post_write, &misc },
+		{ "port92", 0x92, 0x92, pc_misc_port92_read, pc_misc_port92_write, &misc },
+		{ "i8042-data", 0x60, 0x60, pc_misc_kbd_data_read, pc_misc_kbd_data_write, &misc },
+		{ "i8042-ctl", 0x64, 0x64, pc_misc_kbd_ctl_read, pc_misc_kbd_ctl_write, &misc },
+	};
+	for (unsigned i = 0; i < sizeof(io) / sizeof(io[0]); i++)
+		if (!bus_add_io(&io[i]))
+			return false;
+	struct bus_dev la = { "lapic", PC_LAPIC_BASE, PC_LAPIC_BASE + 0xfff, lapic_mmio_rd, lapic_mmio_wr, NULL };
+	struct bus_dev ioa = { "ioapic", PC_IOAPIC_BASE, PC_IOAPIC_BASE + 0xfff, ioapic_mmio_read, ioapic_mmio_write,
+			       &ioapic };
+	return bus_add_mmio(&la) && bus_add_mmio(&ioa);
+}
+
+/* Back to power-on state (guest reboot). Called with the lock held. */
+void pc_reset(uint64_t ram_size)
+{
+	pic_init(&pic);
+	pit_init(&pit);
+	rtc_init(&rtc, PC_RTC_EPOCH + vm_clock_ns() / 1000000000ull, ram_size, 0);
+	acpi_pm_init(&pm);
+	pci_host_init(&pci);
+	pc_misc_init(&misc);
+	ioapic_init(&ioapic, vm.nvcpus);
+	for (unsigned i = 0; i < vm.nvcpus; i++)
+		lapic_init(&lapics[i], i, i == 0);
+}
+
+/* ---- the timer thread ------------------------------------------------------------- */
+
+static void console_poll(void)
+{
+	char buf[64];
+	uart16550_flush_partial(&pc_com1);
+	size_t n = cons_read(buf, sizeof(buf));
+	for (size_t i = 0; i < n; i++)
+		uart16550_receive(&pc_com1, (uint8_t)buf[i]);
+}
+
+static void timer_thread(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		pc_lock(NULL);
+		uint64_t now = vm_clock_ns();
+		if (now >= next_poll_ns) {
+			console_poll();
+			next_poll_ns = now + CONSOLE_POLL_NS;
+		}
+		pit_update(&pit, now);
+		rtc_update(&rtc, now);
+		acpi_pm_update(&pm, now);
+		for (unsigned i = 0; i < vm.nvcpus; i++)
+			lapic_update(&lapics[i], now);
+		armed_ns = next_deadline();
+		pc_unlock();
+		if (vm.stopping)
+			break;
+		(void)hv_sm_down_until(timer_sm, vm_ns_to_tsc(armed_ns));
+	}
+}
+
+bool pc_start_timer(unsigned cpu)
+{
+	return hv_thread_create(cpu, timer_thread, NULL, HV_QOS(20, 0), NULL, NULL) == HV_OK;
+}
+
+/* After a register access by vCPU v's handler: devices whose timers are due. */
+void pc_poll(uint64_t now)
+{
+	pit_update(&pit, now);
+	rtc_update(&rtc, now);
+	acpi_pm_update(&pm, now);
+}

@@ -1,0 +1,30 @@
+/* The PC platform of a Linux guest (pc.c). */
+#ifndef VMM_PC_H
+#define VMM_PC_H
+
+#include "../devices/platform.h"
+#include "vmm.h"
+
+#define PC_RTC_EPOCH 1798761600ull /* 2027-01-01 00:00 UTC: the guest's wall clock at VM start */
+
+struct lapic;
+struct uart16550;
+extern struct uart16550 pc_com1;
+
+bool pc_setup(uint64_t ram_size);
+void pc_reset(uint64_t ram_size);
+bool pc_start_timer(unsigned cpu);
+
+/* Device state is shared by all vCPU handlers and the timer thread. v is
+ * the vCPU whose handler takes the lock (NULL: the timer thread). */
+void pc_lock(struct vcpu *v);
+void pc_unlock(void);
+
+/* With the lock held: */
+bool pc_irq_pending(struct vcpu *v);
+int pc_irq_ack(struct vcpu *v);  /* the vector to inject now, or -1 */
+struct lapic *pc_lapic(struct vcpu *v);
+void pc_reset_lapic(struct vcpu *v);
+void pc_poll(uint64_t now);
+
+#endif
