@@ -202,7 +202,9 @@ static void aml_namestring(struct out *o, const char *path)
 		out_u8(o, (uint8_t)segs);
 	}
 	while (*path) {
-		size_t len = strcspn(path, ".");
+		size_t len = 0;
+		while (path[len] && path[len] != '.')
+			len++;
 		aml_nameseg(o, path, len);
 		path += len;
 		if (*path == '.')
