@@ -65,6 +65,11 @@ UNIT_TESTS += test_emulate
 UNIT_SRCS_test_emulate := vmm/x86/decode.c vmm/x86/emulate.c
 UNIT_CFLAGS_test_emulate := -Ivmm/x86
 
+# also runs acpica-tools' iasl and acpiexec on the tables (scripts/deps test)
+UNIT_TESTS += test_acpi
+UNIT_SRCS_test_acpi := vmm/acpi.c
+UNIT_CFLAGS_test_acpi := -Ivmm -Idevices -DUNIT_OUT='"$(UNIT_DIR)/acpi"'
+
 # ---- rules (nothing to edit below) ------------------------------------------
 
 # UNIT_test(name): objects in $(UNIT_DIR)/obj/name/, linked to $(UNIT_DIR)/name
