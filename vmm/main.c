@@ -66,8 +66,6 @@ void vmm_after_io(struct vcpu *v)
 	}
 }
 
-#define ACPI_GPA 0xe0000ull
-#define ACPI_SIZE 0x20000ull
 #define DEFAULT_CMDLINE "console=ttyS0 panic=-1"
 
 static char cmdline[LINUX_CMDLINE_MAX];
@@ -76,8 +74,8 @@ static hv_sel_t done_sm;
 /* Kernel, initrd, zero page and ACPI tables into guest memory (at start and at reboot). */
 bool vmm_load_linux(void)
 {
-	struct acpi_config cfg = { .ncpus = vm.nvcpus, .ram_top = vm.ram_size };
-	vm.image.rsdp = acpi_build(vm.ram + ACPI_GPA, ACPI_SIZE, ACPI_GPA, &cfg);
+	struct acpi_config cfg = { .ncpus = vm.nvcpus, .low_ram_end = vm.ram_size, .com1 = true, .cmos_rtc = true };
+	vm.image.rsdp = acpi_build(vm.ram + ACPI_REGION_GPA, ACPI_REGION_SIZE, ACPI_REGION_GPA, &cfg);
 	if (!vm.image.rsdp) {
 		printf("vmm: cannot build the ACPI tables\n");
 		return false;
