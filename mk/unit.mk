@@ -65,6 +65,12 @@ UNIT_TESTS += test_emulate
 UNIT_SRCS_test_emulate := vmm/x86/decode.c vmm/x86/emulate.c
 UNIT_CFLAGS_test_emulate := -Ivmm/x86
 
+UNIT_TESTS += test_lapic
+UNIT_SRCS_test_lapic := devices/lapic.c
+
+UNIT_TESTS += test_ioapic
+UNIT_SRCS_test_ioapic := devices/ioapic.c
+
 # ---- rules (nothing to edit below) ------------------------------------------
 
 # UNIT_test(name): objects in $(UNIT_DIR)/obj/name/, linked to $(UNIT_DIR)/name
