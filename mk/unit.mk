@@ -70,6 +70,15 @@ UNIT_TESTS += test_acpi
 UNIT_SRCS_test_acpi := vmm/acpi.c
 UNIT_CFLAGS_test_acpi := -Ivmm -Idevices -DUNIT_OUT='"$(UNIT_DIR)/acpi"'
 
+UNIT_TESTS += test_lapic
+UNIT_SRCS_test_lapic := devices/lapic.c
+
+UNIT_TESTS += test_ioapic
+UNIT_SRCS_test_ioapic := devices/ioapic.c
+
+UNIT_TESTS += test_apic_system
+UNIT_SRCS_test_apic_system := devices/lapic.c devices/ioapic.c
+
 # ---- rules (nothing to edit below) ------------------------------------------
 
 # UNIT_test(name): objects in $(UNIT_DIR)/obj/name/, linked to $(UNIT_DIR)/name
