@@ -127,6 +127,8 @@ void vm_apic_send(const struct apic_msg *m)
 		case APIC_DM_LOWEST:
 			if (lapic_accept(&lapics[i], m->vector, m->level_trig))
 				kick(v);
+			if (m->mode == APIC_DM_LOWEST)
+				return; /* one of them: the first addressed */
 			break;
 		case APIC_DM_NMI:
 			v->nmi_pending = true;
@@ -175,7 +177,7 @@ int pc_irq_ack(struct vcpu *v)
 
 struct lapic *pc_lapic(struct vcpu *v) { return &lapics[v->id]; }
 
-void pc_reset_lapic(struct vcpu *v) { lapic_reset(&lapics[v->id]); }
+void pc_reset_lapic(struct vcpu *v) { lapic_reset(&lapics[v->id], false); }
 
 /* ---- reset and power ------------------------------------------------------------ */
 
