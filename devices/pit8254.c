@@ -282,7 +282,8 @@ static void set_gate(struct pit *p, unsigned i, bool gate)
 	if (gate == c->gate)
 		return;
 	if (!gate) {
-		c->frozen = elapsed(c, now); /* modes 0/4 hold, 2/3 stop */
+		if (c->mode != 1 && c->mode != 5)
+			c->frozen = elapsed(c, now); /* modes 0/4 hold, 2/3 stop */
 		c->gate = false;
 		return;
 	}

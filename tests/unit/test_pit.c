@@ -267,6 +267,31 @@ static void test_gate_pauses_mode0(void **state)
 	assert_int_equal(inb(0x61) & 0x20, 0);
 }
 
+/* Mode 1 on channel 2: the gate's rising edge starts the one-shot. */
+static void test_mode1_gate_trigger(void **state)
+{
+	(void)state;
+	outb(0x61, 0x00);
+	outb(0x43, 0xb2);
+	outb(0x42, 100);
+	outb(0x42, 0);
+	fake_now += ns_at(500);
+	assert_int_equal(inb(0x61) & 0x20, 0x20); /* not triggered: OUT high */
+	assert_int_equal(read_word(0x42), 100);
+	outb(0x61, 0x01);
+	uint64_t t0 = fake_now;
+	assert_int_equal(inb(0x61) & 0x20, 0);
+	fake_now = t0 + ns_at(40);
+	outb(0x61, 0x00); /* the gate falling does not stop mode 1 */
+	fake_now = t0 + ns_at(60);
+	assert_int_equal(read_word(0x42), 40);
+	fake_now = t0 + ns_at(100);
+	assert_int_equal(inb(0x61) & 0x20, 0x20);
+	outb(0x61, 0x01); /* retrigger */
+	assert_int_equal(inb(0x61) & 0x20, 0);
+	assert_int_equal(read_word(0x42), 100);
+}
+
 static void test_reprogram_stops_irq(void **state)
 {
 	(void)state;
@@ -279,6 +304,25 @@ static void test_reprogram_stops_irq(void **state)
 	outb(0x40, 0);
 	outb(0x40, 0); /* ... a count of 0 = 65536: one last edge */
 	assert_int_equal(pit_deadline(&pit), fake_now + ns_at(65536));
+}
+
+/* Near the end of 64-bit time nothing overflows (UBSan watches). */
+static void test_far_future(void **state)
+{
+	(void)state;
+	fake_now = UINT64_MAX - 1000000;
+	outb(0x43, 0x34);
+	outb(0x40, 0xff);
+	outb(0x40, 0xff);
+	assert_int_equal(pit_deadline(&pit), UINT64_MAX); /* beyond representable time */
+	pit_update(&pit, UINT64_MAX);
+	(void)read_word(0x40);
+	(void)inb(0x61);
+	fake_now = UINT64_MAX / 2;
+	outb(0x43, 0x34);
+	outb(0x40, 0x00);
+	outb(0x40, 0x10);
+	assert_int_equal(pit_deadline(&pit), fake_now + ns_at(4096));
 }
 
 static void test_fuzz(void **state)
@@ -329,7 +373,9 @@ int main(void)
 		cmocka_unit_test_setup(test_channel2_calibration, setup),
 		cmocka_unit_test_setup(test_channel2_quick_calibrate, setup),
 		cmocka_unit_test_setup(test_gate_pauses_mode0, setup),
+		cmocka_unit_test_setup(test_mode1_gate_trigger, setup),
 		cmocka_unit_test_setup(test_reprogram_stops_irq, setup),
+		cmocka_unit_test_setup(test_far_future, setup),
 		cmocka_unit_test_setup(test_fuzz, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -257,6 +257,22 @@ static void test_cmos_memory(void **state)
 	assert_int_equal(rtc_read(&rtc, 0, 1), 0xff);
 }
 
+/* Far-future VM times and start epochs neither overflow nor crash. */
+static void test_far_future(void **state)
+{
+	(void)state;
+	fake_now = UINT64_MAX - 5;
+	assert_int_equal(cmos(0x32), 0x26); /* 2024 + 584 years */
+	cmos_set(0x0b, 0x72);
+	(void)rtc_deadline(&rtc);
+	rtc_update(&rtc, UINT64_MAX);
+	(void)cmos(0x0c);
+	rtc_init(&rtc, UINT64_MAX, UINT64_MAX, UINT64_MAX);
+	assert_int_equal(cmos(0x09), 0x99);
+	assert_int_equal(cmos(0x32), 0x99);
+	assert_int_equal(cmos(0x5d), 0xff);
+}
+
 static void test_fuzz(void **state)
 {
 	(void)state;
@@ -301,6 +317,7 @@ int main(void)
 		cmocka_unit_test_setup(test_periodic_interrupt, setup),
 		cmocka_unit_test_setup(test_alarm, setup),
 		cmocka_unit_test_setup(test_cmos_memory, setup),
+		cmocka_unit_test_setup(test_far_future, setup),
 		cmocka_unit_test_setup(test_fuzz, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
