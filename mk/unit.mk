@@ -79,6 +79,24 @@ UNIT_SRCS_test_ioapic := devices/ioapic.c
 UNIT_TESTS += test_apic_system
 UNIT_SRCS_test_apic_system := devices/lapic.c devices/ioapic.c
 
+UNIT_TESTS += test_pic
+UNIT_SRCS_test_pic := devices/pic8259.c
+
+UNIT_TESTS += test_pit
+UNIT_SRCS_test_pit := devices/pit8254.c
+
+UNIT_TESTS += test_rtc
+UNIT_SRCS_test_rtc := devices/rtc_cmos.c
+
+UNIT_TESTS += test_acpi_pm
+UNIT_SRCS_test_acpi_pm := devices/acpi_pm.c
+
+UNIT_TESTS += test_pci_host
+UNIT_SRCS_test_pci_host := devices/pci_host.c
+
+UNIT_TESTS += test_pc_misc
+UNIT_SRCS_test_pc_misc := devices/pc_misc.c
+
 # ---- rules (nothing to edit below) ------------------------------------------
 
 # UNIT_test(name): objects in $(UNIT_DIR)/obj/name/, linked to $(UNIT_DIR)/name

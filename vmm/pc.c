@@ -202,22 +202,6 @@ void vm_request_poweroff(void)
 
 /* ---- devices on the bus ------------------------------------------------------------ */
 
-/* 0xcf8-0xcfb is the PCI address register, except byte accesses to 0xcf9 (reset control). */
-static uint64_t pci_addr_read(void *ctx, uint64_t off, unsigned size)
-{
-	if (off == 1 && size == 1)
-		return pc_misc_cf9_read(&misc, 0, 1);
-	return pci_host_addr_read(ctx, off, size);
-}
-
-static void pci_addr_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
-{
-	if (off == 1 && size == 1)
-		pc_misc_cf9_write(&misc, 0, 1, val);
-	else
-		pci_host_addr_write(ctx, off, size, val);
-}
-
 static uint64_t lapic_mmio_rd(void *ctx, uint64_t off, unsigned size)
 {
 	(void)ctx;
@@ -258,9 +242,11 @@ bool pc_setup(uint64_t ram_size)
 		{ "rtc", 0x70, 0x71, rtc_read, rtc_write, &rtc },
 		{ "com1", 0x3f8, 0x3ff, uart16550_read, uart16550_write, &pc_com1 },
 		{ "acpi-pm", PC_ACPI_PM_BASE, PC_ACPI_PM_BASE + 11, acpi_pm_read, acpi_pm_write, &pm },
-		{ "pci-addr", 0xcf8, 0xcfb, pci_addr_read, pci_addr_write, &pci },
+		{ "pci-addr", 0xcf8, 0xcf8, pci_host_addr_read, pci_host_addr_write, &pci },
+		{ "reset-control", PC_RESET_PORT, PC_RESET_PORT, pc_misc_cf9_read, pc_misc_cf9_write, &misc },
 		{ "pci-data", 0xcfc, 0xcff, pci_host_data_read, pci_host_data_write, &pci },
 		{ "post", 0x80, 0x80, pc_misc_post_read, pc_misc_post_write, &misc },
+		{ "io-delay", 0xed, 0xed, pc_misc_post_read, pc_misc_post_write, &misc },
 		{ "port92", 0x92, 0x92, pc_misc_port92_read, pc_misc_port92_write, &misc },
 		{ "i8042-data", 0x60, 0x60, pc_misc_kbd_data_read, pc_misc_kbd_data_write, &misc },
 		{ "i8042-ctl", 0x64, 0x64, pc_misc_kbd_ctl_read, pc_misc_kbd_ctl_write, &misc },
