@@ -38,10 +38,8 @@ static void out_line(struct uart16550 *u, bool end)
 
 void uart16550_flush_partial(struct uart16550 *u)
 {
-	if (u->len) {
+	if (u->len)
 		out_line(u, false);
-		fflush(stdout);
-	}
 }
 
 static unsigned iir(const struct uart16550 *u)

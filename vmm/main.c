@@ -162,7 +162,10 @@ static int linux_main(const struct hv_startinfo *si, uint64_t mem, unsigned ncpu
 		printf("vmm: mem=%lu MiB: a Linux guest needs 32 MiB .. 3 GiB\n", (unsigned long)(mem >> 20));
 		return 2;
 	}
-	const char *extra = strstr(si->args, " -- ");
+	const char *extra = NULL; /* the kernel's own arguments follow " -- " */
+	for (const char *p = si->args; *p && !extra; p++)
+		if (!strncmp(p, " -- ", 4))
+			extra = p;
 	snprintf(cmdline, sizeof(cmdline), "%s%s%s", DEFAULT_CMDLINE, extra ? " " : "", extra ? extra + 4 : "");
 	vm.image = (struct linux_image){ .name = k->name, .initrd_name = iname, .kernel = (const uint8_t *)k->addr,
 					  .kernel_size = k->size, .cmdline = cmdline };

@@ -94,7 +94,7 @@ static void kick(struct vcpu *v)
 	if (v->halted) {
 		v->halted = false;
 		hv_sm_up(v->wake);
-	} else if (v->running) {
+	} else {
 		hv_ec_recall(v->ec);
 	}
 }
@@ -280,6 +280,7 @@ static void console_poll(void)
 {
 	char buf[64];
 	uart16550_flush_partial(&pc_com1);
+	cons_flush();
 	size_t n = cons_read(buf, sizeof(buf));
 	for (size_t i = 0; i < n; i++)
 		uart16550_receive(&pc_com1, (uint8_t)buf[i]);

@@ -17,7 +17,7 @@
 #define CFG_MAX_DOMAINS 32
 #define CFG_NAME_MAX 16     /* domain and service names: 1..15 chars + NUL */
 #define CFG_MODULE_MAX 32   /* module name: 1..31 chars + NUL */
-#define CFG_ARGS_MAX 256    /* module arguments: 0..255 chars + NUL */
+#define CFG_ARGS_MAX 192    /* module arguments: 0..191 chars + NUL */
 #define CFG_MAX_IO 8        /* 'ioport' lines per domain */
 #define CFG_MAX_IRQ 8       /* 'irq' lines per domain */
 #define CFG_MAX_PROVIDES 4  /* 'provides' lines per domain */

@@ -28,7 +28,7 @@
 #define HV_SI_SEL_FIRST_FREE 256 /* grants start here; see below */
 
 #define HV_SI_NAME 16
-#define HV_SI_ARGS 256
+#define HV_SI_ARGS 192
 #define HV_SI_MAX_SVC 8
 #define HV_SI_MAX_IRQ 8
 #define HV_SI_MAX_IO 8
