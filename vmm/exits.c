@@ -788,13 +788,14 @@ hv_status_t vcpu_setup(struct vcpu *v)
 		hv_sel_t pt = hv_sel_alloc();
 		st = hv_create_pt(pt, HV_SI_SEL_PD, v->handler, exit_mtd(r), (hv_word_t)vmexit_entry, (v->id << 8) | r);
 		if (st == HV_OK)
-			st = hv_delegate(HV_SI_SEL_PD, vm.pd, HV_ITEM(HV_KIND_OBJ, HV_R_PT_CALL, 0), pt, VMM_EVT_BASE + r);
+			st = hv_delegate(HV_SI_SEL_PD, vm.pd, HV_ITEM(HV_KIND_OBJ, HV_R_PT_CALL, 0), pt,
+					 VMM_EVT_BASE + v->id * 256 + r);
 	}
 	if (st != HV_OK)
 		return st;
 	v->ec = hv_sel_alloc();
 	v->sc = hv_sel_alloc();
-	st = hv_create_vcpu(v->ec, vm.pd, v->cpu, VMM_EVT_BASE);
+	st = hv_create_vcpu(v->ec, vm.pd, v->cpu, VMM_EVT_BASE + v->id * 256);
 	if (st == HV_OK)
 		st = hv_create_sc(v->sc, HV_SI_SEL_PD, v->ec, HV_QOS(10, 0));
 	return st;

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define VMM_MAX_VCPUS 4
-#define VMM_EVT_BASE 0 /* exit portals at 0..255 of the VM PD */
+#define VMM_EVT_BASE 0 /* vCPU n's exit portals at n*256 + 0..255 of the VM PD */
 
 struct vm {
 	const char *name;
