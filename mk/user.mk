@@ -77,7 +77,7 @@ $(eval $(call user_prog,echo,guests/native/echo/echo.c))
 $(eval $(call user_prog,faulty,guests/native/faulty/faulty.c))
 $(eval $(call user_prog,bench,bench/bench.c))
 $(eval $(call user_prog,selftest,guests/native/selftest/selftest.c))
-$(eval $(call user_prog,vmm,vmm/main.c vmm/exits.c vmm/bus.c vmm/guest.c vmm/x86/decode.c vmm/x86/emulate.c devices/uart16550.c devices/testdev.c))
+$(eval $(call user_prog,vmm,vmm/main.c vmm/exits.c vmm/testsupport.c vmm/bus.c vmm/guest.c vmm/x86/decode.c vmm/x86/emulate.c devices/uart16550.c devices/testdev.c))
 
 user-clean:
 	rm -rf $(BUILD)/lib $(BUILD)/user

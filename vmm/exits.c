@@ -365,6 +365,8 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 	struct hv_cpu_state state = hv_utcb()->st, *st = &state;
 	bool ok = true;
 	v->exits[reason]++;
+	if (testsupport_exit(v, reason, st))
+		goto reply;
 	switch (reason) {
 	case HV_VMEVT_STARTUP:
 		startup(st);
@@ -405,6 +407,9 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 		ok = false;
 		break;
 	}
+	if (ok)
+		testsupport_reply(v, reason, st);
+reply:
 	if (ok && vm.stopping)
 		ok = false;
 	if (!ok)

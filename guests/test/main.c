@@ -42,6 +42,27 @@ static void idt_init(void)
 	__asm__ volatile("lidt %0" ::"m"(desc));
 }
 
+void idt_use_copy(void *base)
+{
+	struct __attribute__((packed)) {
+		uint16_t limit;
+		uint64_t base;
+	} desc = {sizeof idt - 1, (uintptr_t)base};
+
+	memcpy(base, idt, sizeof idt);
+	__asm__ volatile("lidt %0" ::"m"(desc) : "memory");
+}
+
+void idt_use_original(void)
+{
+	struct __attribute__((packed)) {
+		uint16_t limit;
+		uint64_t base;
+	} desc = {sizeof idt - 1, (uintptr_t)idt};
+
+	__asm__ volatile("lidt %0" ::"m"(desc) : "memory");
+}
+
 /* ---- cpuid ---- */
 
 static void printable(char *s, size_t n)
@@ -347,6 +368,10 @@ void guest_main(void)
 	check_hlt();
 	check_exception();
 	check_memory();
+	check_xsave();
+	check_syscall();
+	check_nmi();
+	check_vectoring();
 	uint32_t mode = have_microhv ? inl(PORT_MODE) : 0;
 	if (mode & MODE_ISOLATION)
 		check_isolation((mode >> 8) & 0xff);
