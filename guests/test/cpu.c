@@ -62,45 +62,91 @@ static void ymm_store(void)
 			 : "memory");
 }
 
+#define YMM_ROUNDS 8
+
+static int ymm_ready;
+static uint64_t xcr0_at_reset;
+
+static void ymm_fill(unsigned round)
+{
+	/* values of this guest and round: another guest on the CPU uses others */
+	unsigned id = (inl(PORT_MODE) >> 8) & 0xff;
+	for (unsigned r = 0; r < 16; r++)
+		for (unsigned i = 0; i < 32; i++)
+			ymm_in[r][i] = (uint8_t)(r * 37 + i * 11 + id * 101 + round * 7 + 1);
+}
+
+static void ymm_compare(const char *when, unsigned *bad)
+{
+	ymm_store();
+	for (unsigned r = 0; r < 16; r++)
+		if (memcmp(ymm_in[r], ymm_out[r], 32) && (*bad)++ < 3)
+			fail("%s: ymm%u changed: bytes 0/16/31 now 0x%x/0x%x/0x%x, were 0x%x/0x%x/0x%x", when, r,
+			     ymm_out[r][0], ymm_out[r][16], ymm_out[r][31], ymm_in[r][0], ymm_in[r][16],
+			     ymm_in[r][31]);
+}
+
+/*
+ * Before the other checks: AVX on, and values in ymm0-15 that must survive
+ * all of them (their exits, and other guests' vCPUs running meanwhile).
+ */
+void xsave_prepare(void)
+{
+	uint32_t a, b, c, d;
+
+	if (!have_microhv)
+		return;
+	cpuid(1, &a, &b, &c, &d);
+	if (!(c & 1u << 26) || !(c & 1u << 28))
+		return;
+	uint64_t cr4;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE;
+	__asm__ volatile("mov %0, %%cr4" ::"r"(cr4));
+	xcr0_at_reset = xgetbv(0);
+	xsetbv(XCR0_AVX_ON);
+	ymm_fill(0);
+	ymm_load();
+	ymm_ready = 1;
+}
+
 void check_xsave(void)
 {
 	uint32_t a, b, c, d;
+	unsigned bad = 0;
+	uint64_t x;
 
 	begin("xsave");
 	if (!have_microhv) {
 		skip_without_vmm();
 		return;
 	}
-	cpuid(1, &a, &b, &c, &d);
-	if (!(c & 1u << 26) || !(c & 1u << 28)) {
+	if (!ymm_ready) {
+		cpuid(1, &a, &b, &c, &d);
 		fail("CPUID.1:ECX 0x%08x: no XSAVE (bit 26) or AVX (bit 28)", c);
 		end();
 		return;
 	}
-	uint64_t cr4;
-	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-	cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE;
-	__asm__ volatile("mov %0, %%cr4" ::"r"(cr4));
-	uint64_t x = xgetbv(0);
-	if (x != 1)
-		fail("XCR0 after reset 0x%lx, expected 0x1", x);
-	xsetbv(XCR0_AVX_ON);
+	if (xcr0_at_reset != 1)
+		fail("XCR0 after reset 0x%lx, expected 0x1", xcr0_at_reset);
 	if ((x = xgetbv(0)) != XCR0_AVX_ON)
 		fail("xsetbv 0x%lx: XCR0 reads 0x%lx", XCR0_AVX_ON, x);
-
-	for (unsigned r = 0; r < 16; r++)
-		for (unsigned i = 0; i < 32; i++)
-			ymm_in[r][i] = (uint8_t)(r * 37 + i * 11 + 1);
-	ymm_load();
-	/* exits of every kind: to the VMM (CPUID, port I/O, HLT until the timer) and in the kernel (XSETBV) */
-	cpuid(0, &a, &b, &c, &d);
-	outl(PORT_TEST_CONST, 0x5a5a5a5a);
-	(void)inl(PORT_TEST_LATCH);
-	uint64_t ticks = timer_ticks;
-	outl(PORT_TIMER, 1000);
-	__asm__ volatile("sti; hlt; cli" ::: "memory");
-	if (timer_ticks != ticks + 1)
-		fail("timer: %lu interrupts, expected 1", timer_ticks - ticks);
+	ymm_compare("since the start of the checks", &bad);
+	for (unsigned round = 1; round <= YMM_ROUNDS; round++) {
+		ymm_fill(round);
+		ymm_load();
+		/* exits to the VMM: CPUID, port I/O, and HLT until the timer (other vCPUs may run) */
+		cpuid(0, &a, &b, &c, &d);
+		outl(PORT_TEST_CONST, 0x5a5a5a5a);
+		(void)inl(PORT_TEST_LATCH);
+		uint64_t ticks = timer_ticks;
+		outl(PORT_TIMER, 1000);
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		if (timer_ticks != ticks + 1)
+			fail("timer: %lu interrupts, expected 1", timer_ticks - ticks);
+		if (round < YMM_ROUNDS)
+			ymm_compare("after CPUID, I/O and HLT", &bad);
+	}
 
 	/* invalid values and XCRs: #GP(0), XCR0 unchanged */
 	xsetbv_gp(0, 0x0);		/* x87 bit clear */
@@ -124,15 +170,11 @@ void check_xsave(void)
 	}
 	if ((x = xgetbv(0)) != XCR0_AVX_ON)
 		fail("XCR0 0x%lx after the refused values, expected 0x%lx", x, XCR0_AVX_ON);
-
-	ymm_store();
-	unsigned bad = 0;
-	for (unsigned r = 0; r < 16; r++)
-		if (memcmp(ymm_in[r], ymm_out[r], 32) && bad++ < 3)
-			fail("ymm%u changed: bytes 0/16/31 now 0x%x/0x%x/0x%x, were 0x%x/0x%x/0x%x", r, ymm_out[r][0],
-			     ymm_out[r][16], ymm_out[r][31], ymm_in[r][0], ymm_in[r][16], ymm_in[r][31]);
-	info("XCR0 0x%lx; ymm0-15 kept across CPUID, I/O, HLT and XSETBV exits; AVX-512 %s", x,
-	     avx512 ? "enabled and disabled" : "not offered");
+	/* the last round's values also went through the XSETBV exits */
+	ymm_compare("after XSETBV exits", &bad);
+	info("XCR0 0x%lx; ymm0-15 kept through the checks before, %u rounds of CPUID, I/O and HLT, and XSETBV "
+	     "exits; AVX-512 %s",
+	     x, YMM_ROUNDS, avx512 ? "enabled and disabled" : "not offered");
 	end();
 }
 
@@ -145,6 +187,36 @@ void check_xsave(void)
 #define KGS_VALUE 0xffff888012345000UL
 #define FS_VALUE 0x00007f00deadb000UL
 
+static struct {
+	uint32_t msr;
+	uint64_t value;
+	const char *name;
+} sc_msrs[6];
+static unsigned sc_nonzero; /* MSRs not 0 at the start, as a bit set */
+
+/*
+ * Before the other checks: values of this guest in the MSRs it owns, which
+ * must survive all of them (another guest on the CPU writes its own).
+ */
+void syscall_prepare(void)
+{
+	if (!have_microhv)
+		return;
+	uint64_t id = (inl(PORT_MODE) >> 8) & 0xff;
+	sc_msrs[0].msr = MSR_STAR, sc_msrs[0].value = STAR_VALUE, sc_msrs[0].name = "STAR";
+	sc_msrs[1].msr = MSR_LSTAR, sc_msrs[1].value = (uintptr_t)syscall_entry, sc_msrs[1].name = "LSTAR";
+	sc_msrs[2].msr = MSR_CSTAR, sc_msrs[2].value = CSTAR_VALUE + (id << 12), sc_msrs[2].name = "CSTAR";
+	sc_msrs[3].msr = MSR_FMASK, sc_msrs[3].value = FMASK_VALUE, sc_msrs[3].name = "FMASK";
+	sc_msrs[4].msr = MSR_KERNEL_GS_BASE, sc_msrs[4].value = KGS_VALUE + (id << 12);
+	sc_msrs[4].name = "KERNEL_GS_BASE";
+	sc_msrs[5].msr = MSR_FS_BASE, sc_msrs[5].value = FS_VALUE + (id << 12), sc_msrs[5].name = "FS_BASE";
+	for (unsigned i = 0; i < 6; i++) {
+		if (rdmsr(sc_msrs[i].msr))
+			sc_nonzero |= 1u << i;
+		wrmsr(sc_msrs[i].msr, sc_msrs[i].value);
+	}
+}
+
 void check_syscall(void)
 {
 	static struct syscall_result res;
@@ -155,33 +227,18 @@ void check_syscall(void)
 		skip_without_vmm();
 		return;
 	}
-	const struct {
-		uint32_t msr;
-		uint64_t value;
-		const char *name;
-	} msrs[] = {
-		{MSR_STAR, STAR_VALUE, "STAR"},
-		{MSR_LSTAR, (uintptr_t)syscall_entry, "LSTAR"},
-		{MSR_CSTAR, CSTAR_VALUE, "CSTAR"},
-		{MSR_FMASK, FMASK_VALUE, "FMASK"},
-		{MSR_KERNEL_GS_BASE, KGS_VALUE, "KERNEL_GS_BASE"},
-		{MSR_FS_BASE, FS_VALUE, "FS_BASE"},
-	};
-	unsigned n = sizeof msrs / sizeof msrs[0];
-	for (unsigned i = 0; i < n; i++)
-		if (rdmsr(msrs[i].msr) != 0 && msrs[i].msr != MSR_FS_BASE)
-			fail("%s 0x%lx at start, expected 0", msrs[i].name, rdmsr(msrs[i].msr));
-	for (unsigned i = 0; i < n; i++)
-		wrmsr(msrs[i].msr, msrs[i].value);
-	/* exits to the VMM and a HLT (other host code runs meanwhile) */
+	for (unsigned i = 0; i < 6; i++)
+		if (sc_nonzero & 1u << i)
+			fail("%s not 0 at start", sc_msrs[i].name);
+	/* more exits to the VMM and a HLT (other host code and guests run meanwhile) */
 	cpuid(0, &a, &b, &c, &d);
 	outl(PORT_TEST_CONST, 1);
 	outl(PORT_TIMER, 1000);
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t got = rdmsr(msrs[i].msr);
-		if (got != msrs[i].value)
-			fail("%s: wrote 0x%lx, read 0x%lx after exits", msrs[i].name, msrs[i].value, got);
+	for (unsigned i = 0; i < 6; i++) {
+		uint64_t got = rdmsr(sc_msrs[i].msr);
+		if (got != sc_msrs[i].value)
+			fail("%s: wrote 0x%lx before the checks, reads 0x%lx", sc_msrs[i].name, sc_msrs[i].value, got);
 	}
 	wrmsr(MSR_FS_BASE, 0);
 
@@ -194,15 +251,15 @@ void check_syscall(void)
 	if (res.cs != 0x18 || res.ss != 0x20 || (res.rflags & ~ARITH_FLAGS) != 0x2)
 		fail("SYSCALL: cs 0x%lx ss 0x%lx rflags 0x%lx, expected 0x18 0x20 0x2 (FMASK applied)", res.cs,
 		     res.ss, res.rflags);
-	if (res.gs_base != KGS_VALUE)
-		fail("swapgs: GS base 0x%lx, expected KERNEL_GS_BASE 0x%lx", res.gs_base, KGS_VALUE);
+	if (res.gs_base != sc_msrs[4].value)
+		fail("swapgs: GS base 0x%lx, expected KERNEL_GS_BASE 0x%lx", res.gs_base, sc_msrs[4].value);
 	if (res.user_cs != 0x33 || res.user_ss != 0x2b || res.user_rflags != res.r11)
 		fail("SYSRET: cs 0x%lx ss 0x%lx rflags 0x%lx, expected 0x33 0x2b 0x%lx (r11)", res.user_cs,
 		     res.user_ss, res.user_rflags, res.r11);
-	if (rdmsr(MSR_KERNEL_GS_BASE) != KGS_VALUE || rdmsr(MSR_GS_BASE) != 0)
+	if (rdmsr(MSR_KERNEL_GS_BASE) != sc_msrs[4].value || rdmsr(MSR_GS_BASE) != 0)
 		fail("after two swapgs: GS base 0x%lx, KERNEL_GS_BASE 0x%lx", rdmsr(MSR_GS_BASE),
 		     rdmsr(MSR_KERNEL_GS_BASE));
-	info("STAR LSTAR CSTAR FMASK KERNEL_GS_BASE FS_BASE kept across exits; SYSCALL to 0x%lx, SYSRET to 0x%lx",
+	info("STAR LSTAR CSTAR FMASK KERNEL_GS_BASE FS_BASE kept through the checks before; SYSCALL to 0x%lx, SYSRET to 0x%lx",
 	     (uintptr_t)syscall_entry, res.ret_rip);
 	end();
 }

@@ -149,7 +149,9 @@ int memcmp(const void *a, const void *b, size_t n);
 
 /* The checks. */
 void check_mmio(void);
+void xsave_prepare(void);
 void check_xsave(void);
+void syscall_prepare(void);
 void check_syscall(void);
 void check_nmi(void);
 void check_vectoring(void);

@@ -362,6 +362,8 @@ void guest_main(void)
 	idt_init();
 	print("test guest: long mode, image 0x%lx-0x%lx\n", LOAD_ADDR, (uintptr_t)__image_end - 1);
 	check_cpuid();
+	xsave_prepare();
+	syscall_prepare();
 	check_pio();
 	check_mmio();
 	check_msr();
