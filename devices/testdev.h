@@ -16,6 +16,7 @@
  */
 #define TESTDEV_MMIO_BASE 0xfeb00000ull
 #define TESTDEV_TIMER_VECTOR 0x30
+#define TESTDEV_MODE_EVENTS 4u /* port 0x51c: the VMM carries out 0x504 and 0x508 */
 #define TESTDEV_PAGE_GPA 0xfea00000ull /* one page of RAM the VMM can take away */
 
 struct testdev {

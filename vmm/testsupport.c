@@ -49,6 +49,7 @@ void testsupport_init(struct testdev *t)
 		return;
 	}
 	page_ok = page_mapped = true;
+	t->mode |= TESTDEV_MODE_EVENTS;
 }
 
 /* Exits this file handles entirely; true if st is the reply. */

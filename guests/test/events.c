@@ -42,6 +42,11 @@ void check_nmi(void)
 		skip_without_vmm();
 		return;
 	}
+	if (!(inl(PORT_MODE) & MODE_EVENTS)) {
+		fail("the VMM does not offer NMI requests (port 0x%x bit %u)", PORT_MODE, 2);
+		end();
+		return;
+	}
 	nmi_hook = nmi_handler;
 	/* NMIs are not blocked here: the first NMI arrives right after the out */
 	__asm__ volatile("lea 1f(%%rip), %0\n\t"
@@ -116,6 +121,11 @@ void check_vectoring(void)
 	begin("vectoring");
 	if (!have_microhv) {
 		skip_without_vmm();
+		return;
+	}
+	if (!(inl(PORT_MODE) & MODE_EVENTS)) {
+		fail("the VMM does not offer the test page (port 0x%x bit %u)", PORT_MODE, 2);
+		end();
 		return;
 	}
 	idt_use_copy((void *)TEST_PAGE);

@@ -28,6 +28,7 @@
 #define TEST_PAGE 0xfea00000UL	/* one page of RAM outside 0..RAM_END, mapped write-back */
 #define MODE_ISOLATION 1u
 #define MODE_BENCH 2u
+#define MODE_EVENTS 4u		/* the VMM carries out PORT_NMI and PORT_PAGE requests */
 #define TEST_CONST 0x12345678u
 #define TIMER_VECTOR 0x30
 #define MMIO_BASE 0xfeb00000UL	/* test device, 4 KiB, mapped uncached */
