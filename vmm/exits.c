@@ -365,8 +365,6 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 	struct hv_cpu_state state = hv_utcb()->st, *st = &state;
 	bool ok = true;
 	v->exits[reason]++;
-	if (testsupport_exit(v, reason, st))
-		goto reply;
 	switch (reason) {
 	case HV_VMEVT_STARTUP:
 		startup(st);
@@ -383,6 +381,7 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 		break;
 	case EXIT_IO:
 		io_exit(v, st);
+		testsupport_reply(v, reason, st);
 		break;
 	case EXIT_RDMSR:
 	case EXIT_WRMSR:
@@ -392,7 +391,7 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 		ok = hlt_exit(v, st);
 		break;
 	case EXIT_EPT_VIOLATION:
-		ok = ept_exit(v, st);
+		ok = testsupport_exit(v, reason, st) || ept_exit(v, st);
 		break;
 	case EXIT_CR_ACCESS:
 		ok = cr_exit(v, st);
@@ -402,14 +401,13 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 		ok = false;
 		break;
 	default:
+		if (testsupport_exit(v, reason, st))
+			break;
 		printf("vmm: vCPU %u: unhandled VM exit %u at rip %#lx (qualification %#lx): guest stopped\n", v->id,
 		       reason, st->rip, st->qual[0]);
 		ok = false;
 		break;
 	}
-	if (ok)
-		testsupport_reply(v, reason, st);
-reply:
 	if (ok && vm.stopping)
 		ok = false;
 	if (!ok)
