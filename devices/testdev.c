@@ -8,6 +8,10 @@ uint64_t testdev_pio_read(void *ctx, uint64_t off, unsigned size)
 {
 	struct testdev *t = ctx;
 	switch (off) {
+	case 0x08:
+		return t->vect_exits & mask(size);
+	case 0x0c:
+		return t->last_vect & mask(size);
 	case 0x10:
 		return 0x12345678u & mask(size);
 	case 0x14:
@@ -24,6 +28,10 @@ void testdev_pio_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 	struct testdev *t = ctx;
 	if (off == 0x01)
 		t->exit_code = (int)(val & mask(size));
+	else if (off == 0x04)
+		t->nmi_requests++;
+	else if (off == 0x08)
+		t->page_cmd = (uint32_t)(val & mask(size));
 	else if (off == 0x10)
 		t->last_out = val & mask(size);
 	else if (off == 0x18)

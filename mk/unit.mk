@@ -56,6 +56,10 @@ UNIT_TESTS += test_memory
 UNIT_SRCS_test_memory := hypervisor/memory.c
 UNIT_CFLAGS_test_memory := -iquote hypervisor/include -Iarch/x86_64/include
 
+UNIT_TESTS += test_xcr0
+UNIT_SRCS_test_xcr0 := arch/x86_64/vmx/xcr0.c
+UNIT_CFLAGS_test_xcr0 := -iquote hypervisor/include -Iarch/x86_64/include
+
 UNIT_TESTS += test_decode
 UNIT_SRCS_test_decode := vmm/x86/decode.c
 UNIT_CFLAGS_test_decode := -Ivmm/x86

@@ -37,13 +37,13 @@ static hv_word_t exit_mtd(unsigned reason)
 	case EXIT_WRMSR:
 		return HV_MTD_GPR_ACDB | HV_MTD_RIP_LEN | HV_MTD_EFER | HV_MTD_TSC | HV_MTD_SYSENTER;
 	case EXIT_HLT:
-		return HV_MTD_RIP_LEN | HV_MTD_RFLAGS | HV_MTD_STA;
+		return HV_MTD_RIP_LEN | HV_MTD_RFLAGS | HV_MTD_STA | HV_MTD_INJ;
 	case HV_VMEVT_RECALL:
 	case EXIT_VMCALL:
 		return HV_MTD_RIP_LEN;
 	case EXIT_INTR_WINDOW:
 	case EXIT_NMI_WINDOW:
-		return 0;
+		return HV_MTD_INJ; /* an event still to be delivered comes first */
 	default: /* STARTUP, CR access, EPT violation (decoding needs it all), reports */
 		return HV_MTD_ALL;
 	}
@@ -352,6 +352,8 @@ static void pc_halt(struct vcpu *v, bool intr_ok)
 
 static void inject_extint(struct vcpu *v, struct hv_cpu_state *st)
 {
+	if (st->inj_info & HV_INJ_VALID)
+		return; /* an interrupted delivery is re-injected first; the window stays open */
 	int vec = pc_irq_ack(v);
 	if (vec < 0)
 		return;
@@ -512,7 +514,7 @@ static void nmi_window_exit(struct vcpu *v, struct hv_cpu_state *st)
 {
 	st->mtd = 0;
 	pc_lock(v);
-	if (v->nmi_pending) {
+	if (v->nmi_pending && !(st->inj_info & HV_INJ_VALID)) {
 		v->nmi_pending = false;
 		st->inj_info = HV_INJ_VALID | HV_INJ_NMI | 2;
 		st->mtd |= HV_MTD_INJ;
@@ -730,6 +732,8 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 		break;
 	case EXIT_IO:
 		io_exit(v, st);
+		if (!vm.pc)
+			testsupport_reply(v, reason, st);
 		break;
 	case EXIT_RDMSR:
 	case EXIT_WRMSR:
@@ -739,7 +743,7 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 		ok = vm.pc ? hlt_pc(v, st) : hlt_exit(v, st);
 		break;
 	case EXIT_EPT_VIOLATION:
-		ok = ept_exit(v, st);
+		ok = (!vm.pc && testsupport_exit(v, reason, st)) || ept_exit(v, st);
 		break;
 	case EXIT_CR_ACCESS:
 		ok = cr_exit(v, st);
@@ -757,6 +761,8 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 		ok = false;
 		break;
 	default:
+		if (!vm.pc && testsupport_exit(v, reason, st))
+			break;
 	unhandled:
 		printf("vmm: vCPU %u: unhandled VM exit %u at rip %#lx (qualification %#lx): guest stopped\n", v->id,
 		       reason, st->rip, st->qual[0]);

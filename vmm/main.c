@@ -279,6 +279,7 @@ int main(const struct hv_startinfo *si)
 		return 1;
 	}
 	memcpy(vm.ram + GUEST_LOAD, (const void *)img->addr, img->size);
+	testsupport_init(&testdev);
 	vm.nvcpus = ncpus;
 	for (unsigned i = 0; i < ncpus; i++) {
 		vcpus[i] = (struct vcpu){ .vm = &vm, .id = i, .cpu = (cpu0 + i) % (unsigned)si->num_cpus };

@@ -79,6 +79,12 @@ void vmm_vcpu_stopped(struct vcpu *v);
 /* exits.c */
 hv_status_t vcpu_setup(struct vcpu *v);
 
+/* testsupport.c: NMI and test-page requests of the test device */
+struct testdev;
+void testsupport_init(struct testdev *t);
+bool testsupport_exit(struct vcpu *v, unsigned reason, struct hv_cpu_state *st);
+void testsupport_reply(struct vcpu *v, unsigned reason, struct hv_cpu_state *st);
+
 /* guest.c: guest memory helpers */
 bool guest_translate(const struct hv_cpu_state *st, uint64_t gva, uint64_t *gpa);
 bool guest_read(uint64_t gpa, void *buf, size_t n);

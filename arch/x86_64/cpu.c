@@ -92,8 +92,15 @@ void cpu_init(unsigned id, u32 apic_id)
 	wrmsr(MSR_LSTAR, (u64)syscall_entry);
 	wrmsr(MSR_SFMASK, 0x47700); /* TF IF DF IOPL NT AC cleared on entry */
 
-	u64 cr4 = read_cr4() | CR4_PGE;
+	u64 cr4 = read_cr4() | CR4_PGE | CR4_OSFXSR | CR4_OSXMMEXCPT;
 	write_cr4(cr4);
+	/*
+	 * Nothing in the host uses the FPU: the kernel and user programs are
+	 * built without it. CR0.TS stays set so that a native task's FPU/SSE
+	 * instruction faults (#NM) instead of reading or changing the state of
+	 * the guest whose registers this CPU holds (vmx.c clears it briefly).
+	 */
+	write_cr0(read_cr0() | CR0_MP | CR0_TS);
 }
 
 /* Loads a PD's I/O permission bitmap into the TSS, or denies all (NULL). */

@@ -21,8 +21,14 @@
 #define PORT_TEST_LATCH 0x514	/* in: last value written to 0x510 */
 #define PORT_TIMER 0x518	/* outl: one-shot delay in microseconds */
 #define PORT_MODE 0x51c		/* inl: MODE_* bits, guest id in bits 8..15 */
+#define PORT_NMI 0x504		/* outb: inject an NMI as soon as NMIs are not blocked */
+#define PORT_PAGE 0x508		/* outl 1: the VMM takes TEST_PAGE away until it is touched;
+				 * inl: exits on it that interrupted an event delivery */
+#define PORT_VECT 0x50c		/* inl: the last such event (IDT-vectoring information) */
+#define TEST_PAGE 0xfea00000UL	/* one page of RAM outside 0..RAM_END, mapped write-back */
 #define MODE_ISOLATION 1u
 #define MODE_BENCH 2u
+#define MODE_EVENTS 4u		/* the VMM carries out PORT_NMI and PORT_PAGE requests */
 #define TEST_CONST 0x12345678u
 #define TIMER_VECTOR 0x30
 #define MMIO_BASE 0xfeb00000UL	/* test device, 4 KiB, mapped uncached */
@@ -34,9 +40,18 @@
 #define HV_SIGNATURE "MicroHVMicro"	/* EBX, ECX, EDX of HV_LEAF */
 #define MSR_PAT 0x277
 #define MSR_UNKNOWN 0xc0011234u	/* must raise #GP under microhv */
+#define MSR_EFER 0xc0000080u
+#define MSR_STAR 0xc0000081u
+#define MSR_LSTAR 0xc0000082u
+#define MSR_CSTAR 0xc0000083u
+#define MSR_FMASK 0xc0000084u
+#define MSR_FS_BASE 0xc0000100u
+#define MSR_GS_BASE 0xc0000101u
+#define MSR_KERNEL_GS_BASE 0xc0000102u
 
 /* Exception vectors used by the checks. */
 #define VEC_DE 0
+#define VEC_NMI 2
 #define VEC_BP 3
 #define VEC_UD 6
 #define VEC_GP 13
@@ -65,6 +80,7 @@ struct expected {
 };
 extern volatile struct expected xp;
 extern volatile uint64_t timer_ticks, timer_rip;
+extern void (*volatile nmi_hook)(struct frame *f); /* NMIs go here while set */
 extern int have_microhv;
 
 /*
@@ -134,6 +150,26 @@ int memcmp(const void *a, const void *b, size_t n);
 
 /* The checks. */
 void check_mmio(void);
+void xsave_prepare(void);
+void check_xsave(void);
+void syscall_prepare(void);
+void check_syscall(void);
+void check_nmi(void);
+void check_vectoring(void);
+
+/* main.c: run on a copy of the IDT at `base` / back to the original one */
+void idt_use_copy(void *base);
+void idt_use_original(void);
+
+/* syscall.S: from CPL 0 to CPL 3 and back with SYSCALL/SYSRET (check_syscall) */
+struct syscall_result {
+	uint64_t rcx, r11, cs, ss, rflags, gs_base;	/* seen at the first SYSCALL's entry */
+	uint64_t user_cs, user_ss, user_rflags;		/* after SYSRET */
+	uint64_t ret_rip;				/* the instruction after that SYSCALL */
+	uint64_t entries;				/* SYSCALL entries: 2 */
+};
+void syscall_roundtrip(struct syscall_result *r);
+void syscall_entry(void);
 
 /* Called from start.S. */
 void guest_main(void) __attribute__((noreturn));

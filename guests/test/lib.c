@@ -226,6 +226,7 @@ void finish(void)
 
 volatile struct expected xp = {.vec = -1};
 volatile uint64_t timer_ticks, timer_rip;
+void (*volatile nmi_hook)(struct frame *f);
 
 void expect(int vec)
 {
@@ -246,6 +247,10 @@ void trap(struct frame *f)
 	uint64_t cr2;
 
 	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+	if (f->vec == VEC_NMI && nmi_hook) {
+		nmi_hook(f);
+		return;
+	}
 	if (f->vec == TIMER_VECTOR) {
 		timer_ticks++;
 		timer_rip = f->rip;

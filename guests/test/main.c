@@ -42,6 +42,27 @@ static void idt_init(void)
 	__asm__ volatile("lidt %0" ::"m"(desc));
 }
 
+void idt_use_copy(void *base)
+{
+	struct __attribute__((packed)) {
+		uint16_t limit;
+		uint64_t base;
+	} desc = {sizeof idt - 1, (uintptr_t)base};
+
+	memcpy(base, idt, sizeof idt);
+	__asm__ volatile("lidt %0" ::"m"(desc) : "memory");
+}
+
+void idt_use_original(void)
+{
+	struct __attribute__((packed)) {
+		uint16_t limit;
+		uint64_t base;
+	} desc = {sizeof idt - 1, (uintptr_t)idt};
+
+	__asm__ volatile("lidt %0" ::"m"(desc) : "memory");
+}
+
 /* ---- cpuid ---- */
 
 static void printable(char *s, size_t n)
@@ -341,12 +362,18 @@ void guest_main(void)
 	idt_init();
 	print("test guest: long mode, image 0x%lx-0x%lx\n", LOAD_ADDR, (uintptr_t)__image_end - 1);
 	check_cpuid();
+	xsave_prepare();
+	syscall_prepare();
 	check_pio();
 	check_mmio();
 	check_msr();
 	check_hlt();
 	check_exception();
 	check_memory();
+	check_xsave();
+	check_syscall();
+	check_nmi();
+	check_vectoring();
 	uint32_t mode = have_microhv ? inl(PORT_MODE) : 0;
 	if (mode & MODE_ISOLATION)
 		check_isolation((mode >> 8) & 0xff);

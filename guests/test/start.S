@@ -12,8 +12,10 @@
 #define SEL_DATA 0x10
 #define SEL_CODE64 0x18
 #define MMIO_BASE 0xfeb00000
+#define TEST_PAGE 0xfea00000
 #define PTE_P 0x01
 #define PTE_RW 0x02
+#define PTE_US 0x04
 #define PTE_PWT 0x08
 #define PTE_PCD 0x10
 #define PTE_PS 0x80
@@ -57,16 +59,19 @@ start32:
 	xorl %eax, %eax
 	rep stosl
 
-	/* PML4[0] -> PDPT; PDPT[0] -> PD for 0-1 GiB, PDPT[3] -> PD for 3-4 GiB */
-	movl $pdpt + PTE_P + PTE_RW, pml4
-	movl $pd_low + PTE_P + PTE_RW, pdpt
+	/* PML4[0] -> PDPT; PDPT[0] -> PD for 0-1 GiB, PDPT[3] -> PD for 3-4 GiB;
+	 * 0-4 MiB also for CPL 3 (the syscall check) */
+	movl $pdpt + PTE_P + PTE_RW + PTE_US, pml4
+	movl $pd_low + PTE_P + PTE_RW + PTE_US, pdpt
 	movl $pd_high + PTE_P + PTE_RW, pdpt + ((MMIO_BASE >> 30) & 511) * 8
 	/* 0-4 MiB identity, write-back */
-	movl $0x000000 + PTE_P + PTE_RW + PTE_PS, pd_low
-	movl $0x200000 + PTE_P + PTE_RW + PTE_PS, pd_low + 8
+	movl $0x000000 + PTE_P + PTE_RW + PTE_US + PTE_PS, pd_low
+	movl $0x200000 + PTE_P + PTE_RW + PTE_US + PTE_PS, pd_low + 8
 	/* the test device: one 4 KiB page, PCD|PWT (PAT entry 3: UC) */
 	movl $pt_mmio + PTE_P + PTE_RW, pd_high + ((MMIO_BASE >> 21) & 511) * 8
 	movl $MMIO_BASE + PTE_P + PTE_RW + PTE_PWT + PTE_PCD, pt_mmio + ((MMIO_BASE >> 12) & 511) * 8
+	/* the VMM's test page, 1 MiB below: ordinary write-back memory */
+	movl $TEST_PAGE + PTE_P + PTE_RW, pt_mmio + ((TEST_PAGE >> 12) & 511) * 8
 
 	movl $pml4, %eax
 	movl %eax, %cr3
@@ -163,6 +168,9 @@ gdt:	/* accessed bits preset: the CPU need not write the table */
 	.quad 0x00cf9b000000ffff	/* 0x08: 32-bit code, base 0, 4 GiB */
 	.quad 0x00cf93000000ffff	/* 0x10: data, base 0, 4 GiB */
 	.quad 0x00af9b000000ffff	/* 0x18: 64-bit code */
+	.quad 0x00cf93000000ffff	/* 0x20: data (SYSCALL's SS: STAR[47:32] + 8) */
+	.quad 0x00cff3000000ffff	/* 0x28: user data (SYSRET's SS: STAR[63:48] + 8) */
+	.quad 0x00affb000000ffff	/* 0x30: user 64-bit code (SYSRET's CS: STAR[63:48] + 16) */
 gdt_end:
 	.balign 4
 gdt_desc:

@@ -52,6 +52,48 @@ NORETURN void vmx_entry_failed(void)
 	sched_schedule();
 }
 
+#define INTR_STATE_STI_MOVSS 3u /* blocking by STI, by MOV SS */
+#define INTR_STATE_NMI (1u << 3)
+#define NMI_UNBLOCKED_BY_IRET (1u << 12) /* exit qualification / interruption info */
+
+/*
+ * An exit that interrupted the delivery of an event: the event is put back
+ * into the VM-entry interruption field at once, so the next entry delivers
+ * it again unless the VMM, which sees it as a pending injection (INJ) and
+ * as vect_info, deliberately replaces it. An NMI that is delivered again
+ * must not find NMIs blocked (SDM 27.3.4 / 26.3.1.5).
+ */
+static void reinject(u32 vect)
+{
+	u32 type = (vect >> 8) & 7;
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, vect & ~(1u << 12));
+	if (vect & HV_INJ_ERRCODE)
+		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read32(IDT_VECTORING_ERROR_CODE));
+	if (type >= 4) /* software interrupt or exception: the instruction's length */
+		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+	if (type == 2)
+		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & ~INTR_STATE_NMI);
+}
+
+/*
+ * XSETBV, handled here: ECX selects the XCR, EDX:EAX the value. Invalid
+ * values and CPL > 0 give #GP(0) as on real hardware.
+ */
+static void xsetbv_exit(struct ec *ec)
+{
+	u64 value = (ec->regs.rdx << 32) | (u32)ec->regs.rax;
+	unsigned cpl = (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
+	if (cpl == 0 && vmx_xsetbv(ec, (u32)ec->regs.rcx, value)) {
+		vmcs_writel(GUEST_RIP, vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+		u32 is = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+		if (is & INTR_STATE_STI_MOVSS)
+			vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, is & ~INTR_STATE_STI_MOVSS);
+		return;
+	}
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, HV_INJ_VALID | HV_INJ_HWEXC | HV_INJ_ERRCODE | 13);
+	vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, 0);
+}
+
 NORETURN void vmx_exit_handler(void);
 NORETURN void vmx_exit_handler(void)
 {
@@ -63,9 +105,6 @@ NORETURN void vmx_exit_handler(void)
 	bkl_lock();
 	v->launched = true;
 	u32 reason = vmcs_read32(VM_EXIT_REASON);
-	u32 vect = vmcs_read32(IDT_VECTORING_INFO_FIELD);
-	v->reinject_info = (vect & HV_INJ_VALID) ? vect & ~(1u << 12) : 0;
-	v->reinject_error = (vect & HV_INJ_ERRCODE) ? vmcs_read32(IDT_VECTORING_ERROR_CODE) : 0;
 	if (reason & VMX_EXIT_ENTRY_FAILURE) {
 		char why[64];
 		snprintk(why, sizeof(why), "VM entry failed: exit reason %u (invalid guest state)", reason & 0xffff);
@@ -74,27 +113,29 @@ NORETURN void vmx_exit_handler(void)
 		sched_schedule();
 	}
 	unsigned basic = reason & 0xffff;
+	u32 vect = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+	if (vect & HV_INJ_VALID) {
+		reinject(vect);
+	} else if (basic == EXIT_REASON_EPT_VIOLATION || basic == EXIT_REASON_EXCEPTION_NMI) {
+		/* a fault in an IRET that had unblocked NMIs: the IRET runs again, NMIs stay blocked */
+		u32 q = basic == EXIT_REASON_EPT_VIOLATION ? (u32)vmcs_readl(EXIT_QUALIFICATION)
+							   : vmcs_read32(VM_EXIT_INTR_INFO);
+		bool df = basic == EXIT_REASON_EXCEPTION_NMI && (q & 0xff) == 8;
+		if ((q & NMI_UNBLOCKED_BY_IRET) && !df)
+			vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
+				     vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) | INTR_STATE_NMI);
+	}
 	if (basic == EXIT_REASON_EXTERNAL_INTERRUPT) {
 		trap_interrupt(vmcs_read32(VM_EXIT_INTR_INFO) & 0xff);
 		kernel_exit(ec);
 	}
 	if (basic == EXIT_REASON_EXCEPTION_NMI && ((vmcs_read32(VM_EXIT_INTR_INFO) >> 8) & 7) == 2)
 		kernel_exit(ec); /* a host NMI: nothing uses them */
-	ipc_event(ec, basic);
-}
-
-/* Before entry: re-inject an interrupted event unless the VMM injects one. */
-void vmx_prepare_entry(struct ec *ec)
-{
-	struct vcpu *v = ec->vcpu;
-	if (!v->reinject_info)
-		return;
-	if (!(vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & HV_INJ_VALID)) {
-		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, v->reinject_info);
-		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, v->reinject_error);
-		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+	if (basic == EXIT_REASON_XSETBV) {
+		xsetbv_exit(ec);
+		kernel_exit(ec);
 	}
-	v->reinject_info = 0;
+	ipc_event(ec, basic);
 }
 
 #define SEG_GET(st, name, NAME)                                              \
@@ -130,8 +171,8 @@ void vmx_get_state(struct ec *ec, u64 mtd, struct hv_cpu_state *st)
 		st->qual[0] = vmcs_readl(EXIT_QUALIFICATION);
 		st->qual[1] = vmcs_readl(GUEST_LINEAR_ADDRESS);
 		st->gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
-		st->vect_info = v->reinject_info;
-		st->vect_error = v->reinject_error;
+		st->vect_info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+		st->vect_error = vmcs_read32(IDT_VECTORING_ERROR_CODE);
 	}
 	if (mtd & HV_MTD_DS_ES) {
 		SEG_GET(st, ds, DS);
@@ -265,8 +306,6 @@ bool vmx_set_state(struct ec *ec, const struct hv_cpu_state *st)
 		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
 		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, (u32)st->inj_error);
 		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, (u32)(st->inst_len & 0xf));
-		if (info & HV_INJ_VALID)
-			v->reinject_info = 0; /* the VMM decides */
 	}
 	if (m & HV_MTD_STA) {
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, (u32)st->intr_state & 0x1f);

@@ -10,6 +10,7 @@
 #include <arch/paging.h>
 #include <arch/percpu.h>
 #include <arch/vmx.h>
+#include <arch/xcr0.h>
 
 #define MSR_FEATURE_CONTROL 0x3a
 #define MSR_VMX_BASIC 0x480
@@ -30,6 +31,7 @@
 /* SDM 24.6.1-24.8: the controls used */
 #define PIN_EXT_INTR_EXITING (1u << 0)
 #define PIN_NMI_EXITING (1u << 3)
+#define PIN_VIRTUAL_NMIS (1u << 5)
 #define PROC_INTR_WINDOW_EXITING (1u << 2)
 #define PROC_USE_TSC_OFFSETTING (1u << 3)
 #define PROC_HLT_EXITING (1u << 7)
@@ -62,19 +64,19 @@ static struct {
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 } vmx;
 
-static u8 *io_bitmap_a, *io_bitmap_b, *msr_bitmap; /* all ones: every port and MSR exits */
+static u8 *io_bitmap_a, *io_bitmap_b, *msr_bitmap; /* every port and most MSRs exit */
+static struct vmx_msr *host_msrs;                    /* VM-exit MSR-load area: the same on every CPU */
+static u64 host_xcr0;                                /* 0: no XSAVE, FXSAVE instead */
+static u32 fpu_size = 512;
+
+/* The syscall MSRs a guest reads and writes without exits; the first VMX_GUEST_MSRS are switched by VMX. */
+static const u32 guest_msrs[] = { MSR_STAR, MSR_LSTAR, MSR_SFMASK, MSR_KERNEL_GS_BASE,
+				  MSR_CSTAR, MSR_FS_BASE, MSR_GS_BASE };
 static u16 next_vpid = 1;
 extern const u64 entry_vectors[];
 void vmx_exit_entry(void);
 void vmx_launch(struct regs *r);
 void vmx_resume(struct regs *r);
-
-static u64 read_cr0(void)
-{
-	u64 v;
-	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
-	return v;
-}
 
 /* allowed-0 bits forced on, allowed-1 bits limit; false if `need` cannot be met */
 static bool adjust(u32 msr, u32 want, u32 need, u32 *out)
@@ -100,7 +102,9 @@ static bool vmx_probe(void)
 	bool tru = basic & (1ull << 55);
 	vmx.revision = (u32)basic & 0x7fffffff;
 	bool ok = adjust(tru ? MSR_VMX_TRUE_PINBASED_CTLS : MSR_VMX_PINBASED_CTLS,
-			 PIN_EXT_INTR_EXITING | PIN_NMI_EXITING, PIN_EXT_INTR_EXITING, &vmx.pin);
+			 PIN_EXT_INTR_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS, PIN_EXT_INTR_EXITING, &vmx.pin);
+	if (!(vmx.pin & PIN_NMI_EXITING))
+		vmx.pin &= ~PIN_VIRTUAL_NMIS; /* needs NMI exiting */
 	ok &= adjust(tru ? MSR_VMX_TRUE_PROCBASED_CTLS : MSR_VMX_PROCBASED_CTLS,
 		     PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_USE_TSC_OFFSETTING |
 			     PROC_ACTIVATE_SECONDARY,
@@ -126,13 +130,63 @@ static bool vmx_probe(void)
 	io_bitmap_a = page_alloc();
 	io_bitmap_b = page_alloc();
 	msr_bitmap = page_alloc();
-	if (!io_bitmap_a || !io_bitmap_b || !msr_bitmap)
+	host_msrs = page_alloc();
+	if (!io_bitmap_a || !io_bitmap_b || !msr_bitmap || !host_msrs)
 		return false;
 	memset(io_bitmap_a, 0xff, PAGE_SIZE);
 	memset(io_bitmap_b, 0xff, PAGE_SIZE);
 	memset(msr_bitmap, 0xff, PAGE_SIZE);
+	/* bitmap: reads of 0xc0000000.. at byte 1024, writes at 3072 (SDM 24.6.9) */
+	for (unsigned i = 0; i < ARRAY_SIZE(guest_msrs); i++) {
+		u32 n = guest_msrs[i] - 0xc0000000u;
+		msr_bitmap[1024 + n / 8] &= (u8)~(1u << (n % 8));
+		msr_bitmap[3072 + n / 8] &= (u8)~(1u << (n % 8));
+	}
+	/* what the host runs with after an exit: its SYSCALL entry, user GS base 0 */
+	for (unsigned i = 0; i < VMX_GUEST_MSRS; i++) {
+		host_msrs[i].index = guest_msrs[i];
+		host_msrs[i].value = guest_msrs[i] == MSR_KERNEL_GS_BASE ? 0 : rdmsr(guest_msrs[i]);
+	}
 	vmx.ok = true;
 	return true;
+}
+
+/*
+ * XSAVE: the host enables every user state component a guest may use
+ * (XCR0_GUEST_MAX) in XCR0, which is also the limit for a guest's XCR0;
+ * the area size for them is CPUID.(0xd,0).EBX. CR4.OSXSAVE is set only
+ * while the kernel itself executes XSETBV/XSAVE/XRSTOR, so native tasks
+ * can neither read XCR0 nor use AVX.
+ */
+static void xsave_init_cpu(struct percpu *c)
+{
+	u32 a, b, cx, d;
+	cpuid(1, 0, &a, &b, &cx, &d);
+	if (c->id == 0) {
+		host_xcr0 = 0;
+		if (cx & (1u << 26)) {
+			cpuid(0xd, 0, &a, &b, &cx, &d);
+			host_xcr0 = (((u64)d << 32) | a) & XCR0_GUEST_MAX;
+			if ((host_xcr0 & (XCR0_X87 | XCR0_SSE)) != (XCR0_X87 | XCR0_SSE))
+				host_xcr0 = 0;
+		}
+	}
+	if (!host_xcr0)
+		return;
+	u64 cr4 = read_cr4();
+	write_cr4(cr4 | CR4_OSXSAVE);
+	xsetbv0(host_xcr0);
+	c->xcr0 = host_xcr0;
+	if (c->id == 0) {
+		cpuid(0xd, 0, &a, &b, &cx, &d);
+		fpu_size = b;
+		if (fpu_size > PAGE_SIZE || fpu_size < 576) {
+			printk("hypervisor: XSAVE area of %u bytes: guests get FXSAVE only\n", fpu_size);
+			fpu_size = 512;
+			host_xcr0 = 0;
+		}
+	}
+	write_cr4(cr4);
 }
 
 /* VMXON on the calling CPU (all CPUs are alike: the boot CPU probes). */
@@ -146,6 +200,7 @@ void vmx_init_cpu(void)
 	}
 	if (!vmx.ok)
 		return;
+	xsave_init_cpu(c);
 	u64 fc = rdmsr(MSR_FEATURE_CONTROL);
 	if (!(fc & 1))
 		wrmsr(MSR_FEATURE_CONTROL, fc | 1 | 4);
@@ -185,19 +240,31 @@ bool vmx_vcpu_create(struct ec *ec)
 	struct kmem_quota *q = &ec->pd->quota;
 	struct vcpu *v = kmem_alloc(q, sizeof(*v));
 	u32 *vmcs = kmem_alloc(q, PAGE_SIZE);
-	void *fpu = kmem_alloc(q, 512);
-	if (!v || !vmcs || !fpu) {
+	void *fpu = kmem_alloc(q, fpu_size); /* kmem blocks are aligned to their size class: >= 64 */
+	struct vmx_msr *msrs = kmem_alloc(q, sizeof(*msrs) * VMX_GUEST_MSRS);
+	if (!v || !vmcs || !fpu || !msrs) {
 		kmem_free(q, v, sizeof(*v));
 		kmem_free(q, vmcs, PAGE_SIZE);
-		kmem_free(q, fpu, 512);
+		kmem_free(q, fpu, fpu_size);
+		kmem_free(q, msrs, sizeof(*msrs) * VMX_GUEST_MSRS);
 		return false;
 	}
+	memset(v, 0, sizeof(*v));
 	vmcs[0] = vmx.revision;
 	v->vmcs = virt_to_phys(vmcs);
 	v->fpu = fpu;
-	/* a valid initial x87/SSE state: FCW 0x37f, MXCSR 0x1f80 */
+	/*
+	 * A valid initial x87/SSE state: FCW 0x37f, MXCSR 0x1f80; the XSAVE
+	 * header (XSTATE_BV 0) puts every other component in its initial state.
+	 */
+	memset(fpu, 0, fpu_size);
 	((u16 *)fpu)[0] = 0x37f;
 	((u32 *)fpu)[6] = 0x1f80;
+	v->xcr0 = XCR0_X87;
+	/* the guest's syscall MSRs start at 0 */
+	for (unsigned i = 0; i < VMX_GUEST_MSRS; i++)
+		msrs[i] = (struct vmx_msr){ guest_msrs[i], 0, 0 };
+	v->msrs = msrs;
 	v->vpid = next_vpid++;
 	ec->vcpu = v;
 	return true;
@@ -218,7 +285,8 @@ void vmx_vcpu_destroy(struct ec *ec)
 		vmclear(v->vmcs);
 	struct kmem_quota *q = &ec->pd->quota;
 	kmem_free(q, phys_to_virt(v->vmcs), PAGE_SIZE);
-	kmem_free(q, v->fpu, 512);
+	kmem_free(q, v->fpu, fpu_size);
+	kmem_free(q, v->msrs, sizeof(*v->msrs) * VMX_GUEST_MSRS);
 	kmem_free(q, v, sizeof(*v));
 	ec->vcpu = NULL;
 }
@@ -252,9 +320,13 @@ static void vmcs_setup(struct ec *ec)
 	vmcs_write32(VM_ENTRY_CONTROLS, vmx.entry);
 	vmcs_write32(EXCEPTION_BITMAP, 0);
 	vmcs_write32(CR3_TARGET_COUNT, 0);
-	vmcs_write32(VM_EXIT_MSR_STORE_COUNT, 0);
-	vmcs_write32(VM_EXIT_MSR_LOAD_COUNT, 0);
-	vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, 0);
+	/* the guest's syscall MSRs: stored at exit, loaded at entry; the host's loaded at exit */
+	vmcs_write32(VM_EXIT_MSR_STORE_COUNT, VMX_GUEST_MSRS);
+	vmcs_write32(VM_EXIT_MSR_LOAD_COUNT, VMX_GUEST_MSRS);
+	vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, VMX_GUEST_MSRS);
+	vmcs_write64(VM_EXIT_MSR_STORE_ADDR, virt_to_phys(v->msrs));
+	vmcs_write64(VM_EXIT_MSR_LOAD_ADDR, virt_to_phys(host_msrs));
+	vmcs_write64(VM_ENTRY_MSR_LOAD_ADDR, virt_to_phys(v->msrs));
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	vmcs_write64(IO_BITMAP_A, virt_to_phys(io_bitmap_a));
 	vmcs_write64(IO_BITMAP_B, virt_to_phys(io_bitmap_b));
@@ -265,9 +337,9 @@ static void vmcs_setup(struct ec *ec)
 	vmcs_write64(TSC_OFFSET, 0);
 
 	/* host state: this CPU's kernel */
-	vmcs_writel(HOST_CR0, read_cr0());
+	vmcs_writel(HOST_CR0, read_cr0() | CR0_TS); /* TS: see cpu_init() */
 	vmcs_writel(HOST_CR3, kernel_cr3);
-	vmcs_writel(HOST_CR4, read_cr4());
+	vmcs_writel(HOST_CR4, read_cr4() & ~CR4_OSXSAVE);
 	vmcs_write16(HOST_CS_SELECTOR, SEL_KCODE);
 	vmcs_write16(HOST_SS_SELECTOR, SEL_KDATA);
 	vmcs_write16(HOST_DS_SELECTOR, SEL_KDATA);
@@ -326,14 +398,58 @@ static void vmcs_setup(struct ec *ec)
 	v->initialized = true;
 }
 
+/*
+ * The guest state the host never uses stays in the CPU after an exit and
+ * is switched only when another vCPU runs here: x87/SSE/AVX registers,
+ * XCR0 and CSTAR. Saving and restoring with the host's full XCR0 moves
+ * every component, so a guest's XSETBV can never expose another's state.
+ */
 static void fpu_switch(struct percpu *c, struct ec *ec)
 {
 	if (c->fpu_owner == ec)
 		return;
-	if (c->fpu_owner)
-		__asm__ volatile("fxsave64 (%0)" ::"r"(c->fpu_owner->vcpu->fpu) : "memory");
-	__asm__ volatile("fxrstor64 (%0)" ::"r"(ec->vcpu->fpu) : "memory");
+	struct vcpu *old = c->fpu_owner ? c->fpu_owner->vcpu : NULL, *v = ec->vcpu;
+	u64 cr0 = read_cr0();
+	write_cr0(cr0 & ~CR0_TS);
+	if (host_xcr0) {
+		u64 cr4 = read_cr4();
+		write_cr4(cr4 | CR4_OSXSAVE);
+		if (c->xcr0 != host_xcr0)
+			xsetbv0(host_xcr0);
+		if (old)
+			__asm__ volatile("xsave64 (%0)" ::"r"(old->fpu), "a"(~0u), "d"(~0u) : "memory");
+		__asm__ volatile("xrstor64 (%0)" ::"r"(v->fpu), "a"(~0u), "d"(~0u) : "memory");
+		xsetbv0(v->xcr0);
+		c->xcr0 = v->xcr0;
+		write_cr4(cr4);
+	} else {
+		if (old)
+			__asm__ volatile("fxsave64 (%0)" ::"r"(old->fpu) : "memory");
+		__asm__ volatile("fxrstor64 (%0)" ::"r"(v->fpu) : "memory");
+	}
+	write_cr0(cr0);
+	if (old)
+		old->cstar = rdmsr(MSR_CSTAR);
+	wrmsr(MSR_CSTAR, v->cstar);
 	c->fpu_owner = ec;
+}
+
+/*
+ * A guest's XSETBV (it always exits): checked as the CPU would check it;
+ * false means #GP. The vCPU has just run, so its state is in this CPU.
+ */
+bool vmx_xsetbv(struct ec *ec, u32 xcr, u64 value)
+{
+	struct vcpu *v = ec->vcpu;
+	struct percpu *c = this_cpu();
+	if (!host_xcr0 || xcr != 0 || !xcr0_valid(value, host_xcr0) || c->fpu_owner != ec)
+		return false;
+	u64 cr4 = read_cr4();
+	write_cr4(cr4 | CR4_OSXSAVE);
+	xsetbv0(value);
+	write_cr4(cr4);
+	v->xcr0 = c->xcr0 = value;
+	return true;
 }
 
 /* Enters the guest of vCPU ec (on its own CPU); the STARTUP event comes first. */
@@ -359,7 +475,6 @@ NORETURN void vmx_run(struct ec *ec)
 		v->started = true;
 		ipc_event(ec, HV_VMEVT_STARTUP);
 	}
-	vmx_prepare_entry(ec);
 	fpu_switch(c, ec);
 	__asm__ volatile("mov %0, %%cr2" ::"r"(v->cr2));
 	vmcs_writel(HOST_RSP, (u64)&ec->regs.vec);

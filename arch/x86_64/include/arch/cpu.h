@@ -7,6 +7,7 @@
 #define MSR_EFER 0xc0000080
 #define MSR_STAR 0xc0000081
 #define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
 #define MSR_SFMASK 0xc0000084
 #define MSR_FS_BASE 0xc0000100
 #define MSR_GS_BASE 0xc0000101
@@ -19,10 +20,13 @@
 #define EFER_LME (1ul << 8)
 #define EFER_NXE (1ul << 11)
 
+#define CR0_MP (1ul << 1)
+#define CR0_TS (1ul << 3)
 #define CR0_WP (1ul << 16)
 #define CR4_PGE (1ul << 7)
 #define CR4_OSFXSR (1ul << 9)
 #define CR4_OSXMMEXCPT (1ul << 10)
+#define CR4_OSXSAVE (1ul << 18)
 
 #define RFLAGS_IF (1ul << 9)
 /* Flags a user thread may set itself: CF PF AF ZF SF TF DF OF AC ID */
@@ -60,6 +64,17 @@ static inline u8 inb(u16 port)
 	return v;
 }
 static inline void outw(u16 port, u16 v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
+
+static inline u64 read_cr0(void)
+{
+	u64 v;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
+	return v;
+}
+static inline void write_cr0(u64 v) { __asm__ volatile("mov %0, %%cr0" ::"r"(v) : "memory"); }
+
+/* XCR0; needs CR4.OSXSAVE */
+static inline void xsetbv0(u64 v) { __asm__ volatile("xsetbv" ::"c"(0), "a"((u32)v), "d"((u32)(v >> 32))); }
 
 static inline u64 read_cr2(void)
 {

@@ -41,7 +41,8 @@ struct percpu {
 	volatile bool tlb_flush; /* shootdown request */
 	bool vmx_on;
 	u64 cur_vmcs;          /* physical address of the current VMCS */
-	struct ec *fpu_owner;  /* vCPU whose FPU state is in the registers */
+	struct ec *fpu_owner;  /* vCPU whose FPU state, XCR0 and CSTAR are in the CPU */
+	u64 xcr0;              /* XCR0 now (0 before the first vCPU ran: the host's) */
 	volatile bool resched;
 
 	u64 gdt[7] __attribute__((aligned(16)));

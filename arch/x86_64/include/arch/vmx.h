@@ -196,12 +196,22 @@ struct ec;
 struct pd;
 struct hv_cpu_state;
 
+/* An entry of a VM-exit/VM-entry MSR area (SDM 24.7.2) */
+struct vmx_msr {
+	u32 index, reserved;
+	u64 value;
+};
+
+#define VMX_GUEST_MSRS 4 /* STAR, LSTAR, SFMASK, KERNEL_GS_BASE: switched at every exit and entry */
+
 struct vcpu {
 	paddr_t vmcs;          /* physical address of the VMCS region */
-	void *fpu;             /* 512-byte FXSAVE area */
+	void *fpu;             /* XSAVE area (vmx_fpu_size() bytes) or 512-byte FXSAVE area */
+	struct vmx_msr *msrs;  /* guest values: VM-exit MSR-store and VM-entry MSR-load area */
+	u64 xcr0;              /* guest XCR0: in the CPU while the vCPU owns its FPU */
+	u64 cstar;             /* guest IA32_CSTAR: likewise (the host never uses it) */
 	u64 cr2;               /* guest CR2 (not in the VMCS) */
 	u64 cr0_shadow, cr4_shadow;
-	u32 reinject_info, reinject_error; /* event interrupted by the last exit */
 	u16 vpid;
 	bool launched, initialized, started;
 };
@@ -213,7 +223,7 @@ void vmx_vcpu_destroy(struct ec *ec);
 NORETURN void vmx_run(struct ec *ec);
 void vmx_get_state(struct ec *ec, u64 mtd, struct hv_cpu_state *st);
 bool vmx_set_state(struct ec *ec, const struct hv_cpu_state *st);
-void vmx_prepare_entry(struct ec *ec);
+bool vmx_xsetbv(struct ec *ec, u32 xcr, u64 value);
 void vmx_load(struct ec *ec);
 u64 vmx_cr0_guest(u64 v);
 u64 vmx_cr4_guest(u64 v);
