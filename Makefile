@@ -50,3 +50,4 @@ $(KERNEL_OBJS): Makefile
 -include mk/unit.mk
 -include mk/run.mk
 -include mk/guest.mk
+-include mk/linux.mk
