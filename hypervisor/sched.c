@@ -127,6 +127,7 @@ static void timer_arm(struct percpu *c)
 	u64 t = sm_next_timeout(c->id);
 	if (t && (!when || t < when))
 		when = t;
+	c->timer_when = when;
 	lapic_timer_oneshot(when ? (when > now ? when - now : 1) : 0);
 }
 

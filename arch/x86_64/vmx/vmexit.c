@@ -129,6 +129,10 @@ NORETURN void vmx_exit_handler(void)
 		trap_interrupt(vmcs_read32(VM_EXIT_INTR_INFO) & 0xff);
 		kernel_exit(ec);
 	}
+	if (basic == EXIT_REASON_PREEMPTION_TIMER) { /* the host timer's deadline passed */
+		sched_tick();
+		kernel_exit(ec);
+	}
 	if (basic == EXIT_REASON_EXCEPTION_NMI && ((vmcs_read32(VM_EXIT_INTR_INFO) >> 8) & 7) == 2)
 		kernel_exit(ec); /* a host NMI: nothing uses them */
 	if (basic == EXIT_REASON_XSETBV) {

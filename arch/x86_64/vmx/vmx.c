@@ -32,6 +32,9 @@
 #define PIN_EXT_INTR_EXITING (1u << 0)
 #define PIN_NMI_EXITING (1u << 3)
 #define PIN_VIRTUAL_NMIS (1u << 5)
+#define PIN_PREEMPTION_TIMER (1u << 6)
+#define MSR_VMX_MISC 0x485
+#define VMX_PREEMPTION_TIMER_VALUE 0x482e
 #define PROC_INTR_WINDOW_EXITING (1u << 2)
 #define PROC_USE_TSC_OFFSETTING (1u << 3)
 #define PROC_HLT_EXITING (1u << 7)
@@ -61,6 +64,7 @@ static struct {
 	bool ok;
 	u32 revision;
 	u32 pin, proc, proc2, exit, entry;
+	unsigned preempt_shift; /* the VMX-preemption timer counts TSC >> this */
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 } vmx;
 
@@ -102,7 +106,9 @@ static bool vmx_probe(void)
 	bool tru = basic & (1ull << 55);
 	vmx.revision = (u32)basic & 0x7fffffff;
 	bool ok = adjust(tru ? MSR_VMX_TRUE_PINBASED_CTLS : MSR_VMX_PINBASED_CTLS,
-			 PIN_EXT_INTR_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS, PIN_EXT_INTR_EXITING, &vmx.pin);
+			 PIN_EXT_INTR_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS | PIN_PREEMPTION_TIMER,
+			 PIN_EXT_INTR_EXITING, &vmx.pin);
+	vmx.preempt_shift = rdmsr(MSR_VMX_MISC) & 0x1f;
 	if (!(vmx.pin & PIN_NMI_EXITING))
 		vmx.pin &= ~PIN_VIRTUAL_NMIS; /* needs NMI exiting */
 	ok &= adjust(tru ? MSR_VMX_TRUE_PROCBASED_CTLS : MSR_VMX_PROCBASED_CTLS,
@@ -476,6 +482,13 @@ NORETURN void vmx_run(struct ec *ec)
 		ipc_event(ec, HV_VMEVT_STARTUP);
 	}
 	fpu_switch(c, ec);
+	if (vmx.pin & PIN_PREEMPTION_TIMER) {
+		/* the host timer's deadline also as a VM exit: some CPUs (Bochs) hold
+		 * external interrupts back while the guest runs with IF=0 */
+		u64 now = rdtsc(), left = c->timer_when > now ? (c->timer_when - now) >> vmx.preempt_shift : 0;
+		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE,
+			     !c->timer_when ? 0xffffffffu : left > 0xffffffffu ? 0xffffffffu : (u32)left);
+	}
 	__asm__ volatile("mov %0, %%cr2" ::"r"(v->cr2));
 	vmcs_writel(HOST_RSP, (u64)&ec->regs.vec);
 	bkl_unlock();

@@ -38,6 +38,7 @@ struct percpu {
 	struct pd *io_pd;      /* whose I/O bitmap the TSS holds */
 	u64 io_gen;
 	u64 sc_start;          /* TSC when cur_sc was last charged */
+	u64 timer_when;        /* TSC the host timer is armed for (0: not armed) */
 	volatile bool tlb_flush; /* shootdown request */
 	bool vmx_on;
 	u64 cur_vmcs;          /* physical address of the current VMCS */
