@@ -113,7 +113,7 @@ void cpuid_linux(uint32_t leaf, uint32_t sub, unsigned vcpu, unsigned nvcpus, ui
 			}
 			r[1] = r[2] = end; /* sizes for all offered components */
 		} else if (sub == 1) {
-			r[0] &= BIT(0) | BIT(1) | BIT(2); /* XSAVEOPT, XSAVEC, XGETBV1; no XSAVES */
+			r[0] &= BIT(0) | BIT(2); /* XSAVEOPT, XGETBV1: the standard format only (no XSAVEC/XSAVES) */
 			r[1] = r[2] = r[3] = 0;
 		} else if (sub >= 32 || !(XCR0_OFFERED & BIT(sub))) {
 			memset(r, 0, 16);

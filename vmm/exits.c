@@ -335,7 +335,8 @@ static bool hlt_exit(struct vcpu *v, struct hv_cpu_state *st)
 /* What wakes a halted vCPU: something for it to do. Lock held. */
 static bool pc_wakeup(struct vcpu *v, bool intr_ok)
 {
-	return vm.stopping || vm.reset_req || v->init_pending || v->nmi_pending || (intr_ok && pc_irq_pending(v));
+	return vm.stopping || vm.reset_req || v->init_pending || v->nmi_pending || (v->in_sipi_wait && !v->wait_sipi) ||
+	       (intr_ok && pc_irq_pending(v));
 }
 
 /* Blocks vCPU v's handler until pc_wakeup(); called and returns with the lock held. */
@@ -412,6 +413,7 @@ static void linux_entry_state(struct vcpu *v, struct hv_cpu_state *st)
 static void wait_for_sipi(struct vcpu *v, struct hv_cpu_state *st)
 {
 	v->wait_sipi = true;
+	v->in_sipi_wait = true;
 	pc_reset_lapic(v);
 	while (v->wait_sipi && !vm.stopping && !vm.reset_req) {
 		v->init_pending = false;
@@ -419,6 +421,7 @@ static void wait_for_sipi(struct vcpu *v, struct hv_cpu_state *st)
 		v->init_pending = false;
 		v->nmi_pending = false;
 	}
+	v->in_sipi_wait = false;
 	if (vm.stopping || vm.reset_req)
 		return;
 	sipi_state(st, v->sipi_vector);

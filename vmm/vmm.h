@@ -44,7 +44,7 @@ struct vcpu {
 	uint64_t pat;
 	uint64_t exits[256];
 	/* PC platform state, under the platform lock */
-	bool halted, nmi_pending, init_pending, wait_sipi;
+	bool halted, nmi_pending, init_pending, wait_sipi, in_sipi_wait;
 	uint8_t sipi_vector;
 	hv_word_t ctrl;           /* interrupt/NMI-window requests in force */
 	uint64_t cr4;             /* the guest's CR4 as last written */
