@@ -197,6 +197,10 @@ static int linux_main(const struct hv_startinfo *si, uint64_t mem, unsigned ncpu
 	}
 	for (unsigned i = 0; i < ncpus; i++) {
 		vcpus[i] = (struct vcpu){ .vm = &vm, .id = i, .cpu = (cpu0 + i) % (unsigned)si->num_cpus };
+		hv_sel_t unused;
+		if (vcpus[i].cpu != si->cpu && hv_service("console", vcpus[i].cpu, &unused) != HV_OK)
+			printf("vmm: no console on CPU %u ('call console' missing): the guest's output from vCPU %u is lost\n",
+			       vcpus[i].cpu, i);
 		st = vcpu_setup(&vcpus[i]);
 		if (st != HV_OK) {
 			printf("vmm: cannot create vCPU %u: %s\n", i, hv_status_str(st));
