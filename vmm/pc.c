@@ -20,6 +20,7 @@
 #include "../devices/rtc_cmos.h"
 #include "../devices/uart16550.h"
 #include <hv/console.h>
+#include <hv/startinfo.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -276,14 +277,20 @@ void pc_reset(uint64_t ram_size)
 
 /* ---- the timer thread ------------------------------------------------------------- */
 
+/* Terminal input waits here while the guest's receive FIFO is full. */
+static char input[HV_CONS_MAX];
+static size_t input_len, input_pos;
+
 static void console_poll(void)
 {
-	char buf[64];
 	uart16550_flush_partial(&pc_com1);
 	cons_flush();
-	size_t n = cons_read(buf, sizeof(buf));
-	for (size_t i = 0; i < n; i++)
-		uart16550_receive(&pc_com1, (uint8_t)buf[i]);
+	if (input_pos == input_len) {
+		input_len = cons_read(input, sizeof(input));
+		input_pos = 0;
+	}
+	while (input_pos < input_len && uart16550_receive(&pc_com1, (uint8_t)input[input_pos]))
+		input_pos++;
 }
 
 static void timer_thread(void *arg)
