@@ -306,8 +306,12 @@ static void timer_thread(void *arg)
 		pit_update(&pit, now);
 		rtc_update(&rtc, now);
 		acpi_pm_update(&pm, now);
-		for (unsigned i = 0; i < vm.nvcpus; i++)
+		for (unsigned i = 0; i < vm.nvcpus; i++) {
 			lapic_update(&lapics[i], now);
+			/* a LAPIC timer raises its vector in its own IRR: no message to kick with */
+			if (pc_irq_pending(&vcpus[i]))
+				kick(&vcpus[i]);
+		}
 		armed_ns = next_deadline();
 		pc_unlock();
 		if (vm.stopping)
