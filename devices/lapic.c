@@ -466,7 +466,9 @@ static bool reg_write(struct lapic *l, unsigned reg, bool x2, uint64_t val)
 
 	if (reg >= 0x320 && reg <= 0x370) {
 		unsigned i = (reg - 0x320) >> 4;
-		if (!rsvd_ok(x2, v, lvt_mask[i]))
+		/* delivery status (12) and remote IRR (14) are read-only: writes ignore
+		 * them (Linux's disconnect_bsp_APIC() sets both) */
+		if (!rsvd_ok(x2, v, lvt_mask[i] | (1u << 12) | (1u << 14)))
 			return false;
 		v &= lvt_mask[i];
 		if (!(l->svr & SVR_ENABLE))

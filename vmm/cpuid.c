@@ -2,7 +2,8 @@
  * What a Linux guest sees through CPUID (vmm/README.md documents it): the
  * host's features minus what this VMM does not virtualise (VMX, MONITOR,
  * performance counters, machine checks, MTRRs, PCID/INVPCID, RDTSCP/RDPID,
- * XSAVES, speculation-control MSRs, ...), plus an x2APIC with TSC-deadline
+ * XSAVES, speculation-control MSRs, the invariant-TSC bit so that Linux keeps
+ * kvm-clock as its clocksource, ...), plus an x2APIC with TSC-deadline
  * timer, a topology of nvcpus cores, and KVM's paravirtual leaves with
  * kvmclock. The same answers on every vCPU except the APIC ids.
  */
@@ -122,9 +123,8 @@ void cpuid_linux(uint32_t leaf, uint32_t sub, unsigned vcpu, unsigned nvcpus, ui
 	case 0x80000001:
 		r[3] &= ~BIT(27); /* RDTSCP */
 		break;
-	case 0x80000007:
-		r[0] = r[1] = r[2] = 0;
-		r[3] &= BIT(8); /* invariant TSC only */
+	case 0x80000007: /* no invariant-TSC bit: the guest's clocksource stays kvm-clock */
+		memset(r, 0, 16);
 		break;
 	}
 }
