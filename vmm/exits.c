@@ -712,14 +712,16 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 			st->cs.ar = 0x10;
 		break;
 	case EXIT_INTR_WINDOW:
-		if (!vm.pc)
-			goto unhandled;
-		intr_window_exit(v, st);
-		break;
 	case EXIT_NMI_WINDOW:
-		if (!vm.pc)
+		if (!vm.pc) { /* the test guest's NMI requests (testsupport.c) */
+			if (testsupport_exit(v, reason, st))
+				break;
 			goto unhandled;
-		nmi_window_exit(v, st);
+		}
+		if (reason == EXIT_INTR_WINDOW)
+			intr_window_exit(v, st);
+		else
+			nmi_window_exit(v, st);
 		break;
 	case EXIT_VMCALL:
 		st->mtd = HV_MTD_INJ;
