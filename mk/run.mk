@@ -9,7 +9,8 @@
 #   make run-pxe      the same through iPXE network boot (EMU=pxe)
 #   make test         deps, build, unit tests, boot tests; last line
 #                     "N passed, N failed"; TESTS="name ..." EMUS="qemu ..."
-#   make bench        bench/run: benchmarks under Bochs, report in bench/results/
+#   make bench        bench/run, then bench/linux (Linux guest vs native):
+#                     benchmarks under Bochs, reports in bench/results/
 # Every boot goes through scripts/boot (see scripts/README.md).
 
 BUILD ?= build
@@ -46,5 +47,6 @@ test:
 
 bench:
 	@scripts/deps build bochs
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all linux
 	bench/run
+	bench/linux

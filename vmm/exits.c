@@ -698,8 +698,8 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 	case HV_VMEVT_STARTUP:
 		if (vm.pc && v->id == 0) {
 			linux_entry_state(v, st);
-			printf("vmm: vCPU 0 enters the kernel at %#lx (boot protocol %u.%02u)\n", st->rip,
-			       vm.boot.version >> 8, vm.boot.version & 0xff);
+			printf("vmm: vCPU 0 enters the kernel at %#lx (boot protocol %u.%02u) tsc=%lu\n", st->rip,
+			       vm.boot.version >> 8, vm.boot.version & 0xff, v->start_tsc);
 		} else if (vm.pc) {
 			st->mtd = 0;
 			pc_lock(v);
