@@ -40,6 +40,7 @@
 #define PC_ACPI_S5_SLP_TYP 5       /* \_S5 package value; PM1_CNT.SLP_TYP = 5 with SLP_EN powers off */
 #define PC_RESET_PORT 0xcf9        /* reset control; FADT reset register, value 0x06 */
 #define PC_RESET_VALUE 0x06
+#define PC_PVPANIC_PORT 0x505      /* panic notification (QEMU's pvpanic protocol) */
 
 /* Nanoseconds since the VM started; monotonic. */
 uint64_t vm_clock_ns(void);

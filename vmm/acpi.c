@@ -438,6 +438,17 @@ static void dsdt_body(struct out *o, const struct acpi_config *cfg, uint32_t mem
 		dsdt_isa_device(o, "COM1", "PNP0501", 1, 0x3f8, 8, 4);
 	if (cfg->cmos_rtc)
 		dsdt_isa_device(o, "RTC_", "PNP0B00", 0, 0x70, 2, 8);
+	if (cfg->pvpanic) { /* the guest reports a panic on this port (Linux: pvpanic-mmio) */
+		uint8_t tmp[16];
+		struct out r = { .buf = tmp, .size = sizeof(tmp) };
+		size_t dev = aml_device_begin(o, "PEVT");
+		aml_name(o, "_HID");
+		aml_string(o, "QEMU0001");
+		aml_name_int(o, "_STA", 0xf);
+		res_io(&r, PC_PVPANIC_PORT, 1);
+		aml_crs(o, &r);
+		aml_pkg_end(o, dev);
+	}
 	/* processor devices: _UID i matches the MADT's processor UID i */
 	for (unsigned i = 0; i < cfg->ncpus; i++) {
 		static const char hex[] = "0123456789ABCDEF";

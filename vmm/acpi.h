@@ -25,6 +25,7 @@ struct acpi_config {
 	bool com1;            /* describe a 16550 at 0x3f8, IRQ 4 (PNP0501) */
 	bool cmos_rtc;        /* there is an MC146818 RTC at 0x70, IRQ 8 (PNP0B00); if not,
 				 the FADT says so and Linux does not touch the CMOS */
+	bool pvpanic;         /* a QEMU0001 panic-notification device at PC_PVPANIC_PORT */
 };
 
 /* The IOAPIC id the MADT announces: the IOAPIC model should report it. */

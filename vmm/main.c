@@ -74,7 +74,8 @@ static hv_sel_t done_sm;
 /* Kernel, initrd, zero page and ACPI tables into guest memory (at start and at reboot). */
 bool vmm_load_linux(void)
 {
-	struct acpi_config cfg = { .ncpus = vm.nvcpus, .low_ram_end = vm.ram_size, .com1 = true, .cmos_rtc = true };
+	struct acpi_config cfg = { .ncpus = vm.nvcpus, .low_ram_end = vm.ram_size, .com1 = true, .cmos_rtc = true,
+				   .pvpanic = true };
 	vm.image.rsdp = acpi_build(vm.ram + ACPI_REGION_GPA, ACPI_REGION_SIZE, ACPI_REGION_GPA, &cfg);
 	if (!vm.image.rsdp) {
 		printf("vmm: cannot build the ACPI tables\n");

@@ -203,6 +203,30 @@ void vm_request_poweroff(void)
 
 /* ---- devices on the bus ------------------------------------------------------------ */
 
+/* Panic notification (QEMU's pvpanic protocol): reads give the events
+ * supported, bit 0 written means the guest kernel panicked. */
+static uint64_t pvpanic_read(void *ctx, uint64_t off, unsigned size)
+{
+	(void)ctx, (void)off, (void)size;
+	return 1;
+}
+
+static void pvpanic_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
+{
+	(void)ctx, (void)off, (void)size;
+	if (!(val & 1) || vm.stopping)
+		return;
+	vm.panics++;
+	printf("vmm: guest '%s' panicked: %s\n", vm.name, vm.on_crash_restart ? "restarting it" : "stopping it");
+	if (vm.on_crash_restart) {
+		vm_request_reset();
+	} else {
+		vm.stopping = true;
+		for (unsigned i = 0; i < vm.nvcpus; i++)
+			kick(&vcpus[i]);
+	}
+}
+
 static uint64_t lapic_mmio_rd(void *ctx, uint64_t off, unsigned size)
 {
 	(void)ctx;
@@ -248,6 +272,7 @@ bool pc_setup(uint64_t ram_size)
 		{ "pci-data", 0xcfc, 0xcff, pci_host_data_read, pci_host_data_write, &pci },
 		{ "post", 0x80, 0x80, pc_misc_post_read, pc_misc_post_write, &misc },
 		{ "io-delay", 0xed, 0xed, pc_misc_post_read, pc_misc_post_write, &misc },
+		{ "pvpanic", PC_PVPANIC_PORT, PC_PVPANIC_PORT, pvpanic_read, pvpanic_write, NULL },
 		{ "port92", 0x92, 0x92, pc_misc_port92_read, pc_misc_port92_write, &misc },
 		{ "i8042-data", 0x60, 0x60, pc_misc_kbd_data_read, pc_misc_kbd_data_write, &misc },
 		{ "i8042-ctl", 0x64, 0x64, pc_misc_kbd_ctl_read, pc_misc_kbd_ctl_write, &misc },

@@ -26,9 +26,9 @@ struct vm {
 	bool bad_state;           /* start the guest with an invalid CS (tests) */
 	/* Linux guests on the PC platform (pc.c) */
 	bool pc;
-	bool on_crash_restart;    /* triple fault: restart instead of stopping */
+	bool on_crash_restart;    /* panic or triple fault: restart instead of stopping */
 	volatile bool reset_req, poweroff;
-	unsigned reset_gen, parked, reboots, stopped;
+	unsigned reset_gen, parked, reboots, stopped, panics;
 	struct linux_image image;
 	struct linux_boot boot;
 };

@@ -112,7 +112,9 @@ static void walk(const uint8_t *buf, uint64_t gpa, uint64_t rsdp, struct tables 
 
 static uint64_t build(uint8_t *buf, unsigned ncpus, bool com1, bool rtc)
 {
-	struct acpi_config cfg = { .ncpus = ncpus, .low_ram_end = LOW_RAM, .com1 = com1, .cmos_rtc = rtc };
+	/* the panic device goes with COM1, so both settings are covered */
+	struct acpi_config cfg = { .ncpus = ncpus, .low_ram_end = LOW_RAM, .com1 = com1, .cmos_rtc = rtc,
+				   .pvpanic = com1 };
 	return acpi_build(buf, SIZE, GPA, &cfg);
 }
 
@@ -413,6 +415,12 @@ static void check_dsdt(const char *d, unsigned n, bool com1, bool rtc)
 			   "IRQNoFlags () {4} }) }");
 	else
 		assert_lacks(d, "PNP0501");
+	if (com1) {
+		assert_has(d, "Device (PEVT) { Name (_HID, \"QEMU0001\") Name (_STA, 0x0F)");
+		assert_has(d, "IO (Decode16, 0x0505, 0x0505, 0x01, 0x01,)");
+	} else {
+		assert_lacks(d, "QEMU0001");
+	}
 	if (rtc)
 		assert_has(d, "Device (RTC) { Name (_HID, EisaId (\"PNP0B00\")) Name (_UID, Zero) "
 			   "Name (_CRS, ResourceTemplate () { IO (Decode16, 0x0070, 0x0070, 0x01, 0x02,) "
