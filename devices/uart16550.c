@@ -26,7 +26,6 @@ void uart16550_init(struct uart16550 *u, int irq)
 {
 	memset(u, 0, sizeof(*u));
 	u->irq = irq;
-	u->thre_pending = false;
 }
 
 static void out_line(struct uart16550 *u, bool end)

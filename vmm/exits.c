@@ -252,12 +252,8 @@ static void msr_exit(struct vcpu *v, struct hv_cpu_state *st, bool write)
 	uint64_t val = (st->rdx << 32) | (uint32_t)st->rax;
 	st->mtd = 0;
 	int r = vm.pc ? pc_msr(v, st, idx, write, &val) : 0;
-	if (r < 0 || (r == 0 && vm.pc && idx != 0x277 && idx != 0xc0000080 && idx != 0x10)) {
-		if (v->bad_msrs++ < 16)
-			printf("vmm: vCPU %u: %s of MSR %#x: #GP\n", v->id, write ? "write" : "read", idx);
-		inject_gp(st);
-		return;
-	}
+	if (r < 0)
+		goto gp;
 	if (r > 0)
 		goto done;
 	switch (idx) {
@@ -294,8 +290,7 @@ static void msr_exit(struct vcpu *v, struct hv_cpu_state *st, bool write)
 			val = 0xfee00900ull;
 		break;
 	default:
-		inject_gp(st);
-		return;
+		goto gp;
 	}
 done:
 	if (!write) {
@@ -304,6 +299,11 @@ done:
 		st->mtd |= HV_MTD_GPR_ACDB;
 	}
 	skip(st);
+	return;
+gp: /* an MSR nobody implements: a Linux guest's are worth a line in the log */
+	if (vm.pc && v->bad_msrs++ < 16)
+		printf("vmm: vCPU %u: %s of MSR %#x: #GP\n", v->id, write ? "write" : "read", idx);
+	inject_gp(st);
 }
 
 /*
@@ -339,16 +339,21 @@ static bool pc_wakeup(struct vcpu *v, bool intr_ok)
 	       (intr_ok && pc_irq_pending(v));
 }
 
-/* Blocks vCPU v's handler until pc_wakeup(); called and returns with the lock held. */
+/* vCPU v's handler sleeps until kicked; called and returns with the lock held. */
+static void pc_sleep(struct vcpu *v)
+{
+	v->halted = true;
+	pc_unlock();
+	(void)hv_sm_down(v->wake);
+	pc_lock(v);
+	v->halted = false;
+}
+
+/* Blocks vCPU v's handler until pc_wakeup(); lock held. */
 static void pc_halt(struct vcpu *v, bool intr_ok)
 {
-	while (!pc_wakeup(v, intr_ok)) {
-		v->halted = true;
-		pc_unlock();
-		(void)hv_sm_down(v->wake);
-		pc_lock(v);
-		v->halted = false;
-	}
+	while (!pc_wakeup(v, intr_ok))
+		pc_sleep(v);
 }
 
 static void inject_extint(struct vcpu *v, struct hv_cpu_state *st)
@@ -378,34 +383,38 @@ static bool hlt_pc(struct vcpu *v, struct hv_cpu_state *st)
 	return true;
 }
 
-/* Real mode at the start-up IPI's vector page, as an AP starts. */
-static void sipi_state(struct hv_cpu_state *st, uint8_t vector)
+/* startup() plus cleared general registers and SYSENTER MSRs (a CPU after
+ * INIT): what a Linux vCPU starts from, with v's VMM-side state reset too. */
+static void reset_state(struct vcpu *v, struct hv_cpu_state *st)
 {
 	startup(st);
-	st->cs = (struct hv_seg){ (uint16_t)(vector << 8), 0x9b, 0xffff, (uint64_t)vector << 12 };
-	st->rip = 0;
 	st->rax = st->rbx = st->rcx = st->rdx = st->rsi = st->rdi = st->rbp = 0;
 	st->r8 = st->r9 = st->r10 = st->r11 = st->r12 = st->r13 = st->r14 = st->r15 = 0;
-	st->mtd |= HV_MTD_GPR_ACDB | HV_MTD_GPR_BSD | HV_MTD_GPR_R8_R15 | HV_MTD_SYSENTER;
 	st->sysenter_cs = st->sysenter_esp = st->sysenter_eip = 0;
+	st->mtd |= HV_MTD_GPR_ACDB | HV_MTD_GPR_BSD | HV_MTD_GPR_R8_R15 | HV_MTD_SYSENTER;
+	v->cr4 = 0;
+	v->ctrl = 0; /* startup() cleared the window requests */
+}
+
+/* Real mode at the start-up IPI's vector page, as an AP starts. */
+static void sipi_state(struct vcpu *v, struct hv_cpu_state *st, uint8_t vector)
+{
+	reset_state(v, st);
+	st->cs = (struct hv_seg){ (uint16_t)(vector << 8), 0x9b, 0xffff, (uint64_t)vector << 12 };
+	st->rip = 0;
 }
 
 /* The 32-bit protected-mode entry of the boot protocol. */
 static void linux_entry_state(struct vcpu *v, struct hv_cpu_state *st)
 {
-	startup(st);
+	reset_state(v, st);
 	struct hv_seg code = { 0x10, 0xc09b, 0xffffffff, 0 }, data = { 0x18, 0xc093, 0xffffffff, 0 };
 	st->cs = code;
 	st->ds = st->es = st->ss = st->fs = st->gs = data;
 	st->gdtr = (struct hv_seg){ 0, 0, vm.boot.gdt_limit, vm.boot.gdt };
 	st->cr0 = 0x11; /* PE, ET */
 	st->rip = vm.boot.entry;
-	st->rax = st->rbx = st->rcx = st->rdx = st->rdi = st->rbp = st->rsp = 0;
-	st->r8 = st->r9 = st->r10 = st->r11 = st->r12 = st->r13 = st->r14 = st->r15 = 0;
 	st->rsi = vm.boot.zero_page;
-	st->sysenter_cs = st->sysenter_esp = st->sysenter_eip = 0;
-	st->mtd |= HV_MTD_GPR_ACDB | HV_MTD_GPR_BSD | HV_MTD_GPR_R8_R15 | HV_MTD_SYSENTER;
-	v->cr4 = 0;
 	v->start_tsc = hv_rdtsc();
 }
 
@@ -424,11 +433,7 @@ static void wait_for_sipi(struct vcpu *v, struct hv_cpu_state *st)
 	v->in_sipi_wait = false;
 	if (vm.stopping || vm.reset_req)
 		return;
-	sipi_state(st, v->sipi_vector);
-	v->cr4 = 0;
-	v->ctrl = 0;
-	st->ctrl[0] = 0;
-	st->mtd |= HV_MTD_CTRL;
+	sipi_state(v, st, v->sipi_vector);
 	if (!v->started_once++)
 		printf("vmm: vCPU %u started at %#x:0000\n", v->id, v->sipi_vector << 8);
 }
@@ -445,9 +450,8 @@ static void pc_reset_park(struct vcpu *v, struct hv_cpu_state *st)
 		printf("vmm: guest '%s' reboots\n", vm.name);
 		vm.reboots++;
 		memset(vm.ram, 0, vm.ram_size);
-		if (!vmm_load_linux()) {
+		if (!vmm_load_linux())
 			vm.stopping = true;
-		}
 		pc_reset(vm.ram_size);
 		vm.parked = 0;
 		vm.reset_req = false;
@@ -456,26 +460,17 @@ static void pc_reset_park(struct vcpu *v, struct hv_cpu_state *st)
 			if (&vcpus[i] != v)
 				hv_sm_up(vcpus[i].wake);
 	} else {
-		while (vm.reset_gen == gen && !vm.stopping) {
-			v->halted = true;
-			pc_unlock();
-			(void)hv_sm_down(v->wake);
-			pc_lock(v);
-			v->halted = false;
-		}
+		while (vm.reset_gen == gen && !vm.stopping)
+			pc_sleep(v);
 	}
 	v->nmi_pending = v->init_pending = false;
 	v->kvmclock = 0;
 	if (vm.stopping)
 		return;
-	if (v->id == 0) {
+	if (v->id == 0)
 		linux_entry_state(v, st);
-		v->ctrl = 0;
-		st->ctrl[0] = 0;
-		st->mtd |= HV_MTD_CTRL;
-	} else {
+	else
 		wait_for_sipi(v, st);
-	}
 }
 
 /* Before vCPU v resumes: reset, INIT, and the interrupt/NMI windows. */
@@ -600,11 +595,9 @@ static bool ept_exit(struct vcpu *v, struct hv_cpu_state *st)
 		st->mtd |= HV_MTD_INJ;
 		return true;
 	}
-	uint64_t probe;
 	if (vm.pc)
 		pc_lock(v);
 	bool served = bus_probe_mmio(gpa);
-	(void)probe;
 	if (!served && vm.unserved++ < 4)
 		printf("vmm: vCPU %u: access to guest-physical %#lx (outside its memory) at rip %#lx: not served\n",
 		       v->id, gpa, st->rip);

@@ -87,7 +87,6 @@ bool vmm_load_linux(void)
 /* A vCPU's handler stopped it for good; the last one ends the VMM. */
 void vmm_vcpu_stopped(struct vcpu *v)
 {
-	(void)v;
 	pc_lock(v);
 	bool last = ++vm.stopped == vm.nvcpus;
 	pc_unlock();
@@ -138,6 +137,42 @@ static const struct hv_si_file *find_file(const struct hv_startinfo *si, const c
 	return NULL;
 }
 
+/* The VM PD and mem bytes of guest RAM; false after saying why not. */
+static bool create_vm(uint64_t mem)
+{
+	vm.pd = hv_sel_alloc();
+	hv_status_t st = hv_create_vm(vm.pd, HV_SI_SEL_PD, 64 * 1024 + mem / 256);
+	if (st != HV_OK) {
+		printf("vmm: cannot create the VM PD: %s\n", hv_status_str(st));
+		return false;
+	}
+	st = setup_memory(mem);
+	if (st != HV_OK) {
+		printf("vmm: cannot give the guest %lu KiB of memory: %s\n", mem >> 10, hv_status_str(st));
+		return false;
+	}
+	return true;
+}
+
+/* vCPUs 0..n-1 on consecutive CPUs from cpu0; false after saying why not. */
+static bool create_vcpus(const struct hv_startinfo *si, unsigned n, unsigned cpu0)
+{
+	vm.nvcpus = n;
+	for (unsigned i = 0; i < n; i++) {
+		vcpus[i] = (struct vcpu){ .vm = &vm, .id = i, .cpu = (cpu0 + i) % (unsigned)si->num_cpus };
+		hv_sel_t unused;
+		if (vcpus[i].cpu != si->cpu && hv_service("console", vcpus[i].cpu, &unused) != HV_OK)
+			printf("vmm: no console on CPU %u ('call console' missing): the guest's output from vCPU %u is lost\n",
+			       vcpus[i].cpu, i);
+		hv_status_t st = vcpu_setup(&vcpus[i]);
+		if (st != HV_OK) {
+			printf("vmm: cannot create vCPU %u: %s\n", i, hv_status_str(st));
+			return false;
+		}
+	}
+	return true;
+}
+
 /* A Linux guest on the PC platform: kernel=MODULE [initrd=MODULE] [on_crash=stop|restart] [-- COMMAND LINE] */
 static int linux_main(const struct hv_startinfo *si, uint64_t mem, unsigned ncpus, unsigned cpu0)
 {
@@ -174,40 +209,22 @@ static int linux_main(const struct hv_startinfo *si, uint64_t mem, unsigned ncpu
 		vm.image.initrd = (const uint8_t *)ird->addr;
 		vm.image.initrd_size = ird->size;
 	}
-	vm.nvcpus = ncpus;
-	vm.pd = hv_sel_alloc();
+	vm.nvcpus = ncpus; /* the ACPI tables and the platform need it before the vCPUs exist */
 	done_sm = hv_sel_alloc();
-	hv_status_t st = hv_create_vm(vm.pd, HV_SI_SEL_PD, 64 * 1024 + mem / 256);
-	if (st == HV_OK)
-		st = hv_create_sm(done_sm, HV_SI_SEL_PD, 0);
+	hv_status_t st = hv_create_sm(done_sm, HV_SI_SEL_PD, 0);
 	if (st != HV_OK) {
-		printf("vmm: cannot create the VM PD: %s\n", hv_status_str(st));
+		printf("vmm: cannot create a semaphore: %s\n", hv_status_str(st));
 		return 1;
 	}
-	st = setup_memory(mem);
-	if (st != HV_OK) {
-		printf("vmm: cannot give the guest %lu KiB of memory: %s\n", mem >> 10, hv_status_str(st));
-		return 1;
-	}
-	if (!vmm_load_linux())
+	if (!create_vm(mem) || !vmm_load_linux())
 		return 1;
 	uart16550_init(&pc_com1, 4);
 	if (!pc_setup(mem)) {
 		printf("vmm: cannot set up the PC platform\n");
 		return 1;
 	}
-	for (unsigned i = 0; i < ncpus; i++) {
-		vcpus[i] = (struct vcpu){ .vm = &vm, .id = i, .cpu = (cpu0 + i) % (unsigned)si->num_cpus };
-		hv_sel_t unused;
-		if (vcpus[i].cpu != si->cpu && hv_service("console", vcpus[i].cpu, &unused) != HV_OK)
-			printf("vmm: no console on CPU %u ('call console' missing): the guest's output from vCPU %u is lost\n",
-			       vcpus[i].cpu, i);
-		st = vcpu_setup(&vcpus[i]);
-		if (st != HV_OK) {
-			printf("vmm: cannot create vCPU %u: %s\n", i, hv_status_str(st));
-			return 1;
-		}
-	}
+	if (!create_vcpus(si, ncpus, cpu0))
+		return 1;
 	if (!pc_start_timer(vcpus[0].cpu)) {
 		printf("vmm: cannot start the timer thread\n");
 		return 1;
@@ -272,28 +289,16 @@ int main(const struct hv_startinfo *si)
 		       mem >> 10);
 		return 2;
 	}
-	vm.pd = hv_sel_alloc();
-	hv_status_t st = hv_create_vm(vm.pd, HV_SI_SEL_PD, 64 * 1024 + mem / 256);
-	if (st != HV_OK) {
-		printf("vmm: cannot create the VM PD: %s\n", hv_status_str(st));
+	if (!create_vm(mem))
 		return 1;
-	}
-	st = setup_memory(mem);
-	if (st != HV_OK || !setup_devices()) {
-		printf("vmm: cannot give the guest %lu KiB of memory: %s\n", mem >> 10, hv_status_str(st));
+	if (!setup_devices()) {
+		printf("vmm: cannot put the test devices on the bus\n");
 		return 1;
 	}
 	memcpy(vm.ram + GUEST_LOAD, (const void *)img->addr, img->size);
 	testsupport_init(&testdev);
-	vm.nvcpus = ncpus;
-	for (unsigned i = 0; i < ncpus; i++) {
-		vcpus[i] = (struct vcpu){ .vm = &vm, .id = i, .cpu = (cpu0 + i) % (unsigned)si->num_cpus };
-		st = vcpu_setup(&vcpus[i]);
-		if (st != HV_OK) {
-			printf("vmm: cannot create vCPU %u: %s\n", i, hv_status_str(st));
-			return 1;
-		}
-	}
+	if (!create_vcpus(si, ncpus, cpu0))
+		return 1;
 	printf("vmm: guest '%s' started: %lu KiB, %u vCPU%s on CPU %u\n", guest, mem >> 10, ncpus,
 	       ncpus == 1 ? "" : "s", vcpus[0].cpu);
 	/* force vCPU 0 out once, as a VMM thread does to inject an interrupt */

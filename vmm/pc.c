@@ -191,14 +191,20 @@ void vm_request_reset(void)
 		kick(&vcpus[i]);
 }
 
+/* Every vCPU stops at its next exit; the last one ends the VMM. */
+static void stop_guest(void)
+{
+	vm.stopping = true;
+	for (unsigned i = 0; i < vm.nvcpus; i++)
+		kick(&vcpus[i]);
+}
+
 void vm_request_poweroff(void)
 {
 	if (vm.stopping)
 		return;
-	vm.stopping = true;
 	vm.poweroff = true;
-	for (unsigned i = 0; i < vm.nvcpus; i++)
-		kick(&vcpus[i]);
+	stop_guest();
 }
 
 /* ---- devices on the bus ------------------------------------------------------------ */
@@ -218,13 +224,10 @@ static void pvpanic_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 		return;
 	vm.panics++;
 	printf("vmm: guest '%s' panicked: %s\n", vm.name, vm.on_crash_restart ? "restarting it" : "stopping it");
-	if (vm.on_crash_restart) {
+	if (vm.on_crash_restart)
 		vm_request_reset();
-	} else {
-		vm.stopping = true;
-		for (unsigned i = 0; i < vm.nvcpus; i++)
-			kick(&vcpus[i]);
-	}
+	else
+		stop_guest();
 }
 
 static uint64_t lapic_mmio_rd(void *ctx, uint64_t off, unsigned size)
@@ -249,15 +252,7 @@ bool pc_setup(uint64_t ram_size)
 	timer_sm = hv_sel_alloc();
 	if (hv_create_sm(lock_sm, HV_SI_SEL_PD, 1) != HV_OK || hv_create_sm(timer_sm, HV_SI_SEL_PD, 0) != HV_OK)
 		return false;
-	pic_init(&pic);
-	pit_init(&pit);
-	rtc_init(&rtc, PC_RTC_EPOCH, ram_size, 0);
-	acpi_pm_init(&pm);
-	pci_host_init(&pci);
-	pc_misc_init(&misc);
-	ioapic_init(&ioapic, vm.nvcpus);
-	for (unsigned i = 0; i < vm.nvcpus; i++)
-		lapic_init(&lapics[i], i, i == 0);
+	pc_reset(ram_size);
 	const struct bus_dev io[] = {
 		{ "pic-master", 0x20, 0x21, pic_master_read, pic_master_write, &pic },
 		{ "pic-slave", 0xa0, 0xa1, pic_slave_read, pic_slave_write, &pic },
@@ -286,7 +281,8 @@ bool pc_setup(uint64_t ram_size)
 	return bus_add_mmio(&la) && bus_add_mmio(&ioa);
 }
 
-/* Back to power-on state (guest reboot). Called with the lock held. */
+/* The devices' power-on state: at VM start, and at a guest reboot (with the
+ * lock held). The RTC keeps the wall clock running across reboots. */
 void pc_reset(uint64_t ram_size)
 {
 	pic_init(&pic);
@@ -348,12 +344,4 @@ static void timer_thread(void *arg)
 bool pc_start_timer(unsigned cpu)
 {
 	return hv_thread_create(cpu, timer_thread, NULL, HV_QOS(20, 0), NULL, NULL) == HV_OK;
-}
-
-/* After a register access by vCPU v's handler: devices whose timers are due. */
-void pc_poll(uint64_t now)
-{
-	pit_update(&pit, now);
-	rtc_update(&rtc, now);
-	acpi_pm_update(&pm, now);
 }

@@ -25,6 +25,5 @@ bool pc_irq_pending(struct vcpu *v);
 int pc_irq_ack(struct vcpu *v);  /* the vector to inject now, or -1 */
 struct lapic *pc_lapic(struct vcpu *v);
 void pc_reset_lapic(struct vcpu *v);
-void pc_poll(uint64_t now);
 
 #endif
