@@ -16,7 +16,8 @@ KERNEL_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib \
 KERNEL_LDFLAGS := -nostdlib -z noexecstack -z max-page-size=0x1000 --no-warn-rwx-segments \
         -T arch/x86_64/linker.ld
 
-KERNEL_SRCS := $(wildcard arch/x86_64/*.S arch/x86_64/*.c arch/x86_64/vmx/*.S arch/x86_64/vmx/*.c hypervisor/*.c)
+KERNEL_SRCS := $(wildcard arch/x86_64/*.S arch/x86_64/*.c arch/x86_64/vmx/*.S arch/x86_64/vmx/*.c \
+		 arch/x86_64/svm/*.S arch/x86_64/svm/*.c hypervisor/*.c)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
 
 .PHONY: all kernel clean

@@ -9,7 +9,7 @@
 #include <arch/cpu.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
-#include <arch/vmx.h>
+#include <arch/virt.h>
 
 void ret_user_iret(struct regs *r) NORETURN;
 void ret_user_sysret(struct regs *r) NORETURN;
@@ -79,7 +79,7 @@ hv_status_t ec_create_vcpu(struct pd *pd, unsigned cpu, hv_sel_t evt, struct ec 
 		return HV_ECPU;
 	if (!pd->vm || evt + HV_VMEVT_COUNT > HV_SEL_MAX)
 		return HV_EPARAM;
-	if (!vmx_available() || !percpu_area[cpu].vmx_on)
+	if (!virt_available() || !percpu_area[cpu].virt_on)
 		return HV_ECPU;
 	if (pd->killed)
 		return HV_EABORT;
@@ -87,7 +87,8 @@ hv_status_t ec_create_vcpu(struct pd *pd, unsigned cpu, hv_sel_t evt, struct ec 
 	if (!ec)
 		return HV_EMEM;
 	ec->pd = pd;
-	if (!vmx_vcpu_create(ec)) {
+	ec->cpu = cpu;
+	if (!vcpu_create(ec)) {
 		kmem_free(&pd->quota, ec, sizeof(*ec));
 		return HV_EMEM;
 	}
@@ -201,7 +202,7 @@ void ec_destroy(struct ec *ec)
 			break;
 		}
 	if (ec->vcpu) {
-		vmx_vcpu_destroy(ec);
+		vcpu_destroy(ec);
 	} else if (!pd->killed) {
 		struct mdb_node *n;
 		for (n = pd->spaces[HV_KIND_MEM].list; n; n = n->snext)
@@ -220,7 +221,7 @@ void ec_destroy(struct ec *ec)
 NORETURN void ec_resume(struct ec *ec)
 {
 	if (ec->vcpu)
-		vmx_run(ec);
+		vcpu_run(ec);
 	struct percpu *c = this_cpu();
 	c->cur_ec = ec;
 	cpu_set_frame(c, &ec->regs);

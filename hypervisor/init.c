@@ -10,7 +10,7 @@
 #include <arch/percpu.h>
 #include <arch/serial.h>
 #include <arch/smp.h>
-#include <arch/vmx.h>
+#include <arch/virt.h>
 
 NORETURN void kernel_main(u32 magic, u32 info);
 NORETURN void kernel_main(u32 magic, u32 info)
@@ -27,7 +27,7 @@ NORETURN void kernel_main(u32 magic, u32 info)
 	if (!acpi_init(boot_info.rsdp))
 		printk("hypervisor: no ACPI MADT, using one CPU\n");
 	memory_init();
-	vmx_init_cpu();
+	virt_init_cpu();
 	ioapic_init();
 	if (!irq_init())
 		panic("cannot create the interrupt semaphores");

@@ -9,7 +9,7 @@
 #include "sched.h"
 #include <arch/cpu.h>
 #include <arch/percpu.h>
-#include <arch/vmx.h>
+#include <arch/virt.h>
 
 /* The object behind `sel` in pd's capability space, checked for type and rights. */
 hv_status_t cap_lookup(struct pd *pd, hv_sel_t sel, unsigned type, unsigned rights, struct kobj **out)
@@ -152,7 +152,7 @@ static bool write_back_state(struct ec *c, const struct hv_cpu_state *st)
 		r->r12 = st->r12, r->r13 = st->r13, r->r14 = st->r14, r->r15 = st->r15;
 	}
 	if (c->vcpu)
-		return vmx_set_state(c, st);
+		return vcpu_set_state(c, st);
 	if (m & HV_MTD_RSP)
 		r->rsp = st->rsp;
 	if (m & HV_MTD_RIP_LEN)
@@ -218,7 +218,7 @@ static void fill_state(struct ec *ec, u64 mtd, unsigned event, struct hv_cpu_sta
 	if (mtd & HV_MTD_RFLAGS)
 		st->rflags = r->rflags;
 	if (ec->vcpu)
-		vmx_get_state(ec, mtd, st);
+		vcpu_get_state(ec, mtd, st);
 }
 
 static const char *const exc_names[32] = {

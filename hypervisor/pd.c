@@ -7,7 +7,7 @@
 #include "sched.h"
 #include <arch/cpu.h>
 #include <arch/paging.h>
-#include <arch/vmx.h>
+#include <arch/virt.h>
 
 static u32 next_pd_id;
 
@@ -33,7 +33,7 @@ hv_status_t pd_create(struct pd *parent, u64 quota, bool vm, struct pd **out)
 		pd->spaces[k].pd = pd;
 	}
 	pd->vm = vm;
-	if (!paging_init_pd(pd) || (vm && !ept_init(pd))) {
+	if (!paging_init_pd(pd) || (vm && !gpt_init(pd))) {
 		paging_destroy(pd);
 		if (pq)
 			pq->used -= quota;
@@ -66,7 +66,7 @@ void pd_destroy(struct pd *pd)
 		ec_kill(ec, NULL);
 	for (unsigned k = 0; k < 4; k++)
 		mdb_destroy_space(&pd->spaces[k]);
-	ept_destroy(pd);
+	gpt_destroy(pd);
 	if (read_cr3() == pd->cr3)
 		write_cr3(kernel_cr3);
 	paging_destroy(pd);

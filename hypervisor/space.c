@@ -7,7 +7,7 @@
 #include "objects.h"
 #include <arch/paging.h>
 #include <arch/smp.h>
-#include <arch/vmx.h>
+#include <arch/virt.h>
 
 struct mdb_node *mdb_node_alloc(struct pd *pd) { return kmem_alloc(&pd->quota, sizeof(struct mdb_node)); }
 
@@ -55,9 +55,9 @@ bool space_install(struct space *s, struct mdb_node *n)
 	case HV_KIND_IO:
 		return io_set(s->pd, n->base, count, true);
 	case HV_KIND_GMEM:
-		if (ept_map(s->pd, n->base << PAGE_SHIFT, n->target << PAGE_SHIFT, count, n->rights))
+		if (gpt_map(s->pd, n->base << PAGE_SHIFT, n->target << PAGE_SHIFT, count, n->rights))
 			return true;
-		ept_unmap(s->pd, n->base << PAGE_SHIFT, count);
+		gpt_unmap(s->pd, n->base << PAGE_SHIFT, count);
 		return false;
 	}
 	return false;
@@ -78,7 +78,7 @@ void space_uninstall(struct space *s, struct mdb_node *n)
 		tlb_shootdown(s->pd);
 		break;
 	case HV_KIND_GMEM:
-		ept_unmap(s->pd, n->base << PAGE_SHIFT, count);
+		gpt_unmap(s->pd, n->base << PAGE_SHIFT, count);
 		break;
 	}
 }

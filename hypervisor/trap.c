@@ -53,5 +53,9 @@ void trap_kernel(struct regs *r)
 		tlb_poll();
 	bkl_lock();
 	trap_interrupt((unsigned)r->vec);
+	if (this_cpu()->irq_window) { /* after a VM exit (vcpu_irq_window): back there */
+		bkl_unlock();
+		return;
+	}
 	sched_schedule();
 }

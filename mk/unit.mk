@@ -57,8 +57,12 @@ UNIT_SRCS_test_memory := hypervisor/memory.c
 UNIT_CFLAGS_test_memory := -iquote hypervisor/include -Iarch/x86_64/include
 
 UNIT_TESTS += test_xcr0
-UNIT_SRCS_test_xcr0 := arch/x86_64/vmx/xcr0.c
+UNIT_SRCS_test_xcr0 := arch/x86_64/xcr0.c
 UNIT_CFLAGS_test_xcr0 := -iquote hypervisor/include -Iarch/x86_64/include
+
+UNIT_TESTS += test_svm_translate
+UNIT_SRCS_test_svm_translate := arch/x86_64/svm/translate.c
+UNIT_CFLAGS_test_svm_translate := -iquote hypervisor/include -Iarch/x86_64/include
 
 UNIT_TESTS += test_decode
 UNIT_SRCS_test_decode := vmm/x86/decode.c

@@ -3,7 +3,7 @@
  * host's features minus what this VMM does not virtualise (VMX, MONITOR,
  * performance counters, machine checks, MTRRs, PCID/INVPCID, RDTSCP/RDPID,
  * XSAVES, speculation-control MSRs, the invariant-TSC bit so that Linux keeps
- * kvm-clock as its clocksource, ...), plus an x2APIC with TSC-deadline
+ * kvm-clock as its clocksource, AMD's SVM and extended counters, ...), plus an x2APIC with TSC-deadline
  * timer, a topology of nvcpus cores, and KVM's paravirtual leaves with
  * kvmclock. The same answers on every vCPU except the APIC ids.
  */
@@ -122,7 +122,16 @@ void cpuid_linux(uint32_t leaf, uint32_t sub, unsigned vcpu, unsigned nvcpus, ui
 		break;
 	case 0x80000001:
 		r[3] &= ~BIT(27); /* RDTSCP */
+		/* AMD: SVM, OSVW, IBS, SKINIT, WDT, TOPOEXT and the extended performance counters */
+		r[2] &= ~(BIT(2) | BIT(9) | BIT(10) | BIT(12) | BIT(13) | BIT(22) | BIT(23) | BIT(24) | BIT(28));
 		break;
+	case 0x80000008: { /* AMD: nvcpus cores */
+		unsigned shift = 0;
+		while ((1u << shift) < nvcpus)
+			shift++;
+		r[2] = (nvcpus - 1) | (shift << 12);
+		break;
+	}
 	case 0x80000007: /* no invariant-TSC bit: the guest's clocksource stays kvm-clock */
 		memset(r, 0, 16);
 		break;

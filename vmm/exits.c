@@ -29,8 +29,8 @@
 static hv_word_t exit_mtd(unsigned reason)
 {
 	switch (reason) {
-	case EXIT_CPUID:
-		return HV_MTD_GPR_ACDB | HV_MTD_RIP_LEN;
+	case EXIT_CPUID: /* a PC guest's OSXSAVE bit follows its CR4 */
+		return HV_MTD_GPR_ACDB | HV_MTD_RIP_LEN | (vm.pc ? HV_MTD_CR : 0);
 	case EXIT_IO:
 		return HV_MTD_GPR_ACDB | HV_MTD_RIP_LEN | HV_MTD_QUAL;
 	case EXIT_RDMSR:
@@ -95,7 +95,7 @@ static void cpuid_exit(struct vcpu *v, struct hv_cpu_state *st)
 	uint32_t leaf = (uint32_t)st->rax, sub = (uint32_t)st->rcx, a, b, c, d;
 	if (vm.pc) {
 		uint32_t r[4];
-		cpuid_linux(leaf, sub, v->id, vm.nvcpus, v->cr4, r);
+		cpuid_linux(leaf, sub, v->id, vm.nvcpus, st->cr4, r);
 		a = r[0], b = r[1], c = r[2], d = r[3];
 	} else if (leaf >= 0x40000000u && leaf <= 0x400000ffu) {
 		a = 0x40000001u;
@@ -198,6 +198,15 @@ static int pc_msr(struct vcpu *v, struct hv_cpu_state *st, uint32_t idx, bool wr
 	case 0x1d9: /* IA32_DEBUGCTL */
 		if (!write)
 			*val = 0;
+		return 1;
+	case 0xc0010015: /* AMD HWCR */
+	case 0xc0010055: /* AMD interrupt pending message: no C1E */
+		if (!write)
+			*val = 0;
+		return 1;
+	case 0xc0011029: /* AMD DE_CFG: LFENCE is serializing */
+		if (!write)
+			*val = 2;
 		return 1;
 	case 0x3a: /* IA32_FEATURE_CONTROL: locked, VMX off */
 		if (write)
@@ -392,7 +401,6 @@ static void reset_state(struct vcpu *v, struct hv_cpu_state *st)
 	st->r8 = st->r9 = st->r10 = st->r11 = st->r12 = st->r13 = st->r14 = st->r15 = 0;
 	st->sysenter_cs = st->sysenter_esp = st->sysenter_eip = 0;
 	st->mtd |= HV_MTD_GPR_ACDB | HV_MTD_GPR_BSD | HV_MTD_GPR_R8_R15 | HV_MTD_SYSENTER;
-	v->cr4 = 0;
 	v->ctrl = 0; /* startup() cleared the window requests */
 }
 
@@ -649,7 +657,7 @@ static bool cr_exit(struct vcpu *v, struct hv_cpu_state *st)
 		else if (cr == 3)
 			st->cr3 = val, st->mtd |= HV_MTD_CR;
 		else if (cr == 4)
-			st->cr4 = val, st->mtd |= HV_MTD_CR, v->cr4 = val;
+			st->cr4 = val, st->mtd |= HV_MTD_CR;
 		else
 			goto bad;
 	} else if (type == 1) { /* mov from cr */
@@ -701,8 +709,12 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 		} else {
 			startup(st);
 		}
-		if (vm.bad_state) /* for the tests: a CS the CPU refuses to enter */
-			st->cs.ar = 0x10;
+		if (vm.bad_state) { /* for the tests: long mode without PAE, which VMX and SVM both refuse */
+			st->efer = 0x500;
+			st->cr0 = 0x80000011;
+			st->cr4 = 0;
+			st->mtd |= HV_MTD_EFER | HV_MTD_CR;
+		}
 		break;
 	case EXIT_INTR_WINDOW:
 	case EXIT_NMI_WINDOW:

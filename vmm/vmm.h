@@ -47,7 +47,6 @@ struct vcpu {
 	bool halted, nmi_pending, init_pending, wait_sipi, in_sipi_wait;
 	uint8_t sipi_vector;
 	hv_word_t ctrl;           /* interrupt/NMI-window requests in force */
-	uint64_t cr4;             /* the guest's CR4 as last written */
 	uint64_t kvmclock;        /* MSR_KVM_SYSTEM_TIME_NEW */
 	uint64_t injected, start_tsc;
 	unsigned unclaimed_io, bad_msrs, started_once;

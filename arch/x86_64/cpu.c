@@ -5,7 +5,7 @@
 #include "kernel.h"
 #include <arch/cpu.h>
 #include <arch/percpu.h>
-#include <arch/vmx.h>
+#include <arch/virt.h>
 
 struct percpu percpu_area[MAX_CPUS];
 unsigned num_cpus = 1;

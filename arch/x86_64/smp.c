@@ -9,7 +9,7 @@
 #include <arch/layout.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
-#include <arch/vmx.h>
+#include <arch/virt.h>
 
 #define TRAMP_PHYS 0x8000
 
@@ -37,7 +37,7 @@ NORETURN void ap_entry(void)
 NORETURN void ap_main(void)
 {
 	lapic_init();
-	vmx_init_cpu();
+	virt_init_cpu();
 	this_cpu()->online = true;
 	__atomic_store_n(&ap_up, true, __ATOMIC_RELEASE);
 	sched_start_cpu();
@@ -104,7 +104,7 @@ void tlb_poll(void)
 	struct percpu *c = this_cpu();
 	if (c->tlb_flush) {
 		write_cr3(read_cr3());
-		ept_flush_local();
+		gpt_flush_local();
 		c->io_pd = NULL;
 		__atomic_store_n(&c->tlb_flush, false, __ATOMIC_RELEASE);
 	}

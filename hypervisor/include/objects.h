@@ -24,9 +24,10 @@ struct pd {
 	struct kobj obj;
 	struct kmem_quota quota;
 	struct space spaces[4]; /* by enum hv_kind */
-	bool vm;                /* has a guest-physical space (EPT) */
-	u64 *ept;               /* kernel-virtual EPT PML4 */
-	paddr_t eptp;
+	bool vm;                /* has a guest-physical space (EPT or NPT) */
+	u64 *gpt;               /* kernel-virtual root of its guest-physical page table */
+	paddr_t gpt_root;       /* its physical address (EPTP / nested CR3 from it) */
+	u64 gpt_gen;            /* bumped when translations are removed (NPT flushes) */
 	u64 *pml4;              /* kernel-virtual address of the PML4 */
 	paddr_t cr3;
 	u8 *io_bitmap[2];       /* 2 x 4 KiB, bit set = port denied; NULL = none */

@@ -1,6 +1,6 @@
 /*
  * Unit tests of the XSETBV checks the kernel makes for a guest
- * (arch/x86_64/vmx/xcr0.c), against the rules of SDM Vol. 1, 13.3.
+ * (arch/x86_64/xcr0.c), against the rules of SDM Vol. 1, 13.3.
  */
 #include "unit.h"
 

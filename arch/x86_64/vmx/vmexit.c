@@ -10,6 +10,7 @@
 #include "sched.h"
 #include <arch/cpu.h>
 #include <arch/percpu.h>
+#include <arch/virt.h>
 #include <arch/vmx.h>
 
 void trap_interrupt(unsigned vec);
@@ -83,7 +84,7 @@ static void xsetbv_exit(struct ec *ec)
 {
 	u64 value = (ec->regs.rdx << 32) | (u32)ec->regs.rax;
 	unsigned cpl = (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
-	if (cpl == 0 && vmx_xsetbv(ec, (u32)ec->regs.rcx, value)) {
+	if (cpl == 0 && vcpu_xsetbv(ec, (u32)ec->regs.rcx, value)) {
 		vmcs_writel(GUEST_RIP, vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
 		u32 is = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
 		if (is & INTR_STATE_STI_MOVSS)
@@ -107,7 +108,7 @@ NORETURN void vmx_exit_handler(void)
 	u32 reason = vmcs_read32(VM_EXIT_REASON);
 	if (reason & VMX_EXIT_ENTRY_FAILURE) {
 		char why[64];
-		snprintk(why, sizeof(why), "VM entry failed: exit reason %u (invalid guest state)", reason & 0xffff);
+		snprintk(why, sizeof(why), "VM entry failed: invalid guest state (exit reason %u)", reason & 0xffff);
 		vmcs_dump(ec);
 		ec_kill(ec, why);
 		sched_schedule();

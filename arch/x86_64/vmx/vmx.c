@@ -9,8 +9,8 @@
 #include <arch/cpu.h>
 #include <arch/paging.h>
 #include <arch/percpu.h>
+#include <arch/virt.h>
 #include <arch/vmx.h>
-#include <arch/xcr0.h>
 
 #define MSR_FEATURE_CONTROL 0x3a
 #define MSR_VMX_BASIC 0x480
@@ -27,6 +27,7 @@
 #define MSR_VMX_TRUE_PROCBASED_CTLS 0x48e
 #define MSR_VMX_TRUE_EXIT_CTLS 0x48f
 #define MSR_VMX_TRUE_ENTRY_CTLS 0x490
+#define MSR_VMX_EPT_VPID_CAP 0x48c
 
 /* SDM 24.6.1-24.8: the controls used */
 #define PIN_EXT_INTR_EXITING (1u << 0)
@@ -70,8 +71,6 @@ static struct {
 
 static u8 *io_bitmap_a, *io_bitmap_b, *msr_bitmap; /* every port and most MSRs exit */
 static struct vmx_msr *host_msrs;                    /* VM-exit MSR-load area: the same on every CPU */
-static u64 host_xcr0;                                /* 0: no XSAVE, FXSAVE instead */
-static u32 fpu_size = 512;
 
 /* The syscall MSRs a guest reads and writes without exits; the first VMX_GUEST_MSRS are switched by VMX. */
 static const u32 guest_msrs[] = { MSR_STAR, MSR_LSTAR, MSR_SFMASK, MSR_KERNEL_GS_BASE,
@@ -91,12 +90,8 @@ static bool adjust(u32 msr, u32 want, u32 need, u32 *out)
 	return (v & need) == need;
 }
 
-bool vmx_available(void) { return vmx.ok; }
-
-bool this_cpu_vmx_on(void) { return this_cpu()->vmx_on; }
-
 /* Reads the capability MSRs once (on the boot CPU) and picks the controls. */
-static bool vmx_probe(void)
+bool vmx_probe(void)
 {
 	u32 a, b, c, d;
 	cpuid(1, 0, &a, &b, &c, &d);
@@ -157,76 +152,30 @@ static bool vmx_probe(void)
 	return true;
 }
 
-/*
- * XSAVE: the host enables every user state component a guest may use
- * (XCR0_GUEST_MAX) in XCR0, which is also the limit for a guest's XCR0;
- * the area size for them is CPUID.(0xd,0).EBX. CR4.OSXSAVE is set only
- * while the kernel itself executes XSETBV/XSAVE/XRSTOR, so native tasks
- * can neither read XCR0 nor use AVX.
- */
-static void xsave_init_cpu(struct percpu *c)
-{
-	u32 a, b, cx, d;
-	cpuid(1, 0, &a, &b, &cx, &d);
-	if (c->id == 0) {
-		host_xcr0 = 0;
-		if (cx & (1u << 26)) {
-			cpuid(0xd, 0, &a, &b, &cx, &d);
-			host_xcr0 = (((u64)d << 32) | a) & XCR0_GUEST_MAX;
-			if ((host_xcr0 & (XCR0_X87 | XCR0_SSE)) != (XCR0_X87 | XCR0_SSE))
-				host_xcr0 = 0;
-		}
-	}
-	if (!host_xcr0)
-		return;
-	u64 cr4 = read_cr4();
-	write_cr4(cr4 | CR4_OSXSAVE);
-	xsetbv0(host_xcr0);
-	c->xcr0 = host_xcr0;
-	if (c->id == 0) {
-		cpuid(0xd, 0, &a, &b, &cx, &d);
-		fpu_size = b;
-		if (fpu_size > PAGE_SIZE || fpu_size < 576) {
-			printk("hypervisor: XSAVE area of %u bytes: guests get FXSAVE only\n", fpu_size);
-			fpu_size = 512;
-			host_xcr0 = 0;
-		}
-	}
-	write_cr4(cr4);
-}
-
-/* VMXON on the calling CPU (all CPUs are alike: the boot CPU probes). */
-void vmx_init_cpu(void)
+/* VMXON on the calling CPU (all CPUs are alike: the boot CPU probed). */
+bool vmx_init_cpu(void)
 {
 	struct percpu *c = this_cpu();
-	if (c->id == 0 && !vmx_probe()) {
-		vmx.ok = false;
-		printk("hypervisor: VT-x with EPT and unrestricted guest not available: no VMs\n");
-		return;
-	}
-	if (!vmx.ok)
-		return;
-	xsave_init_cpu(c);
 	u64 fc = rdmsr(MSR_FEATURE_CONTROL);
 	if (!(fc & 1))
 		wrmsr(MSR_FEATURE_CONTROL, fc | 1 | 4);
 	else if (!(fc & 4)) {
 		printk("hypervisor: CPU %u: VMX disabled by firmware\n", c->id);
-		return;
+		return false;
 	}
 	u64 cr0 = (read_cr0() | vmx.cr0_fixed0) & vmx.cr0_fixed1;
 	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0));
 	write_cr4((read_cr4() | CR4_VMXE | vmx.cr4_fixed0) & vmx.cr4_fixed1);
 	u32 *region = page_alloc();
 	if (!region)
-		return;
+		return false;
 	region[0] = vmx.revision;
 	u64 pa = virt_to_phys(region);
 	bool ok;
 	__asm__ volatile("vmxon %1; seta %0" : "=r"(ok) : "m"(pa) : "cc", "memory");
-	c->vmx_on = ok;
 	if (!ok)
 		printk("hypervisor: CPU %u: VMXON failed\n", c->id);
+	return ok;
 }
 
 static void vmptrld(paddr_t pa)
@@ -239,62 +188,42 @@ static void vmclear(paddr_t pa)
 	__asm__ volatile("vmclear %0" ::"m"(pa) : "cc", "memory");
 }
 
+/* The VT-x part of a new vCPU (vcpu.c made the rest): a VMCS, the MSR area, a VPID. */
 bool vmx_vcpu_create(struct ec *ec)
 {
-	if (!vmx.ok || next_vpid == 0)
+	if (next_vpid == 0)
 		return false;
 	struct kmem_quota *q = &ec->pd->quota;
-	struct vcpu *v = kmem_alloc(q, sizeof(*v));
+	struct vcpu *v = ec->vcpu;
 	u32 *vmcs = kmem_alloc(q, PAGE_SIZE);
-	void *fpu = kmem_alloc(q, fpu_size); /* kmem blocks are aligned to their size class: >= 64 */
 	struct vmx_msr *msrs = kmem_alloc(q, sizeof(*msrs) * VMX_GUEST_MSRS);
-	if (!v || !vmcs || !fpu || !msrs) {
-		kmem_free(q, v, sizeof(*v));
+	if (!vmcs || !msrs) {
 		kmem_free(q, vmcs, PAGE_SIZE);
-		kmem_free(q, fpu, fpu_size);
 		kmem_free(q, msrs, sizeof(*msrs) * VMX_GUEST_MSRS);
 		return false;
 	}
-	memset(v, 0, sizeof(*v));
+	memset(vmcs, 0, PAGE_SIZE);
 	vmcs[0] = vmx.revision;
 	v->vmcs = virt_to_phys(vmcs);
-	v->fpu = fpu;
-	/*
-	 * A valid initial x87/SSE state: FCW 0x37f, MXCSR 0x1f80; the XSAVE
-	 * header (XSTATE_BV 0) puts every other component in its initial state.
-	 */
-	memset(fpu, 0, fpu_size);
-	((u16 *)fpu)[0] = 0x37f;
-	((u32 *)fpu)[6] = 0x1f80;
-	v->xcr0 = XCR0_X87;
 	/* the guest's syscall MSRs start at 0 */
 	for (unsigned i = 0; i < VMX_GUEST_MSRS; i++)
 		msrs[i] = (struct vmx_msr){ guest_msrs[i], 0, 0 };
 	v->msrs = msrs;
 	v->vpid = next_vpid++;
-	ec->vcpu = v;
 	return true;
 }
 
 void vmx_vcpu_destroy(struct ec *ec)
 {
 	struct vcpu *v = ec->vcpu;
-	if (!v)
-		return;
-	for (unsigned i = 0; i < num_cpus; i++) {
-		if (percpu_area[i].fpu_owner == ec)
-			percpu_area[i].fpu_owner = NULL;
+	for (unsigned i = 0; i < num_cpus; i++)
 		if (percpu_area[i].cur_vmcs == v->vmcs)
 			percpu_area[i].cur_vmcs = 0; /* only its own CPU ever loaded it */
-	}
 	if (this_cpu()->id == ec->cpu)
 		vmclear(v->vmcs);
 	struct kmem_quota *q = &ec->pd->quota;
 	kmem_free(q, phys_to_virt(v->vmcs), PAGE_SIZE);
-	kmem_free(q, v->fpu, fpu_size);
 	kmem_free(q, v->msrs, sizeof(*v->msrs) * VMX_GUEST_MSRS);
-	kmem_free(q, v, sizeof(*v));
-	ec->vcpu = NULL;
 }
 
 static void seg_real(u64 sel_f, u64 base_f, u64 limit_f, u64 ar_f, u16 sel, u32 ar)
@@ -337,7 +266,7 @@ static void vmcs_setup(struct ec *ec)
 	vmcs_write64(IO_BITMAP_A, virt_to_phys(io_bitmap_a));
 	vmcs_write64(IO_BITMAP_B, virt_to_phys(io_bitmap_b));
 	vmcs_write64(MSR_BITMAP, virt_to_phys(msr_bitmap));
-	vmcs_write64(EPT_POINTER, ec->pd->eptp);
+	vmcs_write64(EPT_POINTER, ec->pd->gpt_root | (3ul << 3) | 6); /* 4-level walk, WB */
 	vmcs_write16(VIRTUAL_PROCESSOR_ID, v->vpid);
 	vmcs_write64(VMCS_LINK_POINTER, ~0ull);
 	vmcs_write64(TSC_OFFSET, 0);
@@ -404,61 +333,6 @@ static void vmcs_setup(struct ec *ec)
 	v->initialized = true;
 }
 
-/*
- * The guest state the host never uses stays in the CPU after an exit and
- * is switched only when another vCPU runs here: x87/SSE/AVX registers,
- * XCR0 and CSTAR. Saving and restoring with the host's full XCR0 moves
- * every component, so a guest's XSETBV can never expose another's state.
- */
-static void fpu_switch(struct percpu *c, struct ec *ec)
-{
-	if (c->fpu_owner == ec)
-		return;
-	struct vcpu *old = c->fpu_owner ? c->fpu_owner->vcpu : NULL, *v = ec->vcpu;
-	u64 cr0 = read_cr0();
-	write_cr0(cr0 & ~CR0_TS);
-	if (host_xcr0) {
-		u64 cr4 = read_cr4();
-		write_cr4(cr4 | CR4_OSXSAVE);
-		if (c->xcr0 != host_xcr0)
-			xsetbv0(host_xcr0);
-		if (old)
-			__asm__ volatile("xsave64 (%0)" ::"r"(old->fpu), "a"(~0u), "d"(~0u) : "memory");
-		__asm__ volatile("xrstor64 (%0)" ::"r"(v->fpu), "a"(~0u), "d"(~0u) : "memory");
-		xsetbv0(v->xcr0);
-		c->xcr0 = v->xcr0;
-		write_cr4(cr4);
-	} else {
-		if (old)
-			__asm__ volatile("fxsave64 (%0)" ::"r"(old->fpu) : "memory");
-		__asm__ volatile("fxrstor64 (%0)" ::"r"(v->fpu) : "memory");
-	}
-	write_cr0(cr0);
-	if (old)
-		old->cstar = rdmsr(MSR_CSTAR);
-	wrmsr(MSR_CSTAR, v->cstar);
-	c->fpu_owner = ec;
-}
-
-/*
- * A guest's XSETBV (it always exits): checked as the CPU would check it;
- * false means #GP. The vCPU has just run, so its state is in this CPU.
- */
-bool vmx_xsetbv(struct ec *ec, u32 xcr, u64 value)
-{
-	struct vcpu *v = ec->vcpu;
-	struct percpu *c = this_cpu();
-	if (!host_xcr0 || xcr != 0 || !xcr0_valid(value, host_xcr0) || c->fpu_owner != ec)
-		return false;
-	u64 cr4 = read_cr4();
-	write_cr4(cr4 | CR4_OSXSAVE);
-	xsetbv0(value);
-	write_cr4(cr4);
-	v->xcr0 = c->xcr0 = value;
-	return true;
-}
-
-/* Enters the guest of vCPU ec (on its own CPU); the STARTUP event comes first. */
 /* Makes ec's VMCS the current one of this CPU. */
 void vmx_load(struct ec *ec)
 {
@@ -469,6 +343,7 @@ void vmx_load(struct ec *ec)
 	}
 }
 
+/* Enters the guest of vCPU ec (on its own CPU); the STARTUP event comes first. */
 NORETURN void vmx_run(struct ec *ec)
 {
 	struct percpu *c = this_cpu();
@@ -481,7 +356,7 @@ NORETURN void vmx_run(struct ec *ec)
 		v->started = true;
 		ipc_event(ec, HV_VMEVT_STARTUP);
 	}
-	fpu_switch(c, ec);
+	vcpu_fpu_switch(ec);
 	if (vmx.pin & PIN_PREEMPTION_TIMER) {
 		/* the host timer's deadline also as a VM exit: some CPUs (Bochs) hold
 		 * external interrupts back while the guest runs with IF=0 */
@@ -497,4 +372,20 @@ NORETURN void vmx_run(struct ec *ec)
 	else
 		vmx_launch(&ec->regs);
 	__builtin_unreachable();
+}
+
+bool vmx_ept_2m(void)
+{
+	static int cap = -1;
+	if (cap < 0)
+		cap = (rdmsr(MSR_VMX_EPT_VPID_CAP) >> 16) & 1;
+	return cap;
+}
+
+void vmx_invept_all(void)
+{
+	struct {
+		u64 eptp, zero;
+	} desc = { 0, 0 };
+	__asm__ volatile("invept %0, %1" ::"m"(desc), "r"(2ul) : "cc", "memory");
 }

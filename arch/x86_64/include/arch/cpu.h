@@ -75,6 +75,12 @@ static inline void write_cr0(u64 v) { __asm__ volatile("mov %0, %%cr0" ::"r"(v) 
 
 /* XCR0; needs CR4.OSXSAVE */
 static inline void xsetbv0(u64 v) { __asm__ volatile("xsetbv" ::"c"(0), "a"((u32)v), "d"((u32)(v >> 32))); }
+static inline u64 xgetbv0(void)
+{
+	u32 lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((u64)hi << 32) | lo;
+}
 
 static inline u64 read_cr2(void)
 {

@@ -40,8 +40,12 @@ struct percpu {
 	u64 sc_start;          /* TSC when cur_sc was last charged */
 	u64 timer_when;        /* TSC the host timer is armed for (0: not armed) */
 	volatile bool tlb_flush; /* shootdown request */
-	bool vmx_on;
-	u64 cur_vmcs;          /* physical address of the current VMCS */
+	bool virt_on;          /* VMX or SVM enabled: vCPUs may run here */
+	volatile bool irq_window; /* taking host interrupts after a VM exit (vcpu.c) */
+	u64 cur_vmcs;          /* VT-x: physical address of the current VMCS */
+	u64 svm_host_vmcb;     /* AMD-V: physical address of the host's VMSAVE area */
+	u64 asid_gen;          /* AMD-V: ASIDs handed out since the last full flush */
+	u32 next_asid;
 	struct ec *fpu_owner;  /* vCPU whose FPU state, XCR0 and CSTAR are in the CPU */
 	u64 xcr0;              /* XCR0 now (0 before the first vCPU ran: the host's) */
 	volatile bool resched;

@@ -191,9 +191,8 @@ static inline bool vmx_vmwrite(u64 field, u64 v)
 #define vmcs_read32(f) ({ _Static_assert(VMCS_WIDTH(f) == 2, #f " is not a 32-bit field"); (u32)vmx_vmread(f); })
 #define vmcs_readl(f) ({ _Static_assert(VMCS_WIDTH(f) == 3, #f " is not a natural-width field"); vmx_vmread(f); })
 
-/* ---- Interface to the kernel ---------------------------------------------- */
+/* ---- Interface to the generic vCPU code (vcpu.c) ------------------------- */
 struct ec;
-struct pd;
 struct hv_cpu_state;
 
 /* An entry of a VM-exit/VM-entry MSR area (SDM 24.7.2) */
@@ -204,37 +203,17 @@ struct vmx_msr {
 
 #define VMX_GUEST_MSRS 4 /* STAR, LSTAR, SFMASK, KERNEL_GS_BASE: switched at every exit and entry */
 
-struct vcpu {
-	paddr_t vmcs;          /* physical address of the VMCS region */
-	void *fpu;             /* XSAVE area (vmx_fpu_size() bytes) or 512-byte FXSAVE area */
-	struct vmx_msr *msrs;  /* guest values: VM-exit MSR-store and VM-entry MSR-load area */
-	u64 xcr0;              /* guest XCR0: in the CPU while the vCPU owns its FPU */
-	u64 cstar;             /* guest IA32_CSTAR: likewise (the host never uses it) */
-	u64 cr2;               /* guest CR2 (not in the VMCS) */
-	u64 cr0_shadow, cr4_shadow;
-	u16 vpid;
-	bool launched, initialized, started;
-};
-
-bool vmx_available(void);
-void vmx_init_cpu(void);
+bool vmx_probe(void);
+bool vmx_init_cpu(void);
 bool vmx_vcpu_create(struct ec *ec);
 void vmx_vcpu_destroy(struct ec *ec);
 NORETURN void vmx_run(struct ec *ec);
 void vmx_get_state(struct ec *ec, u64 mtd, struct hv_cpu_state *st);
 bool vmx_set_state(struct ec *ec, const struct hv_cpu_state *st);
-bool vmx_xsetbv(struct ec *ec, u32 xcr, u64 value);
 void vmx_load(struct ec *ec);
 u64 vmx_cr0_guest(u64 v);
 u64 vmx_cr4_guest(u64 v);
-u64 cpu_idt_base(void);
-
-/* EPT of a VM PD */
-bool ept_init(struct pd *pd);
-bool ept_map(struct pd *pd, u64 gpa, u64 pa, u64 npages, unsigned rights);
-void ept_unmap(struct pd *pd, u64 gpa, u64 npages);
-void ept_destroy(struct pd *pd);
-void ept_flush_local(void);
-bool this_cpu_vmx_on(void);
+bool vmx_ept_2m(void);
+void vmx_invept_all(void);
 
 #endif

@@ -1,0 +1,240 @@
+/*
+ * vCPUs, whichever virtualization the CPU has: picks VT-x or AMD-V at
+ * boot, dispatches to vmx/ or svm/, and holds what both share: the guest
+ * FPU/XSAVE state and XCR0, and taking the host interrupts an exit left
+ * pending.
+ */
+#include "kernel.h"
+#include "objects.h"
+#include <arch/cpu.h>
+#include <arch/percpu.h>
+#include <arch/svm.h>
+#include <arch/virt.h>
+#include <arch/vmx.h>
+#include <arch/xcr0.h>
+
+enum virt_kind virt_kind;
+u32 fpu_size = 512;
+static u64 host_xcr0; /* 0: no XSAVE, FXSAVE instead */
+
+bool virt_available(void) { return virt_kind != VIRT_NONE; }
+
+/*
+ * XSAVE: the host enables every user state component a guest may use
+ * (XCR0_GUEST_MAX) in XCR0, which is also the limit for a guest's XCR0;
+ * the area size for them is CPUID.(0xd,0).EBX. CR4.OSXSAVE is set only
+ * while the kernel itself executes XSETBV/XSAVE/XRSTOR, so native tasks
+ * can neither read XCR0 nor use AVX.
+ */
+static void xsave_init_cpu(struct percpu *c)
+{
+	u32 a, b, cx, d;
+	cpuid(1, 0, &a, &b, &cx, &d);
+	if (c->id == 0) {
+		host_xcr0 = 0;
+		if (cx & (1u << 26)) {
+			cpuid(0xd, 0, &a, &b, &cx, &d);
+			host_xcr0 = (((u64)d << 32) | a) & XCR0_GUEST_MAX;
+			if ((host_xcr0 & (XCR0_X87 | XCR0_SSE)) != (XCR0_X87 | XCR0_SSE))
+				host_xcr0 = 0;
+		}
+	}
+	if (!host_xcr0)
+		return;
+	u64 cr4 = read_cr4();
+	write_cr4(cr4 | CR4_OSXSAVE);
+	xsetbv0(host_xcr0);
+	c->xcr0 = host_xcr0;
+	if (c->id == 0) {
+		cpuid(0xd, 0, &a, &b, &cx, &d);
+		fpu_size = b;
+		if (fpu_size > PAGE_SIZE || fpu_size < 576) {
+			printk("hypervisor: XSAVE area of %u bytes: guests get FXSAVE only\n", fpu_size);
+			fpu_size = 512;
+			host_xcr0 = 0;
+		}
+	}
+	write_cr4(cr4);
+}
+
+/* On every CPU: the boot CPU picks VT-x or AMD-V, then each enables it. */
+void virt_init_cpu(void)
+{
+	struct percpu *c = this_cpu();
+	if (c->id == 0) {
+		if (vmx_probe())
+			virt_kind = VIRT_VMX;
+		else if (svm_probe())
+			virt_kind = VIRT_SVM;
+		else
+			printk("hypervisor: neither VT-x (with EPT and unrestricted guest) nor AMD-V (with nested "
+			       "paging): no VMs\n");
+	}
+	if (virt_kind == VIRT_NONE)
+		return;
+	xsave_init_cpu(c);
+	c->virt_on = virt_kind == VIRT_VMX ? vmx_init_cpu() : svm_init_cpu();
+}
+
+bool vcpu_create(struct ec *ec)
+{
+	if (!virt_available() || !percpu_area[ec->cpu].virt_on)
+		return false;
+	struct kmem_quota *q = &ec->pd->quota;
+	struct vcpu *v = kmem_alloc(q, sizeof(*v));
+	void *fpu = kmem_alloc(q, fpu_size); /* kmem blocks are aligned to their size class: >= 64 */
+	if (!v || !fpu) {
+		kmem_free(q, v, sizeof(*v));
+		kmem_free(q, fpu, fpu_size);
+		return false;
+	}
+	memset(v, 0, sizeof(*v));
+	/*
+	 * A valid initial x87/SSE state: FCW 0x37f, MXCSR 0x1f80; the XSAVE
+	 * header (XSTATE_BV 0) puts every other component in its initial state.
+	 */
+	memset(fpu, 0, fpu_size);
+	((u16 *)fpu)[0] = 0x37f;
+	((u32 *)fpu)[6] = 0x1f80;
+	v->fpu = fpu;
+	v->xcr0 = XCR0_X87;
+	ec->vcpu = v;
+	if (virt_kind == VIRT_VMX ? vmx_vcpu_create(ec) : svm_vcpu_create(ec))
+		return true;
+	ec->vcpu = NULL;
+	kmem_free(q, v, sizeof(*v));
+	kmem_free(q, fpu, fpu_size);
+	return false;
+}
+
+void vcpu_destroy(struct ec *ec)
+{
+	struct vcpu *v = ec->vcpu;
+	if (!v)
+		return;
+	for (unsigned i = 0; i < num_cpus; i++)
+		if (percpu_area[i].fpu_owner == ec)
+			percpu_area[i].fpu_owner = NULL;
+	if (virt_kind == VIRT_VMX)
+		vmx_vcpu_destroy(ec);
+	else
+		svm_vcpu_destroy(ec);
+	struct kmem_quota *q = &ec->pd->quota;
+	kmem_free(q, v->fpu, fpu_size);
+	kmem_free(q, v, sizeof(*v));
+	ec->vcpu = NULL;
+}
+
+NORETURN void vcpu_run(struct ec *ec)
+{
+	if (virt_kind == VIRT_VMX)
+		vmx_run(ec);
+	svm_run(ec);
+}
+
+void vcpu_get_state(struct ec *ec, u64 mtd, struct hv_cpu_state *st)
+{
+	if (virt_kind == VIRT_VMX)
+		vmx_get_state(ec, mtd, st);
+	else
+		svm_get_state(ec, mtd, st);
+}
+
+bool vcpu_set_state(struct ec *ec, const struct hv_cpu_state *st)
+{
+	return virt_kind == VIRT_VMX ? vmx_set_state(ec, st) : svm_set_state(ec, st);
+}
+
+/*
+ * The guest state the host never uses stays in the CPU after an exit and
+ * is switched only when another vCPU runs here: x87/SSE/AVX registers,
+ * XCR0 and (VT-x) CSTAR. Saving and restoring with the host's full XCR0
+ * moves every component, so a guest's XSETBV can never expose another's
+ * state.
+ */
+void vcpu_fpu_switch(struct ec *ec)
+{
+	struct percpu *c = this_cpu();
+	if (c->fpu_owner == ec)
+		return;
+	struct vcpu *old = c->fpu_owner ? c->fpu_owner->vcpu : NULL, *v = ec->vcpu;
+	u64 cr0 = read_cr0();
+	write_cr0(cr0 & ~CR0_TS);
+	if (host_xcr0) {
+		u64 cr4 = read_cr4();
+		write_cr4(cr4 | CR4_OSXSAVE);
+		if (c->xcr0 != host_xcr0)
+			xsetbv0(host_xcr0);
+		if (old)
+			__asm__ volatile("xsave64 (%0)" ::"r"(old->fpu), "a"(~0u), "d"(~0u) : "memory");
+		__asm__ volatile("xrstor64 (%0)" ::"r"(v->fpu), "a"(~0u), "d"(~0u) : "memory");
+		xsetbv0(v->xcr0);
+		c->xcr0 = v->xcr0;
+		write_cr4(cr4);
+	} else {
+		if (old)
+			__asm__ volatile("fxsave64 (%0)" ::"r"(old->fpu) : "memory");
+		__asm__ volatile("fxrstor64 (%0)" ::"r"(v->fpu) : "memory");
+	}
+	write_cr0(cr0);
+	if (virt_kind == VIRT_VMX) { /* AMD-V switches CSTAR with VMLOAD/VMSAVE */
+		if (old)
+			old->cstar = rdmsr(MSR_CSTAR);
+		wrmsr(MSR_CSTAR, v->cstar);
+	}
+	c->fpu_owner = ec;
+}
+
+/*
+ * A guest's XSETBV (it always exits): checked as the CPU would check it;
+ * false means #GP. The vCPU has just run, so its state is in this CPU.
+ */
+bool vcpu_xsetbv(struct ec *ec, u32 xcr, u64 value)
+{
+	struct vcpu *v = ec->vcpu;
+	struct percpu *c = this_cpu();
+	if (!host_xcr0 || xcr != 0 || !xcr0_valid(value, host_xcr0) || c->fpu_owner != ec)
+		return false;
+	u64 cr4 = read_cr4();
+	write_cr4(cr4 | CR4_OSXSAVE);
+	xsetbv0(value);
+	write_cr4(cr4);
+	v->xcr0 = c->xcr0 = value;
+	return true;
+}
+
+/*
+ * After an exit on a CPU where a guest's XSETBV may not have exited
+ * (QEMU's AMD-V does not emulate that intercept): adopt the XCR0 the guest
+ * set if XSETBV would have accepted it, else put the old one back.
+ */
+void vcpu_xcr0_sync(struct ec *ec)
+{
+	struct percpu *c = this_cpu();
+	if (!host_xcr0 || c->fpu_owner != ec)
+		return;
+	u64 cr4 = read_cr4();
+	write_cr4(cr4 | CR4_OSXSAVE);
+	u64 x = xgetbv0();
+	if (x != c->xcr0) {
+		if (xcr0_valid(x, host_xcr0))
+			ec->vcpu->xcr0 = c->xcr0 = x;
+		else
+			xsetbv0(c->xcr0);
+	}
+	write_cr4(cr4);
+}
+
+/*
+ * Takes the host interrupts that are pending after an exit (AMD-V leaves
+ * them in the local APIC; the IDT delivers them here, trap_kernel() sees
+ * irq_window and handles each as on any other path). Called without the
+ * kernel lock.
+ */
+void vcpu_irq_window(void)
+{
+	struct percpu *c = this_cpu();
+	c->irq_window = true;
+	__asm__ volatile("sti; nop; nop; cli" ::: "memory");
+	c->irq_window = false;
+}
