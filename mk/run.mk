@@ -4,13 +4,15 @@
 #   make run          boot $(BOOT) (default: the Linux guest beside native
 #                     tasks, configs/linux.boot) with the serial console on the
 #                     terminal; EMU=qemu|bochs|kvm|pxe forces an emulator
-#                     (default: kvm if scripts/kvm-usable, else bochs, the
-#                     emulator here with VT-x); CPUS=N MEM=MB TIMEOUT=SEC
+#                     (default: kvm if scripts/kvm-usable, else qemu, whose
+#                     TCG has AMD-V with nested paging; bochs for VT-x);
+#                     CPUS=N MEM=MB TIMEOUT=SEC
 #   make run-pxe      the same through iPXE network boot (EMU=pxe)
 #   make test         deps, build, unit tests, boot tests; last line
 #                     "N passed, N failed"; TESTS="name ..." EMUS="qemu ..."
 #   make bench        bench/run, then bench/linux (Linux guest vs native):
-#                     benchmarks under Bochs, reports in bench/results/
+#                     under Bochs (VT-x, deterministic ticks) and QEMU
+#                     (AMD-V, wall-clock TSC), reports in bench/results/
 # Every boot goes through scripts/boot (see scripts/README.md).
 
 BUILD ?= build
@@ -21,8 +23,10 @@ MEM ?= 512
 TESTS ?=
 TIMEOUT ?=
 
-# guests need VT-x: KVM if it offers it, else Bochs (QEMU's TCG has no VMX)
-RUN_EMU = $(or $(EMU),$(shell scripts/kvm-usable && echo kvm || echo bochs))
+# guests need VT-x or AMD-V: KVM if it offers one, else QEMU's TCG (AMD-V
+# with nested paging, fast); Bochs (VT-x) on request. Probed once, when needed.
+RUN_EMU_AUTO = $(eval RUN_EMU_AUTO := $(shell scripts/kvm-usable && echo kvm || echo qemu))$(RUN_EMU_AUTO)
+RUN_EMU = $(or $(EMU),$(RUN_EMU_AUTO))
 RUN_DEPS = build $(if $(filter bochs,$(RUN_EMU)),bochs,qemu)
 
 .PHONY: iso run run-pxe test bench
@@ -46,7 +50,9 @@ test:
 	@MAKE="$(MAKE)" BUILD="$(BUILD)" tests/run $(TESTS)
 
 bench:
-	@scripts/deps build bochs
+	@scripts/deps build bochs qemu
 	@$(MAKE) --no-print-directory all linux
 	bench/run
+	BENCH_EMU=qemu bench/run
 	bench/linux
+	BENCH_EMU=qemu bench/linux
