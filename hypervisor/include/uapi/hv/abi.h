@@ -161,7 +161,7 @@ enum hv_ec_op {
 
 /*
  * Events of a vCPU: VM exits are calls to the portal at evt_base + exit
- * reason (the Intel VMX basic exit reason; docs/abi.md lists them). Two
+ * reason (the VT-x basic exit reason on VT-x and AMD-V alike; docs/abi.md lists them). Two
  * events are the kernel's own: STARTUP (before the vCPU first runs: the
  * VMM sets the initial state) and RECALL (after ec_ctrl HV_EC_RECALL).
  */
@@ -224,7 +224,7 @@ struct hv_cpu_state {
 	hv_word_t rsp, rip, rflags;
 	hv_word_t inst_len;               /* 0 for exceptions */
 	/* vCPUs only */
-	hv_word_t gpa;                    /* guest-physical address (EPT exits) */
+	hv_word_t gpa;                    /* guest-physical address (EPT violation or nested page fault) */
 	hv_word_t vect_info, vect_error;  /* event being delivered when the exit happened */
 	hv_word_t inj_info, inj_error;    /* event to inject (VMX entry format) */
 	hv_word_t intr_state, actv_state;
