@@ -312,6 +312,34 @@ static void check_exception(void)
 	exc_result("page fault", VEC_PF, at, 0);
 	if (xp.hits == 1 && xp.cr2 != addr)
 		fail("page fault: cr2 0x%lx, expected 0x%lx", xp.cr2, addr);
+
+	/*
+	 * Hypercalls and the virtualization instructions of both vendors: #UD
+	 * at the instruction (microhv offers neither VMX nor SVM, nor
+	 * hypercalls). Elsewhere VMCALL may be a hypercall.
+	 */
+	if (have_microhv) {
+#define EXPECT_UD(insn, ...)                                                                                 \
+	do {                                                                                                 \
+		expect(VEC_UD);                                                                              \
+		__asm__ volatile(EXPECT_ASM_BEGIN insn EXPECT_ASM_END                                       \
+				 : EXPECT_ASM_OUT(at, after)                                                 \
+				 : __VA_ARGS__                                                               \
+				 : "memory");                                                                \
+		exc_result(insn, VEC_UD, at, 0);                                                             \
+	} while (0)
+		EXPECT_UD("vmcall", "a"(0));
+		EXPECT_UD("vmmcall", "a"(0));
+		EXPECT_UD("vmrun %%rax", "a"(0x200000UL));
+		EXPECT_UD("vmload %%rax", "a"(0x200000UL));
+		EXPECT_UD("vmsave %%rax", "a"(0x200000UL));
+		EXPECT_UD("clgi", "a"(0));
+		EXPECT_UD("stgi", "a"(0));
+		EXPECT_UD("invlpga %%rax, %%ecx", "a"(0), "c"(0));
+		EXPECT_UD("skinit %%eax", "a"(0x200000UL));
+		EXPECT_UD("vmxon (%%rax)", "a"(0x200000UL));
+#undef EXPECT_UD
+	}
 	end();
 }
 

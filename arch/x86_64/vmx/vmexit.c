@@ -140,6 +140,11 @@ NORETURN void vmx_exit_handler(void)
 		xsetbv_exit(ec);
 		kernel_exit(ec);
 	}
+	if ((basic >= EXIT_REASON_VMCLEAR && basic <= EXIT_REASON_VMXON) || basic == EXIT_REASON_INVEPT ||
+	    basic == EXIT_REASON_INVVPID) { /* VMX is not offered to guests */
+		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, HV_INJ_VALID | HV_INJ_HWEXC | 6);
+		kernel_exit(ec);
+	}
 	ipc_event(ec, basic);
 }
 
