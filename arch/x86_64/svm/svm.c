@@ -123,7 +123,7 @@ static void vmcb_setup(struct ec *ec)
 	b->intercept1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_CPUID | SVM_I1_INVD | SVM_I1_HLT | SVM_I1_INVLPGA |
 			SVM_I1_IOIO | SVM_I1_MSR | SVM_I1_TASK_SWITCH | SVM_I1_SHUTDOWN;
 	b->intercept2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD | SVM_I2_VMSAVE | SVM_I2_STGI | SVM_I2_CLGI |
-			SVM_I2_SKINIT | SVM_I2_MONITOR | SVM_I2_MWAIT | SVM_I2_XSETBV;
+			SVM_I2_SKINIT | SVM_I2_RDTSCP | SVM_I2_MONITOR | SVM_I2_MWAIT | SVM_I2_XSETBV;
 	b->iopm_pa = virt_to_phys(iopm);
 	b->msrpm_pa = virt_to_phys(msrpm);
 	b->tsc_offset = 0;
@@ -335,8 +335,8 @@ NORETURN void svm_exit_handler(void)
 			kernel_exit(ec);
 		}
 		break;
-	case SVM_EXIT_VMRUN ... SVM_EXIT_SKINIT:
-	case SVM_EXIT_INVLPGA: /* SVM is not offered to guests */
+	case SVM_EXIT_VMRUN ... SVM_EXIT_RDTSCP:
+	case SVM_EXIT_INVLPGA: /* SVM is not offered to guests, nor RDTSCP (as on VT-x) */
 		if (code != SVM_EXIT_VMMCALL) {
 			inject_exc(b, 6, false);
 			kernel_exit(ec);

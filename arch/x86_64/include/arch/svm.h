@@ -96,6 +96,7 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB layout");
 #define SVM_I2_STGI (1u << 4)
 #define SVM_I2_CLGI (1u << 5)
 #define SVM_I2_SKINIT (1u << 6)
+#define SVM_I2_RDTSCP (1u << 7)
 #define SVM_I2_MONITOR (1u << 10)
 #define SVM_I2_MWAIT (1u << 11)
 #define SVM_I2_XSETBV (1u << 13)
@@ -135,6 +136,7 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB layout");
 #define SVM_EXIT_VMRUN 0x80
 #define SVM_EXIT_VMMCALL 0x81
 #define SVM_EXIT_SKINIT 0x86
+#define SVM_EXIT_RDTSCP 0x87
 #define SVM_EXIT_MONITOR 0x8a
 #define SVM_EXIT_MWAIT 0x8b
 #define SVM_EXIT_XSETBV 0x8d
