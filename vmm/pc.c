@@ -191,8 +191,8 @@ void vm_request_reset(void)
 		kick(&vcpus[i]);
 }
 
-/* Every vCPU stops at its next exit; the last one ends the VMM. */
-static void stop_guest(void)
+/* Every vCPU stops at its next exit; the last one ends the VMM. Lock held. */
+void vm_stop_guest(void)
 {
 	vm.stopping = true;
 	for (unsigned i = 0; i < vm.nvcpus; i++)
@@ -204,7 +204,7 @@ void vm_request_poweroff(void)
 	if (vm.stopping)
 		return;
 	vm.poweroff = true;
-	stop_guest();
+	vm_stop_guest();
 }
 
 /* ---- devices on the bus ------------------------------------------------------------ */
@@ -227,7 +227,7 @@ static void pvpanic_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 	if (vm.on_crash_restart)
 		vm_request_reset();
 	else
-		stop_guest();
+		vm_stop_guest();
 }
 
 static uint64_t lapic_mmio_rd(void *ctx, uint64_t off, unsigned size)
