@@ -282,9 +282,12 @@ bool pc_setup(uint64_t ram_size)
 }
 
 /* The devices' power-on state: at VM start, and at a guest reboot (with the
- * lock held). The RTC keeps the wall clock running across reboots. */
+ * lock held). The RTC keeps the wall clock running across reboots; COM1's
+ * partial output line is printed first. */
 void pc_reset(uint64_t ram_size)
 {
+	uart16550_flush_partial(&pc_com1);
+	uart16550_init(&pc_com1, 4); /* its interrupt line is low, as the PIC's and IOAPIC's */
 	pic_init(&pic);
 	pit_init(&pit);
 	rtc_init(&rtc, PC_RTC_EPOCH + vm_clock_ns() / 1000000000ull, ram_size, 0);
