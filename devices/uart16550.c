@@ -1,8 +1,11 @@
 /*
  * 16550A UART model. The transmitter is always empty, so guests never
  * wait; bytes are collected into lines and printed through the VMM's
- * console. The receiver FIFO holds terminal input. Interrupts: receive
- * data available and THR empty, with the 16550's IIR priorities.
+ * console. Terminal control sequences (ESC and the CSI sequences ESC [
+ * ... final byte, e.g. a shell's cursor-position query ESC [ 6 n) are
+ * dropped: the console is line-based and would show them as garbage.
+ * The receiver FIFO holds terminal input. Interrupts: receive data
+ * available and THR empty, with the 16550's IIR priorities.
  */
 #include "uart16550.h"
 #include "platform.h"
@@ -68,16 +71,42 @@ bool uart16550_receive(struct uart16550 *u, uint8_t b)
 	return true;
 }
 
+#define ESC_MAX 32 /* a longer "sequence" is text after all */
+
+/* Drops terminal control sequences; true if b was part of one. */
+static bool escape(struct uart16550 *u, uint8_t b)
+{
+	if (b == 0x1b) {
+		u->esc = 1;
+		return true;
+	}
+	if (!u->esc)
+		return false;
+	if (b < 0x20 || u->esc > ESC_MAX) { /* a control character ends any sequence */
+		u->esc = 0;
+		return false;
+	}
+	if (u->esc == 1)
+		u->esc = b == '[' ? 2 : 0; /* ESC [ starts CSI; ESC x is a two-byte sequence */
+	else if (b >= 0x40 && b <= 0x7e)
+		u->esc = 0; /* CSI final byte */
+	else
+		u->esc++; /* CSI parameter or intermediate byte */
+	return true;
+}
+
 static void transmit(struct uart16550 *u, uint8_t b)
 {
 	if (u->mcr & MCR_LOOP) {
 		(void)uart16550_receive(u, b);
 		return;
 	}
+	if (escape(u, b))
+		return;
 	if (b == '\n') {
 		out_line(u, true);
 	} else if (b != '\r') {
-		u->line[u->len++] = (b >= 0x20 && b < 0x7f) || b == '\t' || b == 0x1b ? (char)b : '.';
+		u->line[u->len++] = (b >= 0x20 && b < 0x7f) || b == '\t' ? (char)b : '.';
 		if (u->len == sizeof(u->line) - 1)
 			out_line(u, true);
 	}

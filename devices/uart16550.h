@@ -21,6 +21,7 @@ struct uart16550 {
 	uint8_t rx[UART_RX_FIFO];
 	unsigned len;
 	char line[160];
+	unsigned esc;             /* in a control sequence: 1 after ESC, then 2.. in CSI */
 };
 
 void uart16550_init(struct uart16550 *u, int irq);

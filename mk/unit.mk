@@ -105,6 +105,11 @@ UNIT_SRCS_test_pci_host := devices/pci_host.c
 UNIT_TESTS += test_pc_misc
 UNIT_SRCS_test_pc_misc := devices/pc_misc.c
 
+UNIT_TESTS += test_uart
+UNIT_SRCS_test_uart := devices/uart16550.c
+# the model prints its lines: into the test's buffer instead
+UNIT_CFLAGS_test_uart := -U_FORTIFY_SOURCE -Dprintf=uart_test_printf
+
 # ---- rules (nothing to edit below) ------------------------------------------
 
 # UNIT_test(name): objects in $(UNIT_DIR)/obj/name/, linked to $(UNIT_DIR)/name

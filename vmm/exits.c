@@ -767,7 +767,8 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 			pc_unlock();
 			break;
 		}
-		printf("vmm: vCPU %u: triple fault at rip %#lx: guest stopped\n", v->id, st->rip);
+		printf("vmm: vCPU %u: triple fault at rip %#lx: %s\n", v->id, st->rip,
+		       vm.pc ? "stopping the guest" : "guest stopped");
 		ok = false;
 		break;
 	default:
@@ -783,8 +784,14 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 		ok = pc_tail(v, st);
 	if (ok && vm.stopping)
 		ok = false;
-	if (!ok && vm.pc)
+	if (!ok && vm.pc) {
+		/* one vCPU cannot go on: neither can the guest (all its vCPUs stop) */
+		pc_lock(v);
+		if (!vm.stopping)
+			vm_stop_guest();
+		pc_unlock();
 		vmm_vcpu_stopped(v);
+	}
 	if (!ok)
 		st->mtd = 0;
 	hv_utcb()->st = state;

@@ -218,7 +218,6 @@ static int linux_main(const struct hv_startinfo *si, uint64_t mem, unsigned ncpu
 	}
 	if (!create_vm(mem) || !vmm_load_linux())
 		return 1;
-	uart16550_init(&pc_com1, 4);
 	if (!pc_setup(mem)) {
 		printf("vmm: cannot set up the PC platform\n");
 		return 1;

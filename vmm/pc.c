@@ -191,8 +191,8 @@ void vm_request_reset(void)
 		kick(&vcpus[i]);
 }
 
-/* Every vCPU stops at its next exit; the last one ends the VMM. */
-static void stop_guest(void)
+/* Every vCPU stops at its next exit; the last one ends the VMM. Lock held. */
+void vm_stop_guest(void)
 {
 	vm.stopping = true;
 	for (unsigned i = 0; i < vm.nvcpus; i++)
@@ -204,7 +204,7 @@ void vm_request_poweroff(void)
 	if (vm.stopping)
 		return;
 	vm.poweroff = true;
-	stop_guest();
+	vm_stop_guest();
 }
 
 /* ---- devices on the bus ------------------------------------------------------------ */
@@ -227,7 +227,7 @@ static void pvpanic_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 	if (vm.on_crash_restart)
 		vm_request_reset();
 	else
-		stop_guest();
+		vm_stop_guest();
 }
 
 static uint64_t lapic_mmio_rd(void *ctx, uint64_t off, unsigned size)
@@ -282,9 +282,12 @@ bool pc_setup(uint64_t ram_size)
 }
 
 /* The devices' power-on state: at VM start, and at a guest reboot (with the
- * lock held). The RTC keeps the wall clock running across reboots. */
+ * lock held). The RTC keeps the wall clock running across reboots; COM1's
+ * partial output line is printed first. */
 void pc_reset(uint64_t ram_size)
 {
+	uart16550_flush_partial(&pc_com1);
+	uart16550_init(&pc_com1, 4); /* its interrupt line is low, as the PIC's and IOAPIC's */
 	pic_init(&pic);
 	pit_init(&pit);
 	rtc_init(&rtc, PC_RTC_EPOCH + vm_clock_ns() / 1000000000ull, ram_size, 0);

@@ -25,5 +25,6 @@ bool pc_irq_pending(struct vcpu *v);
 int pc_irq_ack(struct vcpu *v);  /* the vector to inject now, or -1 */
 struct lapic *pc_lapic(struct vcpu *v);
 void pc_reset_lapic(struct vcpu *v);
+void vm_stop_guest(void); /* every vCPU stops at its next exit; the VMM ends */
 
 #endif
