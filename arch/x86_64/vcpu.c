@@ -98,6 +98,7 @@ bool vcpu_create(struct ec *ec)
 	((u32 *)fpu)[6] = 0x1f80;
 	v->fpu = fpu;
 	v->xcr0 = XCR0_X87;
+	v->dr[4] = 0xffff0ff0; /* DR6 at reset */
 	ec->vcpu = v;
 	if (virt_kind == VIRT_VMX ? vmx_vcpu_create(ec) : svm_vcpu_create(ec))
 		return true;
@@ -145,12 +146,33 @@ bool vcpu_set_state(struct ec *ec, const struct hv_cpu_state *st)
 	return virt_kind == VIRT_VMX ? vmx_set_state(ec, st) : svm_set_state(ec, st);
 }
 
+#define DR_GET(n, v) __asm__ volatile("mov %%db" #n ", %0" : "=r"(v))
+#define DR_SET(n, v) __asm__ volatile("mov %0, %%db" #n ::"r"(v))
+
+/* Debug registers 0-3 (and DR6 on VT-x, where the VMCS does not hold it). */
+static void dr_switch(struct vcpu *old, struct vcpu *v)
+{
+	if (old) {
+		DR_GET(0, old->dr[0]);
+		DR_GET(1, old->dr[1]);
+		DR_GET(2, old->dr[2]);
+		DR_GET(3, old->dr[3]);
+		DR_GET(6, old->dr[4]);
+	}
+	DR_SET(0, v->dr[0]);
+	DR_SET(1, v->dr[1]);
+	DR_SET(2, v->dr[2]);
+	DR_SET(3, v->dr[3]);
+	if (virt_kind == VIRT_VMX)
+		DR_SET(6, v->dr[4]);
+}
+
 /*
  * The guest state the host never uses stays in the CPU after an exit and
  * is switched only when another vCPU runs here: x87/SSE/AVX registers,
- * XCR0 and (VT-x) CSTAR. Saving and restoring with the host's full XCR0
- * moves every component, so a guest's XSETBV can never expose another's
- * state.
+ * XCR0, DR0-3 (and on VT-x DR6 and CSTAR). Saving and restoring with the
+ * host's full XCR0 moves every component, so a guest's XSETBV can never
+ * expose another's state.
  */
 void vcpu_fpu_switch(struct ec *ec)
 {
@@ -177,6 +199,7 @@ void vcpu_fpu_switch(struct ec *ec)
 		__asm__ volatile("fxrstor64 (%0)" ::"r"(v->fpu) : "memory");
 	}
 	write_cr0(cr0);
+	dr_switch(old, v);
 	if (virt_kind == VIRT_VMX) { /* AMD-V switches CSTAR with VMLOAD/VMSAVE */
 		if (old)
 			old->cstar = rdmsr(MSR_CSTAR);

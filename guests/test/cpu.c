@@ -1,6 +1,6 @@
 /*
- * Test guest: the checks xsave (AVX state and XCR0 across VM exits, XSETBV
- * checks) and syscall (the SYSCALL MSRs the guest owns, a SYSCALL/SYSRET
+ * Test guest: the checks xsave (AVX state, XCR0 and DR0-3 across VM exits,
+ * XSETBV checks) and syscall (the SYSCALL MSRs the guest owns, a SYSCALL/SYSRET
  * round trip). See README.md.
  */
 #include "guest.h"
@@ -76,6 +76,29 @@ static void ymm_fill(unsigned round)
 			ymm_in[r][i] = (uint8_t)(r * 37 + i * 11 + id * 101 + round * 7 + 1);
 }
 
+/* Debug registers 0-3: addresses of this guest (not enabled in DR7) */
+static uint64_t dr_value(unsigned n) { return 0x00007f0000000000UL | ((inl(PORT_MODE) >> 8) & 0xff) << 20 | n << 12; }
+
+static void dr_load(void)
+{
+	__asm__ volatile("mov %0, %%db0" ::"r"(dr_value(0)));
+	__asm__ volatile("mov %0, %%db1" ::"r"(dr_value(1)));
+	__asm__ volatile("mov %0, %%db2" ::"r"(dr_value(2)));
+	__asm__ volatile("mov %0, %%db3" ::"r"(dr_value(3)));
+}
+
+static void dr_compare(void)
+{
+	uint64_t d[4];
+	__asm__ volatile("mov %%db0, %0" : "=r"(d[0]));
+	__asm__ volatile("mov %%db1, %0" : "=r"(d[1]));
+	__asm__ volatile("mov %%db2, %0" : "=r"(d[2]));
+	__asm__ volatile("mov %%db3, %0" : "=r"(d[3]));
+	for (unsigned n = 0; n < 4; n++)
+		if (d[n] != dr_value(n))
+			fail("DR%u 0x%lx, expected 0x%lx", n, d[n], dr_value(n));
+}
+
 static void ymm_compare(const char *when, unsigned *bad)
 {
 	ymm_store();
@@ -103,6 +126,7 @@ void xsave_prepare(void)
 	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
 	cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE;
 	__asm__ volatile("mov %0, %%cr4" ::"r"(cr4));
+	dr_load();
 	xcr0_at_reset = xgetbv(0);
 	xsetbv(XCR0_AVX_ON);
 	ymm_fill(0);
@@ -172,8 +196,9 @@ void check_xsave(void)
 		fail("XCR0 0x%lx after the refused values, expected 0x%lx", x, XCR0_AVX_ON);
 	/* the last round's values also went through the XSETBV exits */
 	ymm_compare("after XSETBV exits", &bad);
-	info("XCR0 0x%lx; ymm0-15 kept through the checks before, %u rounds of CPUID, I/O and HLT, and XSETBV "
-	     "exits; AVX-512 %s",
+	dr_compare();
+	info("XCR0 0x%lx; ymm0-15 and DR0-3 kept through the checks before, %u rounds of CPUID, I/O and HLT, and "
+	     "XSETBV exits; AVX-512 %s",
 	     x, YMM_ROUNDS, avx512 ? "enabled and disabled" : "not offered");
 	end();
 }

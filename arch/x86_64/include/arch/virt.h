@@ -22,6 +22,7 @@ struct vcpu {
 	void *fpu;            /* XSAVE area (fpu_size bytes) or 512-byte FXSAVE area */
 	u64 xcr0;             /* guest XCR0: in the CPU while the vCPU owns its FPU */
 	u64 cstar;            /* VT-x: guest IA32_CSTAR, switched with the FPU */
+	u64 dr[5];            /* DR0-3 and (VT-x) DR6, switched with the FPU */
 	bool initialized, started;
 	/* VT-x */
 	paddr_t vmcs;         /* physical address of the VMCS region */
