@@ -87,7 +87,6 @@ hv_status_t ec_create_vcpu(struct pd *pd, unsigned cpu, hv_sel_t evt, struct ec 
 	if (!ec)
 		return HV_EMEM;
 	ec->pd = pd;
-	ec->cpu = cpu;
 	if (!vcpu_create(ec)) {
 		kmem_free(&pd->quota, ec, sizeof(*ec));
 		return HV_EMEM;

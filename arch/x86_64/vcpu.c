@@ -44,7 +44,6 @@ static void xsave_init_cpu(struct percpu *c)
 	u64 cr4 = read_cr4();
 	write_cr4(cr4 | CR4_OSXSAVE);
 	xsetbv0(host_xcr0);
-	c->xcr0 = host_xcr0;
 	if (c->id == 0) {
 		cpuid(0xd, 0, &a, &b, &cx, &d);
 		fpu_size = b;
@@ -78,8 +77,6 @@ void virt_init_cpu(void)
 
 bool vcpu_create(struct ec *ec)
 {
-	if (!virt_available() || !percpu_area[ec->cpu].virt_on)
-		return false;
 	struct kmem_quota *q = &ec->pd->quota;
 	struct vcpu *v = kmem_alloc(q, sizeof(*v));
 	void *fpu = kmem_alloc(q, fpu_size); /* kmem blocks are aligned to their size class: >= 64 */
@@ -185,13 +182,20 @@ void vcpu_fpu_switch(struct ec *ec)
 	if (host_xcr0) {
 		u64 cr4 = read_cr4();
 		write_cr4(cr4 | CR4_OSXSAVE);
-		if (c->xcr0 != host_xcr0)
+		/*
+		 * The old owner's XCR0 as the CPU has it: where a guest's XSETBV
+		 * does not exit (QEMU's AMD-V does not emulate that intercept),
+		 * adopt what the guest set if XSETBV would have accepted it.
+		 */
+		u64 x = xgetbv0();
+		if (old && x != old->xcr0 && xcr0_valid(x, host_xcr0))
+			old->xcr0 = x;
+		if (x != host_xcr0)
 			xsetbv0(host_xcr0);
 		if (old)
 			__asm__ volatile("xsave64 (%0)" ::"r"(old->fpu), "a"(~0u), "d"(~0u) : "memory");
 		__asm__ volatile("xrstor64 (%0)" ::"r"(v->fpu), "a"(~0u), "d"(~0u) : "memory");
 		xsetbv0(v->xcr0);
-		c->xcr0 = v->xcr0;
 		write_cr4(cr4);
 	} else {
 		if (old)
@@ -222,30 +226,8 @@ bool vcpu_xsetbv(struct ec *ec, u32 xcr, u64 value)
 	write_cr4(cr4 | CR4_OSXSAVE);
 	xsetbv0(value);
 	write_cr4(cr4);
-	v->xcr0 = c->xcr0 = value;
+	v->xcr0 = value;
 	return true;
-}
-
-/*
- * After an exit on a CPU where a guest's XSETBV may not have exited
- * (QEMU's AMD-V does not emulate that intercept): adopt the XCR0 the guest
- * set if XSETBV would have accepted it, else put the old one back.
- */
-void vcpu_xcr0_sync(struct ec *ec)
-{
-	struct percpu *c = this_cpu();
-	if (!host_xcr0 || c->fpu_owner != ec)
-		return;
-	u64 cr4 = read_cr4();
-	write_cr4(cr4 | CR4_OSXSAVE);
-	u64 x = xgetbv0();
-	if (x != c->xcr0) {
-		if (xcr0_valid(x, host_xcr0))
-			ec->vcpu->xcr0 = c->xcr0 = x;
-		else
-			xsetbv0(c->xcr0);
-	}
-	write_cr4(cr4);
 }
 
 /*

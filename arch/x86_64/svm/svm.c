@@ -29,7 +29,7 @@
 #define EXC_DB (1u << 1)
 
 static struct {
-	bool ok, nrips, flush_by_asid;
+	bool nrips, flush_by_asid;
 	u32 nasid;
 } svm;
 
@@ -76,7 +76,6 @@ bool svm_probe(void)
 		u32 n = guest_msrs[i] - 0xc0000000u;
 		msrpm[0x800 + n / 4] &= (u8)~(3u << (n % 4 * 2));
 	}
-	svm.ok = true;
 	printk("hypervisor: AMD-V with nested paging, %u ASIDs%s\n", svm.nasid, svm.nrips ? ", NRIP save" : "");
 	return true;
 }
@@ -298,7 +297,6 @@ NORETURN void svm_exit_handler(void)
 	ec->regs.rax = b->rax;
 	vcpu_irq_window(); /* host interrupts that exited the guest, or came meanwhile */
 	bkl_lock();
-	vcpu_xcr0_sync(ec);
 	u64 code = b->exitcode;
 	if (code == SVM_EXIT_INVALID || code == (u32)SVM_EXIT_INVALID) { /* QEMU stores -1 in 32 bits */
 		vmcb_dump(ec);
@@ -327,7 +325,7 @@ NORETURN void svm_exit_handler(void)
 		b->intercept_exc |= EXC_DB;
 		b->rflags |= RFLAGS_TF;
 		kernel_exit(ec);
-	case 0x40 + 1: /* #DB */
+	case SVM_EXIT_EXC_DB:
 		if (nmi_stepping(v)) { /* the IRET is done: TF is the guest's own again */
 			b->intercept_exc &= ~EXC_DB;
 			b->dr6 &= ~DR6_BS;
@@ -335,13 +333,11 @@ NORETURN void svm_exit_handler(void)
 			kernel_exit(ec);
 		}
 		break;
-	case SVM_EXIT_VMRUN ... SVM_EXIT_RDTSCP:
+	case SVM_EXIT_VMRUN:
+	case SVM_EXIT_VMLOAD ... SVM_EXIT_RDTSCP: /* not VMMCALL: that one is the VMM's */
 	case SVM_EXIT_INVLPGA: /* SVM is not offered to guests, nor RDTSCP (as on VT-x) */
-		if (code != SVM_EXIT_VMMCALL) {
-			inject_exc(b, 6, false);
-			kernel_exit(ec);
-		}
-		break;
+		inject_exc(b, 6, false);
+		kernel_exit(ec);
 	}
 	if (!exit_reason(v, code, &reason)) {
 		char why[64];

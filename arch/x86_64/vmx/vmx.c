@@ -62,7 +62,6 @@
 #define CR4_VMXE (1ul << 13)
 
 static struct {
-	bool ok;
 	u32 revision;
 	u32 pin, proc, proc2, exit, entry;
 	unsigned preempt_shift; /* the VMX-preemption timer counts TSC >> this */
@@ -148,7 +147,6 @@ bool vmx_probe(void)
 		host_msrs[i].index = guest_msrs[i];
 		host_msrs[i].value = guest_msrs[i] == MSR_KERNEL_GS_BASE ? 0 : rdmsr(guest_msrs[i]);
 	}
-	vmx.ok = true;
 	return true;
 }
 

@@ -47,7 +47,6 @@ struct percpu {
 	u64 asid_gen;          /* AMD-V: ASIDs handed out since the last full flush */
 	u32 next_asid;
 	struct ec *fpu_owner;  /* vCPU whose FPU state, XCR0 and CSTAR are in the CPU */
-	u64 xcr0;              /* XCR0 now (0 before the first vCPU ran: the host's) */
 	volatile bool resched;
 
 	u64 gdt[7] __attribute__((aligned(16)));

@@ -121,6 +121,7 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB layout");
 #define SVM_EVT_SOFT 4u
 
 /* exit codes (APM Vol. 2 appendix C) */
+#define SVM_EXIT_EXC_DB 0x41 /* 0x40 + vector */
 #define SVM_EXIT_INTR 0x60
 #define SVM_EXIT_NMI 0x61
 #define SVM_EXIT_VINTR 0x64
@@ -135,6 +136,7 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB layout");
 #define SVM_EXIT_SHUTDOWN 0x7f
 #define SVM_EXIT_VMRUN 0x80
 #define SVM_EXIT_VMMCALL 0x81
+#define SVM_EXIT_VMLOAD 0x82
 #define SVM_EXIT_SKINIT 0x86
 #define SVM_EXIT_RDTSCP 0x87
 #define SVM_EXIT_MONITOR 0x8a

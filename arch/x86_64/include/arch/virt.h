@@ -56,7 +56,6 @@ bool vcpu_set_state(struct ec *ec, const struct hv_cpu_state *st);
 extern u32 fpu_size;
 void vcpu_fpu_switch(struct ec *ec);
 bool vcpu_xsetbv(struct ec *ec, u32 xcr, u64 value);
-void vcpu_xcr0_sync(struct ec *ec);
 void vcpu_irq_window(void);
 u64 cpu_idt_base(void);
 
