@@ -3,9 +3,10 @@
  * host's features minus what this VMM does not virtualise (VMX, MONITOR,
  * performance counters, machine checks, MTRRs, PCID/INVPCID, RDTSCP/RDPID,
  * XSAVES, speculation-control MSRs, the invariant-TSC bit so that Linux keeps
- * kvm-clock as its clocksource, AMD's SVM and extended counters, ...), plus an x2APIC with TSC-deadline
- * timer, a topology of nvcpus cores, and KVM's paravirtual leaves with
- * kvmclock. The same answers on every vCPU except the APIC ids.
+ * kvm-clock as its clocksource, AMD's SVM and extended counters, ...),
+ * plus an x2APIC with TSC-deadline timer, a topology of nvcpus cores, and
+ * KVM's paravirtual leaves with kvmclock. The same answers on every vCPU
+ * except the APIC ids.
  */
 #include "cpuid.h"
 #include <string.h>
@@ -15,6 +16,15 @@
 static void host_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
 	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+
+/* APIC-id bits for n cores */
+static unsigned core_bits(unsigned n)
+{
+	unsigned bits = 0;
+	while ((1u << bits) < n)
+		bits++;
+	return bits;
 }
 
 /* XSAVE components offered: x87, SSE, AVX and the three AVX-512 parts */
@@ -88,10 +98,7 @@ void cpuid_linux(uint32_t leaf, uint32_t sub, unsigned vcpu, unsigned nvcpus, ui
 			r[1] = 1;
 			r[2] = BIT(8);
 		} else if (sub == 1) {
-			unsigned shift = 0;
-			while ((1u << shift) < nvcpus)
-				shift++;
-			r[0] = shift;
+			r[0] = core_bits(nvcpus);
 			r[1] = nvcpus;
 			r[2] = (2u << 8) | 1;
 		} else {
@@ -125,13 +132,9 @@ void cpuid_linux(uint32_t leaf, uint32_t sub, unsigned vcpu, unsigned nvcpus, ui
 		/* AMD: SVM, OSVW, IBS, SKINIT, WDT, TOPOEXT and the extended performance counters */
 		r[2] &= ~(BIT(2) | BIT(9) | BIT(10) | BIT(12) | BIT(13) | BIT(22) | BIT(23) | BIT(24) | BIT(28));
 		break;
-	case 0x80000008: { /* AMD: nvcpus cores */
-		unsigned shift = 0;
-		while ((1u << shift) < nvcpus)
-			shift++;
-		r[2] = (nvcpus - 1) | (shift << 12);
+	case 0x80000008: /* AMD: nvcpus cores */
+		r[2] = (nvcpus - 1) | (core_bits(nvcpus) << 12);
 		break;
-	}
 	case 0x80000007: /* no invariant-TSC bit: the guest's clocksource stays kvm-clock */
 		memset(r, 0, 16);
 		break;
