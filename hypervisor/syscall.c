@@ -247,6 +247,18 @@ static NORETURN void sys_irq_ctrl(struct ec *ec)
 	finish(ec, irq_configure(sm, (unsigned)ARG2(ec), (unsigned)ARG3(ec)));
 }
 
+static NORETURN void sys_pd_ctrl(struct ec *ec)
+{
+	struct pd *pd;
+	if (ARG2(ec) != HV_PD_KMEM)
+		finish(ec, HV_EPARAM);
+	LOOKUP(ARG1(ec), HV_OBJ_PD, HV_R_PD_CREATE, pd, obj);
+	ec->regs.rsi = pd->quota.used;
+	ec->regs.rdx = pd->quota.limit;
+	ec->regs.r8 = kmem_free_pages();
+	finish(ec, HV_OK);
+}
+
 static NORETURN void sys_null(struct ec *ec) { finish(ec, HV_OK); }
 
 typedef NORETURN void (*syscall_fn)(struct ec *);
@@ -259,7 +271,7 @@ static const syscall_fn syscalls[HV_SYS_COUNT] = {
 	[HV_SYS_REVOKE] = sys_revoke,       [HV_SYS_LOOKUP] = sys_lookup,
 	[HV_SYS_SM_CTRL] = sys_sm_ctrl,     [HV_SYS_SC_CTRL] = sys_sc_ctrl,
 	[HV_SYS_EC_CTRL] = sys_ec_ctrl,     [HV_SYS_IRQ_CTRL] = sys_irq_ctrl,
-	[HV_SYS_NULL] = sys_null,
+	[HV_SYS_NULL] = sys_null,           [HV_SYS_PD_CTRL] = sys_pd_ctrl,
 };
 
 /* Entered from syscall_entry with the caller's state in its struct regs. */

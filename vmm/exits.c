@@ -13,36 +13,25 @@
 #include <stdio.h>
 #include <string.h>
 
-#define EXIT_CPUID 10
-#define EXIT_HLT 12
-#define EXIT_TRIPLE_FAULT 2
-#define EXIT_IO 30
-#define EXIT_RDMSR 31
-#define EXIT_WRMSR 32
-#define EXIT_EPT_VIOLATION 48
-#define EXIT_INTR_WINDOW 7
-#define EXIT_NMI_WINDOW 8
-#define EXIT_VMCALL 18
-#define EXIT_CR_ACCESS 28
 
 /* The guest state each exit's portal asks for: only what its handler reads. */
 static hv_word_t exit_mtd(unsigned reason)
 {
 	switch (reason) {
-	case EXIT_CPUID: /* a PC guest's OSXSAVE bit follows its CR4 */
+	case EXIT_REASON_CPUID: /* a PC guest's OSXSAVE bit follows its CR4 */
 		return HV_MTD_GPR_ACDB | HV_MTD_RIP_LEN | (vm.pc ? HV_MTD_CR : 0);
-	case EXIT_IO:
+	case EXIT_REASON_IO_INSTRUCTION:
 		return HV_MTD_GPR_ACDB | HV_MTD_RIP_LEN | HV_MTD_QUAL;
-	case EXIT_RDMSR:
-	case EXIT_WRMSR:
+	case EXIT_REASON_MSR_READ:
+	case EXIT_REASON_MSR_WRITE:
 		return HV_MTD_GPR_ACDB | HV_MTD_RIP_LEN | HV_MTD_EFER | HV_MTD_TSC | HV_MTD_SYSENTER;
-	case EXIT_HLT:
+	case EXIT_REASON_HLT:
 		return HV_MTD_RIP_LEN | HV_MTD_RFLAGS | HV_MTD_STA | HV_MTD_INJ;
 	case HV_VMEVT_RECALL:
-	case EXIT_VMCALL:
+	case EXIT_REASON_VMCALL:
 		return HV_MTD_RIP_LEN;
-	case EXIT_INTR_WINDOW:
-	case EXIT_NMI_WINDOW:
+	case EXIT_REASON_INTERRUPT_WINDOW:
+	case EXIT_REASON_NMI_WINDOW:
 		return HV_MTD_INJ; /* an event still to be delivered comes first */
 	default: /* STARTUP, CR access, EPT violation (decoding needs it all), reports */
 		return HV_MTD_ALL;
@@ -716,19 +705,19 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 			st->mtd |= HV_MTD_EFER | HV_MTD_CR;
 		}
 		break;
-	case EXIT_INTR_WINDOW:
-	case EXIT_NMI_WINDOW:
+	case EXIT_REASON_INTERRUPT_WINDOW:
+	case EXIT_REASON_NMI_WINDOW:
 		if (!vm.pc) { /* the test guest's NMI requests (testsupport.c) */
 			if (testsupport_exit(v, reason, st))
 				break;
 			goto unhandled;
 		}
-		if (reason == EXIT_INTR_WINDOW)
+		if (reason == EXIT_REASON_INTERRUPT_WINDOW)
 			intr_window_exit(v, st);
 		else
 			nmi_window_exit(v, st);
 		break;
-	case EXIT_VMCALL:
+	case EXIT_REASON_VMCALL:
 		st->mtd = HV_MTD_INJ;
 		st->inj_info = HV_INJ_VALID | HV_INJ_HWEXC | 6; /* no hypercalls: #UD */
 		break;
@@ -737,28 +726,28 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 			printf("vmm: recall of vCPU %u delivered at rip %#lx\n", v->id, st->rip);
 		st->mtd = 0;
 		break;
-	case EXIT_CPUID:
+	case EXIT_REASON_CPUID:
 		cpuid_exit(v, st);
 		break;
-	case EXIT_IO:
+	case EXIT_REASON_IO_INSTRUCTION:
 		io_exit(v, st);
 		if (!vm.pc)
 			testsupport_reply(v, reason, st);
 		break;
-	case EXIT_RDMSR:
-	case EXIT_WRMSR:
-		msr_exit(v, st, reason == EXIT_WRMSR);
+	case EXIT_REASON_MSR_READ:
+	case EXIT_REASON_MSR_WRITE:
+		msr_exit(v, st, reason == EXIT_REASON_MSR_WRITE);
 		break;
-	case EXIT_HLT:
+	case EXIT_REASON_HLT:
 		ok = vm.pc ? hlt_pc(v, st) : hlt_exit(v, st);
 		break;
-	case EXIT_EPT_VIOLATION:
+	case EXIT_REASON_EPT_VIOLATION:
 		ok = (!vm.pc && testsupport_exit(v, reason, st)) || ept_exit(v, st);
 		break;
-	case EXIT_CR_ACCESS:
+	case EXIT_REASON_CR_ACCESS:
 		ok = cr_exit(v, st);
 		break;
-	case EXIT_TRIPLE_FAULT:
+	case EXIT_REASON_TRIPLE_FAULT:
 		if (vm.pc && vm.on_crash_restart) {
 			printf("vmm: vCPU %u: triple fault at rip %#lx: restarting the guest\n", v->id, st->rip);
 			st->mtd = 0;

@@ -15,9 +15,6 @@
 #include "vmm.h"
 #include <stdio.h>
 
-#define EXIT_NMI_WINDOW 8
-#define EXIT_IO 30
-#define EXIT_EPT_VIOLATION 48
 
 /*
  * The page gets its own one-page node in this domain's memory space (an
@@ -58,7 +55,7 @@ bool testsupport_exit(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 	(void)v;
 	if (!dev)
 		return false;
-	if (reason == EXIT_NMI_WINDOW && nmi_pending) {
+	if (reason == EXIT_REASON_NMI_WINDOW && nmi_pending) {
 		nmi_pending--;
 		st->inj_info = HV_INJ_VALID | HV_INJ_NMI | 2;
 		st->inj_error = 0;
@@ -66,7 +63,7 @@ bool testsupport_exit(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 		st->mtd = HV_MTD_INJ | HV_MTD_CTRL;
 		return true;
 	}
-	if (reason == EXIT_EPT_VIOLATION && page_ok && !page_mapped &&
+	if (reason == EXIT_REASON_EPT_VIOLATION && page_ok && !page_mapped &&
 	    (st->gpa & ~0xfffull) == TESTDEV_PAGE_GPA) {
 		hv_status_t s = page_map();
 		if (s != HV_OK) {
@@ -88,7 +85,7 @@ bool testsupport_exit(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 void testsupport_reply(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 {
 	(void)v;
-	if (!dev || reason != EXIT_IO)
+	if (!dev || reason != EXIT_REASON_IO_INSTRUCTION)
 		return;
 	if (dev->nmi_requests) {
 		nmi_pending += dev->nmi_requests;

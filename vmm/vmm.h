@@ -8,6 +8,7 @@
 
 #include "linux.h"
 #include <hv/runtime.h>
+#include <hv/vmexit.h>
 #include <stdbool.h>
 #include <stdint.h>
 

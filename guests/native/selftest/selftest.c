@@ -864,6 +864,23 @@ static void test_kmem(void)
 
 	/* exhaust a 16 KiB quota with semaphores */
 	EXPECT(hv_create_pd(small, HV_SI_SEL_PD, 16 << 10), HV_OK);
+	{
+		hv_word_t used = 1, limit = 0, free_pages = 0, used2 = 0;
+
+		EXPECT(hv_pd_kmem(small, &used, &limit, &free_pages), HV_OK);
+		/* its page table root is charged to it */
+		CHECK(used == HV_PAGE_SIZE && limit == 16 << 10 && free_pages > 0,
+		      "pd_ctrl: a new PD's quota: %lu of %lu bytes used, %lu pages free", used, limit, free_pages);
+		EXPECT(hv_create_sm(x, small, 0), HV_OK);
+		EXPECT(hv_pd_kmem(small, &used2, NULL, NULL), HV_OK);
+		CHECK(used2 > used, "pd_ctrl: a semaphore is charged: %lu then %lu bytes", used, used2);
+		EXPECT(drop(x), HV_OK);
+		yield();
+		EXPECT(hv_pd_kmem(small, &used2, NULL, NULL), HV_OK);
+		CHECK(used2 == used, "pd_ctrl: its destruction gives the charge back: %lu bytes", used2);
+		EXPECT(hv_syscall2(HV_SYS_PD_CTRL, small, 1), HV_EPARAM);
+		EXPECT(hv_syscall2(HV_SYS_PD_CTRL, HV_SI_SEL_SC, HV_PD_KMEM), HV_ECAP);
+	}
 	while (n1 < 512 && (st = hv_create_sm(block + n1, small, 0)) == HV_OK)
 		n1++;
 	EXPECT(st, HV_EMEM);

@@ -229,6 +229,28 @@ static inline hv_status_t hv_sm_trydown(hv_sel_t sm)
 	return hv_sm_ctrl(sm, HV_SM_TRYDOWN);
 }
 
+/* ---- Protection domains ----------------------------------------------------- */
+
+/* Kernel memory of PD `pd` (needs HV_R_PD_CREATE): bytes of its quota used
+ * and its limit, and the pages free in the kernel's whole pool. */
+static inline hv_status_t hv_pd_kmem(hv_sel_t pd, hv_word_t *used, hv_word_t *limit, hv_word_t *free_pages)
+{
+	hv_word_t rax = HV_SYS_PD_CTRL;
+	hv_word_t rsi = HV_PD_KMEM, rdx = 0;
+	register hv_word_t r8 __asm__("r8") = 0;
+	__asm__ volatile("syscall"
+			 : "+a"(rax), "+S"(rsi), "+d"(rdx), "+r"(r8)
+			 : "D"(pd)
+			 : "rcx", "r11", "memory");
+	if (used)
+		*used = rsi;
+	if (limit)
+		*limit = rdx;
+	if (free_pages)
+		*free_pages = r8;
+	return (hv_status_t)rax;
+}
+
 /* ---- Scheduling contexts, ECs, interrupts ---------------------------------- */
 
 /* *ticks (if not NULL) receives the TSC ticks consumed by SC `sc`. */

@@ -44,7 +44,8 @@ enum hv_syscall {
 	HV_SYS_EC_CTRL = 12,  /* rdi=ec  rsi=op */
 	HV_SYS_IRQ_CTRL = 13, /* rdi=irq sm  rsi=cpu  rdx=flags */
 	HV_SYS_NULL = 14,     /* does nothing; for measuring entry/exit cost */
-	HV_SYS_COUNT = 15
+	HV_SYS_PD_CTRL = 15,  /* rdi=pd  rsi=op -> rsi rdx r8 (HV_PD_KMEM: used, limit, free pages) */
+	HV_SYS_COUNT = 16
 };
 
 /* ---- Capabilities --------------------------------------------------------- */
@@ -126,6 +127,11 @@ enum hv_sm_op {
 	HV_SM_DOWN = 1,    /* block until the counter is positive, then decrement;
 			    * with a deadline (absolute TSC) give up with HV_ETIMEOUT then */
 	HV_SM_TRYDOWN = 2  /* decrement if positive, else HV_ETIMEOUT at once */
+};
+
+enum hv_pd_op {
+	HV_PD_KMEM = 0 /* the PD's kernel-memory quota (used, limit in bytes) and the
+			* pages free in the kernel's pool */
 };
 
 enum hv_ec_op {
