@@ -100,9 +100,8 @@ static bool would_deadlock(struct ec *ec, struct ec *h)
 static NORETURN void wait_for_handler(struct ec *ec, struct ec *h, u64 restart_len)
 {
 	ec->regs.rip -= restart_len;
-	ec->state = EC_BLOCKED;
-	ec->waiting_on = h;
-	ec->blocked_sc = this_cpu()->cur_sc;
+	ec->state = EC_WAIT_HANDLER;
+	ec->wait.handler = h;
 	ec->qnext = NULL;
 	struct ec **pp = &h->waiters;
 	while (*pp)
@@ -134,36 +133,68 @@ NORETURN void ipc_call(struct ec *ec, struct pt *pt, u64 tag)
 
 static bool user_addr(u64 a) { return a < HV_USER_END; }
 
-/* Writes back the parts of an event message the handler's MTD names. */
-static bool write_back_state(struct ec *c, const struct hv_cpu_state *st)
+/*
+ * The parts of a handler's reply state that its MTD names, copied out of
+ * the UTCB once: the UTCB stays writable by the handler's other threads,
+ * so everything is checked and used from this copy.
+ */
+static void copy_reply_state(struct hv_cpu_state *k, const struct hv_cpu_state *u, bool vcpu)
 {
-	u64 m = st->mtd;
+	u64 m = __atomic_load_n(&u->mtd, __ATOMIC_RELAXED);
+	if (vcpu && (m & ~(u64)HV_MTD_EC_ALL))
+		memcpy(k, u, sizeof(*k)); /* a full vCPU state: rare (STARTUP, mode switches) */
+	k->mtd = m;
+	if (m & HV_MTD_RSP)
+		k->rsp = u->rsp;
+	if (m & HV_MTD_RIP_LEN) {
+		k->rip = u->rip;
+		k->inst_len = u->inst_len;
+	}
+	if (m & HV_MTD_RFLAGS)
+		k->rflags = u->rflags;
+	__asm__ volatile("" ::: "memory"); /* no reads of *u after this point */
+}
+
+/* Writes back the parts of an event message the handler's MTD names. */
+static bool write_back_state(struct ec *c, const struct hv_cpu_state *ust)
+{
+	struct hv_cpu_state st;
+	copy_reply_state(&st, ust, c->vcpu);
+	u64 m = st.mtd;
 	struct regs *r = &c->regs;
-	if (!c->vcpu && (m & HV_MTD_RIP_LEN) && !user_addr(st->rip))
+	if (!c->vcpu && (m & HV_MTD_RIP_LEN) && !user_addr(st.rip))
 		return false;
-	if (!c->vcpu && (m & HV_MTD_RSP) && !user_addr(st->rsp))
+	if (!c->vcpu && (m & HV_MTD_RSP) && !user_addr(st.rsp))
 		return false;
+	/* general registers are not checked: each UTCB word is read once */
 	if (m & HV_MTD_GPR_ACDB)
-		r->rax = st->rax, r->rcx = st->rcx, r->rdx = st->rdx, r->rbx = st->rbx;
+		r->rax = ust->rax, r->rcx = ust->rcx, r->rdx = ust->rdx, r->rbx = ust->rbx;
 	if (m & HV_MTD_GPR_BSD)
-		r->rbp = st->rbp, r->rsi = st->rsi, r->rdi = st->rdi;
+		r->rbp = ust->rbp, r->rsi = ust->rsi, r->rdi = ust->rdi;
 	if (m & HV_MTD_GPR_R8_R15) {
-		r->r8 = st->r8, r->r9 = st->r9, r->r10 = st->r10, r->r11 = st->r11;
-		r->r12 = st->r12, r->r13 = st->r13, r->r14 = st->r14, r->r15 = st->r15;
+		r->r8 = ust->r8, r->r9 = ust->r9, r->r10 = ust->r10, r->r11 = ust->r11;
+		r->r12 = ust->r12, r->r13 = ust->r13, r->r14 = ust->r14, r->r15 = ust->r15;
 	}
 	if (c->vcpu)
-		return vcpu_set_state(c, st);
+		return vcpu_set_state(c, &st);
 	if (m & HV_MTD_RSP)
-		r->rsp = st->rsp;
+		r->rsp = st.rsp;
 	if (m & HV_MTD_RIP_LEN)
-		r->rip = st->rip;
+		r->rip = st.rip;
 	if (m & HV_MTD_RFLAGS)
-		r->rflags = (st->rflags & RFLAGS_USER_MASK) | RFLAGS_IF | 2;
+		r->rflags = (st.rflags & RFLAGS_USER_MASK) | RFLAGS_IF | 2;
 	r->cs = SEL_UCODE;
 	r->ss = SEL_UDATA;
 	return true;
 }
 
+/*
+ * The handler's reply: the caller goes on with the reply message, or, after
+ * an event, with the state the reply writes back. HV_TAG_STOP in the reply
+ * to an event stops the caller (an exception handler ending a faulting
+ * thread); in other replies it means nothing, so a server cannot stop the
+ * threads that call it.
+ */
 NORETURN void ipc_reply(struct ec *h, u64 tag)
 {
 	struct ec *c = h->caller;
@@ -174,17 +205,16 @@ NORETURN void ipc_reply(struct ec *h, u64 tag)
 	if (!c)
 		sched_schedule(); /* the caller went away meanwhile */
 	c->callee = NULL;
+	c->state = EC_RUNNABLE;
 	if (c->dying) { /* killed during the call: now it can go */
 		ec_kill(c, NULL);
 		sched_schedule();
 	}
-	c->state = EC_RUNNABLE;
-	bool event = c->in_event;
-	c->in_event = false;
-	if (tag & HV_TAG_STOP) {
-		ec_kill(c, NULL);
-	} else if (event) {
-		if (!write_back_state(c, &h->utcb->st))
+	if (c->in_event) {
+		c->in_event = false;
+		if (tag & HV_TAG_STOP)
+			ec_kill(c, NULL);
+		else if (!write_back_state(c, &h->utcb->st))
 			ec_kill(c, "exception handler set an invalid RIP or RSP");
 	} else if (!transfer(h, c, tag)) {
 		ec_set_status(c, HV_EPARAM);

@@ -25,7 +25,6 @@ hv_status_t sc_create(struct pd *charged, struct ec *ec, unsigned prio, unsigned
 		sc->quantum = 1;
 	sc->left = sc->quantum;
 	ec->sc = sc;
-	ec->blocked_sc = sc;
 	*out = sc;
 	sched_ready(sc);
 	return HV_OK;

@@ -164,7 +164,9 @@ NORETURN void sched_schedule(void)
 		c->cur_sc = sc;
 		c->sc_start = rdtsc();
 		timer_arm(c);
-		kernel_exit(e); /* a recall is delivered before e returns to user mode */
+		/* a recall is delivered before e returns to user mode; on a fresh
+		 * stack, since that path may come back here */
+		cpu_continue(kernel_exit, e);
 	}
 	timer_arm(c);
 	c->cur_ec = NULL;

@@ -178,7 +178,9 @@ static NORETURN void sys_revoke(struct ec *ec)
 	unsigned kind = HV_ITEM_KIND(item);
 	if ((item & ~(0x3fffull | HV_REVOKE_SELF)) || !item_base(kind, ARG2(ec), &b))
 		finish(ec, HV_EPARAM);
-	finish(ec, mdb_revoke(&ec->pd->spaces[kind], b, HV_ITEM_ORDER(item), item & HV_REVOKE_SELF));
+	hv_status_t st = mdb_revoke(&ec->pd->spaces[kind], b, HV_ITEM_ORDER(item), item & HV_REVOKE_SELF);
+	obj_reap(); /* what lost its last capability goes now: a revoked domain stops at once */
+	finish(ec, st);
 }
 
 static NORETURN void sys_lookup(struct ec *ec)

@@ -104,6 +104,16 @@ ret_user_sysret:
 	swapgs
 	sysretq
 
+/* void cpu_continue(void (*fn)(struct ec *), struct ec *ec): fn(ec) on a fresh kernel stack */
+	.globl cpu_continue
+cpu_continue:
+	mov %gs:PCPU_KSTACK, %rsp
+	xor %ebp, %ebp
+	mov %rdi, %rax
+	mov %rsi, %rdi
+	call *%rax
+	ud2
+
 /* void cpu_idle_on_kstack(void): reset to the kernel stack, enter idle_loop */
 	.globl cpu_idle_on_kstack
 cpu_idle_on_kstack:

@@ -937,11 +937,14 @@ static void ipc_c(void *arg)
 	(void)hv_sm_up(c_done);
 }
 
+static hv_status_t d_st;
+static hv_word_t d_tag;
+
 static void ipc_d(void *arg)
 {
 	(void)arg;
-	(void)hv_call(pt_stop, HV_TAG(0, 0), NULL);
-	d_after = 1; /* not reached: the reply stopped this thread */
+	d_st = hv_call(pt_stop, HV_TAG(0, 0), &d_tag);
+	d_after = 1; /* a server cannot stop its callers: only event replies may */
 	(void)hv_sm_up(d_done);
 }
 
@@ -1041,12 +1044,14 @@ static void test_ipc(void)
 		printf("ipc: one CPU, cross-CPU call skipped\n");
 	}
 
-	/* HV_TAG_STOP in a reply stops the caller */
+	/* HV_TAG_STOP in the reply to a call means nothing: the caller goes on */
 	d_done = new_sm(0);
 	d_ec = thread(me_cpu, ipc_d, NULL, PRIO_HIGH);
-	CHECK(d_after == 0, "caller stopped by HV_TAG_STOP did not go on");
-	EXPECT(hv_sm_trydown(d_done), HV_ETIMEOUT);
-	EXPECT(hv_ec_recall(d_ec), HV_EABORT);
+	CHECK(d_after == 1 && d_st == HV_OK && d_tag == HV_TAG(0, 0),
+	      "caller of a server replying HV_TAG_STOP went on: %lu, %s, tag 0x%lx", d_after, hv_status_str(d_st),
+	      d_tag);
+	EXPECT(hv_sm_trydown(d_done), HV_OK);
+	EXPECT(hv_ec_recall(d_ec), HV_OK);
 	EXPECT(hv_call(pt_echo, HV_TAG(0, 0), NULL), HV_OK); /* handler fine */
 	group_end();
 }
@@ -1633,7 +1638,7 @@ struct exc_rec {
 #define EXC_LOG 16
 static struct exc_rec exc_log[EXC_LOG];
 static volatile unsigned exc_n;
-static volatile int exc_bad_rip;
+static volatile int exc_bad_rip, exc_set_nt;
 static hv_word_t pf_va, ro_va, pf_page;
 static hv_sel_t exc_stopped;
 
@@ -1671,6 +1676,10 @@ static hv_word_t exc_serve(struct hv_utcb *u, hv_word_t id)
 		if (s->rip == (hv_word_t)exc_skip[i].at) {
 			s->rip = (hv_word_t)exc_skip[i].after;
 			s->mtd = HV_MTD_RIP_LEN | (s->event == 6 ? HV_MTD_GPR_ACDB : 0);
+			if (exc_set_nt) { /* RFLAGS with NT (and IOPL 3, also not the user's) */
+				s->rflags = 0x4000 | 0x3000 | 0x202;
+				s->mtd |= HV_MTD_RFLAGS;
+			}
 			return HV_TAG(0, 0);
 		}
 	(void)hv_sm_up(exc_stopped);
@@ -2064,6 +2073,157 @@ static void test_kill(void)
 	group_end();
 }
 
+/* ---- 12. Hardening: waits, stacks and replies under attack ------------------------------ */
+
+/* A local EC with its own event base that starts at `ip` on every call; its
+ * stack is never used (chain_entry faults at once). */
+static hv_sel_t handler_evt(hv_sel_t ec, hv_sel_t evt)
+{
+	if (hv_create_ec(ec, HV_SI_SEL_PD, HV_EC_FLAGS(me_cpu, 0, evt), va(HV_PAGE_SIZE), 0x1000, 0) != HV_OK)
+		fatal("cannot create a chain handler");
+	return ec;
+}
+
+void chain_entry(void);
+__asm__(".pushsection .text\n.globl chain_entry\nchain_entry:\n\tud2\n.popsection");
+
+static hv_sel_t hd_sm, hd_all, h2_storm;
+static volatile unsigned hd_woke, hd_ran;
+static volatile hv_word_t hd_flags;
+
+static void hd_waiter(void *arg)
+{
+	(void)arg;
+	if (hv_sm_down(hd_sm) == HV_OK)
+		hd_woke++;
+}
+
+/* Counts itself (its recall came first), then blocks for good. */
+static void hd_storm(void *arg)
+{
+	if (__atomic_add_fetch(&hd_ran, 1, __ATOMIC_ACQ_REL) == (unsigned)(hv_word_t)arg)
+		(void)hv_sm_up(hd_all);
+	(void)hv_sm_down(hd_sm);
+}
+
+static void hd_hold(void *arg)
+{
+	(void)hv_call((hv_sel_t)(hv_word_t)arg, HV_TAG(1, 0), NULL);
+}
+
+static void hd_release(void *arg)
+{
+	(void)arg;
+	(void)hv_sm_up(hold2_go);
+}
+
+/* #UD, resumed by exc_serve with RFLAGS NT set in the reply: what came back. */
+static void hd_nt(void *arg)
+{
+	hv_word_t fl;
+
+	(void)arg;
+	(void)ex_do_ud();
+	__asm__ volatile("pushfq; popq %0" : "=r"(fl));
+	hd_flags = fl | 1ul << 63;
+}
+
+#define HD_CHAIN 400 /* exception handlers, each faulting in its predecessor's exception */
+#define HD_STORM 100 /* threads with a pending recall queued at one busy handler */
+
+static void test_harden(void)
+{
+	hv_sel_t ec, sc, sc2, copies[8], evt, chain, chain_ecs, pts, ecs[HD_STORM], scs[HD_STORM];
+	hv_word_t item, mtd = HV_MTD_RIP_LEN | HV_MTD_QUAL;
+	unsigned i, bad = 0;
+
+	group_begin("harden");
+	/* an EC blocked on an SM whose SC is destroyed: the wake-up must not
+	 * use the freed SC (its memory now holds capabilities) */
+	hd_sm = new_sm(0);
+	EXPECT(hv_thread_create(me_cpu, hd_waiter, NULL, HV_QOS(PRIO_HIGH, 0), &ec, &sc), HV_OK);
+	EXPECT(drop(sc), HV_OK);
+	yield();
+	for (i = 0; i < 8; i++)
+		copies[i] = copy_cap(hd_sm, HV_R_SM_UP);
+	EXPECT(hv_sm_up(hd_sm), HV_OK);
+	yield();
+	for (i = 0; i < 8; i++)
+		if (hv_lookup(HV_KIND_OBJ, copies[i], &item) != HV_OK || HV_ITEM_ORDER(item) != 0 ||
+		    HV_ITEM_TYPE(item) != HV_OBJ_SM)
+			bad++;
+	CHECK(bad == 0, "capabilities intact after waking an EC whose SC was destroyed (%u changed)", bad);
+	CHECK(hd_woke == 0, "a woken EC without SC does not run");
+	sc2 = sel();
+	EXPECT(hv_create_sc(sc2, HV_SI_SEL_PD, ec, HV_QOS(PRIO_HIGH, 0)), HV_OK); /* now it runs */
+	CHECK(hd_woke == 1, "it runs once it has an SC again: %u", hd_woke);
+	for (i = 0; i < 8; i++)
+		EXPECT(drop(copies[i]), HV_OK);
+	EXPECT(drop(sc2), HV_OK);
+	EXPECT(drop(ec), HV_OK);
+
+	/* RFLAGS from an exception handler: NT is not a flag user code may set */
+	exc_set_nt = 1;
+	evt = sel_block(6);
+	portal_at(evt + 6, handler(me_cpu), HV_MTD_RIP_LEN | HV_MTD_QUAL | HV_MTD_RSP | HV_MTD_GPR_ACDB, ID_EXC);
+	EXPECT(thread_evt(me_cpu, hd_nt, NULL, PRIO_HIGH, evt, &ec, &sc), HV_OK);
+	exc_set_nt = 0;
+	CHECK(hd_flags >> 63 && !(hd_flags & 0x7000) && (hd_flags & 0x200),
+	      "RFLAGS after a reply that sets NT and IOPL: 0x%lx (both clear, IF set)", hd_flags & ~(1ul << 63));
+	EXPECT(drop(ec), HV_OK);
+	EXPECT(drop(sc), HV_OK);
+
+	/* a chain of HD_CHAIN exception handlers, each faulting while handling its
+	 * predecessor's #UD, the last without a portal: stopping it stops them all */
+	printf("harden: the kernel now reports %u ECs it stops (a chain of faulting exception handlers)\n",
+	       HD_CHAIN + 1);
+	cons_flush();
+	chain = sel_block(9);
+	chain_ecs = sel_block(9);
+	for (i = 0; i < HD_CHAIN; i++) /* the #UD portal of event base chain + i leads to handler i */
+		if (hv_create_pt(chain + i + 6, HV_SI_SEL_PD,
+				 handler_evt(chain_ecs + i, i + 1 < HD_CHAIN ? chain + i + 1 : sel_block(6)), mtd,
+				 (hv_word_t)chain_entry, 0) != HV_OK)
+			fatal("cannot create a chain portal");
+	EXPECT(thread_evt(me_cpu, hd_nt, NULL, PRIO_HIGH, chain, &ec, &sc), HV_OK);
+	EXPECT(hv_ec_recall(ec), HV_EABORT); /* stopped with the whole chain */
+	EXPECT(hv_null(), HV_OK);
+	EXPECT(hv_create_pt(sel(), HV_SI_SEL_PD, chain_ecs + HD_CHAIN - 1, 0, (hv_word_t)st_portal, 0), HV_EABORT);
+	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 9) | HV_REVOKE_SELF, chain), HV_OK);
+	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 9) | HV_REVOKE_SELF, chain_ecs), HV_OK);
+	EXPECT(drop(ec), HV_OK);
+	EXPECT(drop(sc), HV_OK);
+
+	/* HD_STORM threads with a pending recall, all ready when their recall
+	 * handler is busy: each queues there in turn (the kernel stack must not
+	 * grow with them), and each recall is delivered once the handler is free */
+	hold2_in = new_sm(0);
+	hold2_go = new_sm(0);
+	hd_all = new_sm(0);
+	hd_ran = 0;
+	rc_count[3] = 0;
+	evt = sel_block(6);
+	pts = portal(h2_storm = handler(me_cpu), 0, ID_HOLD2);
+	portal_at(evt + HV_EVT_RECALL, h2_storm, mtd, ID_RECALL | 3);
+	(void)thread(me_cpu, hd_hold, (void *)pts, PRIO_HIGH); /* h2_storm now waits for hold2_go */
+	WAIT(hold2_in);
+	for (i = 0; i < HD_STORM; i++) {
+		if (thread_evt(me_cpu, hd_storm, (void *)(hv_word_t)HD_STORM, PRIO_LOW_A, evt, &ecs[i], &scs[i]) != HV_OK)
+			fatal("cannot create a storm thread");
+		EXPECT(hv_ec_recall(ecs[i]), HV_OK);
+	}
+	(void)thread(me_cpu, hd_release, NULL, PRIO_WATCHDOG + 1); /* runs once all of them wait */
+	WAIT(hd_all);
+	CHECK(hd_ran == HD_STORM && rc_count[3] == HD_STORM, "%u threads ran on after %u recalls (expected %u)", hd_ran,
+	      rc_count[3], HD_STORM);
+	for (i = 0; i < HD_STORM; i++) {
+		(void)drop(ecs[i]);
+		(void)drop(scs[i]);
+	}
+	EXPECT(hv_null(), HV_OK);
+	group_end();
+}
+
 /* ---- Main ------------------------------------------------------------------------------ */
 
 int main(const struct hv_startinfo *start)
@@ -2097,6 +2257,7 @@ int main(const struct hv_startinfo *start)
 	test_sched();
 	test_recall();
 	test_kill();
+	test_harden();
 
 	if (wd_fired)
 		printf("watchdog ended %u wait(s)\n", wd_fired);

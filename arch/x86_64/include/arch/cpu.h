@@ -30,7 +30,7 @@
 
 #define RFLAGS_IF (1ul << 9)
 /* Flags a user thread may set itself: CF PF AF ZF SF TF DF OF AC ID */
-#define RFLAGS_USER_MASK 0x244dd5ul
+#define RFLAGS_USER_MASK 0x240dd5ul
 
 static inline u64 rdmsr(u32 msr)
 {
