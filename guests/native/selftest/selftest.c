@@ -1638,7 +1638,8 @@ struct exc_rec {
 #define EXC_LOG 16
 static struct exc_rec exc_log[EXC_LOG];
 static volatile unsigned exc_n;
-static volatile int exc_bad_rip, exc_set_nt;
+static volatile int exc_bad_rip, exc_set_nt, exc_race;
+static struct hv_utcb *volatile race_utcb;
 static hv_word_t pf_va, ro_va, pf_page;
 static hv_sel_t exc_stopped;
 
@@ -1658,6 +1659,8 @@ static hv_word_t exc_serve(struct hv_utcb *u, hv_word_t id)
 	if (exc_n < EXC_LOG)
 		exc_log[exc_n] = (struct exc_rec){ s->event, s->rip, s->qual[0], s->qual[1], s->rsp, s->mtd };
 	exc_n++;
+	if (exc_race)
+		race_utcb = u; /* the racer on the other CPU writes into this UTCB */
 	if (s->event == 6 && exc_bad_rip) {
 		s->rip = KERNEL_ADDR; /* the kernel must stop the EC instead */
 		s->mtd = HV_MTD_RIP_LEN;
@@ -2128,6 +2131,43 @@ static void hd_nt(void *arg)
 	hd_flags = fl | 1ul << 63;
 }
 
+/* Writes a non-canonical RIP into the exception handler's UTCB and the
+ * right one back, over and over, while the handler replies. */
+static volatile int race_stop;
+static volatile hv_word_t race_rounds;
+
+static hv_sel_t race_ready;
+
+static void hd_racer(void *arg)
+{
+	(void)arg;
+	(void)hv_sm_up(race_ready);
+	while (!race_stop) {
+		struct hv_utcb *u = race_utcb;
+
+		if (u) {
+			u->st.rip = 0x8000000000000000ul;
+			u->st.rip = (hv_word_t)ex_ud_after;
+			race_rounds++;
+		}
+	}
+}
+
+static volatile unsigned race_done;
+
+/* Faults `arg` times while the racer runs (its first fault lets it start). */
+static volatile hv_word_t race_faults;
+
+static void hd_race_child(void *arg)
+{
+	while (race_faults < (hv_word_t)arg) {
+		(void)ex_do_ud();
+		if (race_rounds)
+			race_faults++;
+	}
+	race_done++;
+}
+
 #define HD_CHAIN 400 /* exception handlers, each faulting in its predecessor's exception */
 #define HD_STORM 100 /* threads with a pending recall queued at one busy handler */
 
@@ -2172,6 +2212,31 @@ static void test_harden(void)
 	      "RFLAGS after a reply that sets NT and IOPL: 0x%lx (both clear, IF set)", hd_flags & ~(1ul << 63));
 	EXPECT(drop(ec), HV_OK);
 	EXPECT(drop(sc), HV_OK);
+
+	/* the handler's reply state is read once: a sibling planting a
+	 * non-canonical RIP in its UTCB while it replies ends (at worst) the
+	 * faulting thread, never the kernel */
+	if (ncpu > 1) {
+		unsigned killed = 0;
+
+		exc_race = 1;
+		race_ready = new_sm(0);
+		(void)thread(other_cpu, hd_racer, NULL, PRIO_HIGH);
+		WAIT(race_ready);
+		for (i = 0; i < 20 && !race_done; i++) {
+			EXPECT(thread_evt(me_cpu, hd_race_child, (void *)5000ul, PRIO_HIGH, evt, &ec, &sc), HV_OK);
+			if (!race_done)
+				killed++;
+			(void)drop(ec);
+			(void)drop(sc);
+		}
+		race_stop = 1;
+		exc_race = 0;
+		printf("harden: UTCB race: %lu faults, %u thread(s) stopped for a bad RIP, %lu racer rounds\n", race_faults,
+		       killed, race_rounds);
+		CHECK(race_done || killed == 20, "threads finished or were stopped: %u done, %u stopped", race_done, killed);
+		EXPECT(hv_null(), HV_OK);
+	}
 
 	/* a chain of HD_CHAIN exception handlers, each faulting while handling its
 	 * predecessor's #UD, the last without a portal: stopping it stops them all */
