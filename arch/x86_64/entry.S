@@ -41,6 +41,8 @@ trap_common:
 	swapgs
 	PUSH_GPRS
 	mov %gs:PCPU_KSTACK, %rsp
+	pushq $2                /* RFLAGS: the user's DF and AC must not reach C code */
+	popfq
 	xor %ebp, %ebp
 	call trap_user          /* does not return */
 	ud2
