@@ -137,11 +137,8 @@ void printk(const char *fmt, ...)
 	log_write(buf);
 }
 
-/*
- * Stops every CPU and says why, once: only the first CPU to panic reports.
- * The others are stopped first, so the report needs no lock (one of them
- * may have held it) and nothing runs on after it.
- */
+/* Stops every CPU and says why, once. The others stop first, so the report needs no lock
+ * (one of them may have held it) and nothing runs on after it. */
 void panic(const char *fmt, ...)
 {
 	int stopped = smp_stop_others();

@@ -32,12 +32,9 @@ PT(dmap_low_pt); /* the direct map's first 2 MiB, with the image's alias */
 static u8 boot_stacks[7][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 _Static_assert(MAX_CPUS * KSTACK_SLOT <= 0x200000, "stack_pt covers every CPU's slot");
 
-/*
- * W^X, on the boot CPU before anything else runs (EFER.NXE is on): the
- * image in 4 KiB pages, text read-only and executable, rodata read-only,
- * data and bss writable; both no-execute. The direct map is no-execute,
- * and its alias of text and rodata read-only.
- */
+/* W^X, on the boot CPU first of all (EFER.NXE is on): the image in 4 KiB pages, text read-only,
+ * rodata read-only and no-execute, data and bss no-execute; the direct map no-execute and its
+ * alias of text and rodata read-only. */
 void paging_init_kernel(void)
 {
 	nx_enabled = (rdmsr(MSR_EFER) & EFER_NXE) != 0;

@@ -1,9 +1,8 @@
 /*
- * Self-tests for the boot tests, off unless the kernel command line has
- * selftest=protections (each access W^X, NX, a guard page, SMEP or SMAP
- * forbids must fault; the boot goes on), selftest=stack-overflow (CPU 0
- * overflows its kernel stack: a clear panic) or selftest=nmi (each timer
- * interrupt NMIs the other CPUs, whose user code must not notice).
+ * Self-tests for the boot tests, off unless the kernel command line has selftest=protections
+ * (each access W^X, NX, a guard page, SMEP or SMAP forbids must fault; the boot goes on),
+ * selftest=stack-overflow (CPU 0 overflows its kernel stack: a clear panic) or selftest=nmi
+ * (each timer interrupt NMIs the other CPUs, whose user code must not notice).
  */
 #include "kernel.h"
 #include <arch/bootinfo.h>
@@ -14,6 +13,7 @@ u8 selftest_mode;
 static bool probing;
 static const char *const modes[] = { "", "protections", "stack-overflow", "nmi" };
 
+/* Reads selftest=WHAT from the kernel command line. */
 void selftest_init(void)
 {
 	for (const char *s = boot_info.cmdline; *s; s++)

@@ -119,11 +119,8 @@ void ipi_resched(unsigned cpu)
 
 volatile u32 cpus_stopping, cpus_stopped; /* entry.S: trap_nmi */
 
-/*
- * For a panic: stops the other CPUs with an NMI, which reaches them in any
- * state; trap_nmi halts them. Returns how many stopped (within about 100
- * ms), or -1 if another CPU got here first (it stops this one too).
- */
+/* For a panic: an NMI stops the other CPUs in any state (trap_nmi). Returns how many stopped
+ * within about 100 ms, or -1 if another CPU got here first (it stops this one too). */
 int smp_stop_others(void)
 {
 	if (__atomic_exchange_n(&cpus_stopping, 1, __ATOMIC_SEQ_CST))
