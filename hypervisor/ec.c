@@ -239,9 +239,13 @@ void ec_destroy(struct ec *ec)
 /* Leaves the kernel into ec's user state. */
 NORETURN void ec_resume(struct ec *ec)
 {
+	struct percpu *c = this_cpu();
+	if (c->last_pd != ec->pd) { /* another domain's code runs next: no branch predictions from this one */
+		cpu_ibpb();
+		c->last_pd = ec->pd;
+	}
 	if (ec->vcpu)
 		vcpu_run(ec);
-	struct percpu *c = this_cpu();
 	c->cur_ec = ec;
 	cpu_set_frame(c, &ec->regs);
 	struct pd *pd = ec->pd;

@@ -131,6 +131,8 @@ static void timer_arm(struct percpu *c)
 	lapic_timer_oneshot(when ? (when > now ? when - now : 1) : 0);
 }
 
+static NORETURN void exit_to(void *ec) { kernel_exit(ec); }
+
 /*
  * Picks the next SC and resumes the end of its chain; idles if there is
  * none. The current SC, if still runnable, competes like any other.
@@ -166,7 +168,7 @@ NORETURN void sched_schedule(void)
 		timer_arm(c);
 		/* a recall is delivered before e returns to user mode; on a fresh
 		 * stack, since that path may come back here */
-		cpu_continue(kernel_exit, e);
+		cpu_continue(exit_to, e);
 	}
 	timer_arm(c);
 	c->cur_ec = NULL;

@@ -76,6 +76,9 @@ static void icr_send(u32 apic_id, u32 lo)
 
 void lapic_send_ipi(u32 apic_id, u8 vector) { icr_send(apic_id, vector); }
 
+/* An NMI to every CPU but this one (shorthand "all excluding self", assert). */
+void lapic_send_nmi_others(void) { icr_send(0, (3u << 18) | (1u << 14) | (4u << 8)); }
+
 /* INIT, then two STARTUPs at the trampoline page. */
 void lapic_start_ap(u32 apic_id, u32 tramp_phys);
 void lapic_start_ap(u32 apic_id, u32 tramp_phys)

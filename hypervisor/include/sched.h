@@ -32,8 +32,5 @@ void sched_preempt_check(void);
 void sched_account(void);
 NORETURN void idle_loop(void);
 NORETURN void cpu_idle_on_kstack(void);
-/* Resets the stack to this CPU's kernel stack top, then fn(ec) (entry.S):
- * a continuation never nests in the path that chose it. */
-NORETURN void cpu_continue(void (*fn)(struct ec *), struct ec *ec);
 
 #endif

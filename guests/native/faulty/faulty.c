@@ -2,8 +2,10 @@
  * A deliberately faulting domain, for the containment tests. Its argument
  * says how it dies: "ptr" (bad pointer), "div0" (divide by zero), "priv"
  * (privileged instruction), "ud" (invalid opcode), "kernel" (reads kernel
- * memory). The roottask's exception portal reports and stops it; nothing
- * else in the system may notice.
+ * memory), "std" (invalid opcode with RFLAGS.DF set: the kernel must not
+ * run with it), "sgdt" (needs UMIP to fault), "sysenter" (#GP or #UD).
+ * The roottask's exception portal reports and stops it; nothing else in
+ * the system may notice.
  */
 #include <hv/console.h>
 #include <hv/runtime.h>
@@ -25,6 +27,13 @@ int main(const struct hv_startinfo *si)
 		__asm__ volatile("cli; hlt");
 	} else if (!strcmp(how, "ud")) {
 		__asm__ volatile("ud2");
+	} else if (!strcmp(how, "std")) {
+		__asm__ volatile("std; ud2");
+	} else if (!strcmp(how, "sgdt")) {
+		unsigned char gdtr[10];
+		__asm__ volatile("sgdt %0" : "=m"(gdtr));
+	} else if (!strcmp(how, "sysenter")) {
+		__asm__ volatile("sysenter");
 	} else if (!strcmp(how, "kernel")) {
 		volatile unsigned long *k = (volatile unsigned long *)0xffffffff80100000ul;
 		(void)*k;

@@ -1561,6 +1561,7 @@ static unsigned rtc_irqs(hv_sel_t irq, unsigned cpu, unsigned n)
 	(void)cmos_read(0x0c);
 	EXPECT(hv_irq_ctrl(irq, cpu, HV_IRQ_MASK), HV_OK);
 	CHECK(!got || (flags & 0x40), "RTC register C reported the periodic flag: 0x%x", flags);
+	delay_ms(2); /* one raised before the mask may still be on its way to the other CPU */
 	while (hv_sm_trydown(irq) == HV_OK)
 		;
 	return got;
