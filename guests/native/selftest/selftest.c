@@ -2169,7 +2169,7 @@ static void hd_race_child(void *arg)
 	race_done++;
 }
 
-#define HD_CHAIN 400 /* exception handlers, each faulting in its predecessor's exception */
+#define HD_CHAIN 600 /* exception handlers, each faulting in its predecessor's exception */
 #define HD_STORM 100 /* threads with a pending recall queued at one busy handler */
 
 static void test_harden(void)
@@ -2244,8 +2244,8 @@ static void test_harden(void)
 	printf("harden: the kernel now reports %u ECs it stops (a chain of faulting exception handlers)\n",
 	       HD_CHAIN + 1);
 	cons_flush();
-	chain = sel_block(9);
-	chain_ecs = sel_block(9);
+	chain = sel_block(10);
+	chain_ecs = sel_block(10);
 	for (i = 0; i < HD_CHAIN; i++) /* the #UD portal of event base chain + i leads to handler i */
 		if (hv_create_pt(chain + i + 6, HV_SI_SEL_PD,
 				 handler_evt(chain_ecs + i, i + 1 < HD_CHAIN ? chain + i + 1 : sel_block(6)), mtd,
@@ -2255,8 +2255,8 @@ static void test_harden(void)
 	EXPECT(hv_ec_recall(ec), HV_EABORT); /* stopped with the whole chain */
 	EXPECT(hv_null(), HV_OK);
 	EXPECT(hv_create_pt(sel(), HV_SI_SEL_PD, chain_ecs + HD_CHAIN - 1, 0, (hv_word_t)st_portal, 0), HV_EABORT);
-	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 9) | HV_REVOKE_SELF, chain), HV_OK);
-	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 9) | HV_REVOKE_SELF, chain_ecs), HV_OK);
+	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 10) | HV_REVOKE_SELF, chain), HV_OK);
+	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 10) | HV_REVOKE_SELF, chain_ecs), HV_OK);
 	EXPECT(drop(ec), HV_OK);
 	EXPECT(drop(sc), HV_OK);
 
