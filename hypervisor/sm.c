@@ -55,7 +55,7 @@ static void timeout_insert(struct ec *ec, u64 deadline)
 /* The earliest deadline of an EC blocked on this CPU, 0 if none. */
 u64 sm_next_timeout(unsigned cpu) { return timeouts[cpu] ? timeouts[cpu]->timeout : 0; }
 
-static void wake(struct ec *ec, hv_status_t st)
+static inline void wake(struct ec *ec, hv_status_t st)
 {
 	timeout_remove(ec);
 	ec->waiting_sm = NULL;
