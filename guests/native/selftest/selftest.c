@@ -1734,6 +1734,17 @@ static unsigned rtc_irqs(hv_sel_t irq, unsigned cpu, unsigned n)
 	return got;
 }
 
+static hv_sel_t far_sm, far_done;
+static volatile hv_status_t far_st = HV_EABORT;
+
+/* Waits with a deadline near 2^64: for the up, not for the deadline. */
+static void far_waiter(void *arg)
+{
+	(void)arg;
+	far_st = hv_sm_down_until(far_sm, ~0ul - 1);
+	(void)hv_sm_up(far_done);
+}
+
 static void test_irq(void)
 {
 	hv_sel_t irq = HV_SEL_NONE;
@@ -1756,6 +1767,18 @@ static void test_irq(void)
 	if (ncpu > 1) {
 		got = rtc_irqs(irq, other_cpu, 3); /* delivered there, wakes us here */
 		CHECK(got == 3, "RTC interrupts on CPU %u: %u of 3", other_cpu, got);
+		/* that CPU idles while a thread there waits until TSC 2^64-2: its timer
+		 * must be armed within range (a deadline that wrapped into the past
+		 * fired at once and again, and the storm starved its interrupts) */
+		far_sm = new_sm(0);
+		far_done = new_sm(0);
+		(void)thread(other_cpu, far_waiter, NULL, PRIO_HIGH);
+		delay_ms(5);
+		got = rtc_irqs(irq, other_cpu, 3);
+		CHECK(got == 3, "RTC interrupts on CPU %u beside a wait until TSC 2^64-2: %u of 3", other_cpu, got);
+		EXPECT(hv_sm_up(far_sm), HV_OK);
+		WAIT(far_done);
+		EXPECT(far_st, HV_OK);
 	}
 	/* masked: nothing arrives */
 	delay_ms(5);
