@@ -110,6 +110,13 @@ static NORETURN void wait_for_handler(struct ec *ec, struct ec *h, u64 restart_l
 	sched_schedule();
 }
 
+/* A call that cannot be made: blames the portal (its handler's CPU) or the tag. */
+static __attribute__((cold, noinline)) NORETURN void call_failed(struct ec *ec, hv_status_t st)
+{
+	ec_set_result(ec, st, st == HV_ECPU ? HV_ARG_RDI : st == HV_EPARAM ? HV_ARG_RSI : HV_ARG_NONE);
+	kernel_exit(ec);
+}
+
 NORETURN void ipc_call(struct ec *ec, struct pt *pt, u64 tag)
 {
 	struct ec *h = pt->ec;
@@ -124,10 +131,8 @@ NORETURN void ipc_call(struct ec *ec, struct pt *pt, u64 tag)
 		st = HV_ETIMEOUT;
 	else
 		wait_for_handler(ec, h, 2 /* length of SYSCALL */);
-	if (st != HV_OK) {
-		ec_set_status(ec, st);
-		kernel_exit(ec);
-	}
+	if (st != HV_OK)
+		call_failed(ec, st);
 	enter_handler(h, pt, ec, tag & ~(HV_TAG_NONBLOCK | HV_TAG_STOP), false);
 }
 

@@ -93,9 +93,12 @@ void lapic_start_ap(u32 apic_id, u32 tramp_phys)
 	}
 }
 
-/* Fires VEC_TIMER after `ticks` TSC ticks; 0 stops the timer. */
+/* Fires VEC_TIMER after `ticks` TSC ticks; 0 stops the timer. At most 2^40 ticks
+ * (minutes) ahead: a deadline near 2^64 (sm_down's) must not wrap rdtsc() + ticks
+ * into the past (a storm starving lower vectors); an early timer is re-armed. */
 void lapic_timer_oneshot(u64 ticks)
 {
+	ticks = MIN(ticks, 1ull << 40);
 	if (tsc_deadline_mode) {
 		apic_write(APIC_LVT_TIMER, (2u << 17) | VEC_TIMER);
 		wrmsr(MSR_TSC_DEADLINE, ticks ? rdtsc() + ticks : 0);

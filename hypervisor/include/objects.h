@@ -25,6 +25,8 @@ struct pd {
 	struct kmem_quota quota;
 	struct space spaces[4]; /* by enum hv_kind */
 	bool vm;                /* has a guest-physical space (EPT or NPT) */
+	u8 max_prio;            /* no SC above it for its ECs or created by them */
+	u64 cpus;               /* CPUs its ECs may be created on (bit n: CPU n) */
 	u64 *gpt;               /* kernel-virtual root of its guest-physical page table */
 	paddr_t gpt_root;       /* its physical address (EPTP / nested CR3 from it) */
 	u64 gpt_gen;            /* bumped when translations are removed (NPT flushes) */
@@ -155,7 +157,7 @@ void obj_reap(void);
 void *obj_alloc(struct pd *charged, size_t size);
 
 /* PD (pd.c) */
-hv_status_t pd_create(struct pd *parent, u64 quota, bool vm, struct pd **out);
+hv_status_t pd_create(struct pd *parent, u64 quota, bool vm, unsigned max_prio, u64 cpus, struct pd **out);
 void pd_destroy(struct pd *pd);
 
 /* EC (ec.c) */
@@ -169,7 +171,15 @@ struct sc *ec_chain_sc(struct ec *ec);
 void ec_wake(struct ec *ec);
 NORETURN void ec_resume(struct ec *ec);
 NORETURN void kernel_exit(struct ec *ec);
-static inline void ec_set_status(struct ec *ec, hv_status_t st) { ec->regs.rax = st; }
+/* A system call's status in RAX and the argument a failure blames in RSI
+ * (docs/abi.md; RSI is undefined after a success without a result there);
+ * ec_set_status() blames none in particular. */
+static inline void ec_set_result(struct ec *ec, hv_status_t st, enum hv_arg arg)
+{
+	ec->regs.rax = st;
+	ec->regs.rsi = arg;
+}
+static inline void ec_set_status(struct ec *ec, hv_status_t st) { ec_set_result(ec, st, HV_ARG_NONE); }
 void ec_wake_waiters(struct ec *handler);
 NORETURN void ec_continue(struct ec *ec);
 

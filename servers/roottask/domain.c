@@ -220,7 +220,8 @@ bool domain_start(struct domain *d)
 		FAIL(0, "%s:%u: cpu %u: this machine has CPUs 0..%lu", config_name, c->cpu_line, c->cpu,
 		     hip->num_cpus - 1);
 	d->pd = hv_sel_alloc();
-	hv_status_t st = hv_create_pd(d->pd, HV_SEL_PD, c->kmem + QUOTA_OVERHEAD + c->memory / 256);
+	hv_status_t st = hv_create_pd(d->pd, HV_SEL_PD, c->kmem + QUOTA_OVERHEAD + c->memory / 256, c->max_prio,
+				      c->cpus);
 	if (st != HV_OK)
 		FAIL(0, "%s:%u: domain '%s': cannot create its PD: %s", config_name, c->kmem_line ? c->kmem_line : c->line,
 		     c->name, hv_status_str(st));

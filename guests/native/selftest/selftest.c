@@ -8,7 +8,8 @@
  * The last line is always "selftest: N passed, N failed"; the exit code is
  * 0 only if nothing failed.
  *
- * Needs (configs/selftest.conf): CPU 0, priority PRIO_MAIN, enough memory
+ * Needs (configs/selftest.conf): CPU 0, priority PRIO_MAIN, max-priority
+ * PRIO_LIMIT, CPUs CPUS_LIMIT, enough memory
  * and kmem, "irq 8" and "ioport 0x70-0x71" (the RTC). Tests that need a
  * second CPU are skipped (and say so) on a single-CPU machine.
  *
@@ -29,6 +30,8 @@
 #include <hv/runtime.h>
 
 #define PRIO_MAIN 20     /* the domain's priority in configs/selftest.conf */
+#define PRIO_LIMIT 30    /* its max-priority there */
+#define CPUS_LIMIT 0x3ul /* and its cpus */
 #define PRIO_HIGH 25     /* threads that run as soon as they are created */
 #define PRIO_YIELD 30    /* yield helper */
 #define PRIO_LOW_A 12    /* scheduling test: below the main thread */
@@ -110,6 +113,24 @@ static bool_t check_true(unsigned line, bool_t ok, const char *fmt, ...)
 	return 0;
 }
 
+/* A raw system call with all six arguments that must fail with status `want`
+ * and blame argument `arg` in RSI (enum hv_arg, docs/abi.md). */
+static void expect_blame(unsigned line, const char *what, hv_status_t want, hv_word_t arg, hv_word_t nr,
+			 hv_word_t a0, hv_word_t a1, hv_word_t a2, hv_word_t a3, hv_word_t a4, hv_word_t a5)
+{
+	hv_word_t rsi = ~0ul;
+	hv_status_t st = hv_syscall6r(nr, a0, a1, a2, a3, a4, a5, &rsi);
+
+	if (st == want && rsi == arg)
+		pass();
+	else
+		failf(line, "%s: expected %s blaming argument %lu, got %s blaming %lu", what, hv_status_str(want),
+		      arg, hv_status_str(st), rsi);
+}
+
+/* EXPECT_BLAME(status, arg, nr, six arguments): a failure and whom it blames. */
+#define EXPECT_BLAME(want, arg, nr, ...) expect_blame(__LINE__, #nr, want, arg, nr, __VA_ARGS__)
+
 /* EXPECT(call, status): one check of a status. */
 #define EXPECT(expr, want) expect_st(__LINE__, #expr, (expr), (want))
 /* CHECK(condition, format, ...): one check of a condition; the message says
@@ -127,6 +148,19 @@ static bool_t check_true(unsigned line, bool_t ok, const char *fmt, ...)
 static const struct hv_startinfo *si;
 static unsigned me_cpu, other_cpu, ncpu;
 static hv_word_t tsc_khz;
+static unsigned my_max_prio; /* the scheduling limits of our PD */
+static hv_word_t my_cpus;
+
+/* A PD (a VM PD) with our own scheduling limits. */
+static hv_status_t create_pd(hv_sel_t dst, hv_sel_t parent, hv_word_t quota)
+{
+	return hv_create_pd(dst, parent, quota, my_max_prio, my_cpus);
+}
+
+static hv_status_t create_vm(hv_sel_t dst, hv_sel_t parent, hv_word_t quota)
+{
+	return hv_create_vm(dst, parent, quota, my_max_prio, my_cpus);
+}
 
 
 static void delay_ms(unsigned ms)
@@ -481,7 +515,7 @@ static void test_basic(void)
 				 "pushfq\n\tandq $~0x44400, (%%rsp)\n\tpopfq"
 				 : "+a"(rax), "=r"(fl)
 				 :
-				 : "rcx", "r11", "memory", "cc");
+				 : "rcx", "rsi", "r11", "memory", "cc");
 		EXPECT((hv_status_t)rax, HV_OK);
 		CHECK((fl & 0x44400) == 0x44400, "RFLAGS NT|AC|DF kept across a syscall: got 0x%lx", fl);
 	}
@@ -535,13 +569,13 @@ static void test_args(void)
 	EXPECT(hv_call(~0ul, 0, NULL), HV_ECAP);
 
 	/* create_pd */
-	EXPECT(hv_create_pd(SEL_OUT, HV_SI_SEL_PD, 16384), HV_EPARAM);
-	EXPECT(hv_create_pd(~0ul, HV_SI_SEL_PD, 16384), HV_EPARAM);
-	EXPECT(hv_create_pd(sm, HV_SI_SEL_PD, 16384), HV_EBUSY);
-	EXPECT(hv_create_pd(d, empty, 16384), HV_ECAP);
-	EXPECT(hv_create_pd(d, sm, 16384), HV_ECAP);
-	EXPECT(hv_create_pd(d, SEL_OUT, 16384), HV_ECAP);
-	EXPECT(hv_create_pd(d, pd_nocreate, 16384), HV_EPERM);
+	EXPECT(create_pd(SEL_OUT, HV_SI_SEL_PD, 16384), HV_EPARAM);
+	EXPECT(create_pd(~0ul, HV_SI_SEL_PD, 16384), HV_EPARAM);
+	EXPECT(create_pd(sm, HV_SI_SEL_PD, 16384), HV_EBUSY);
+	EXPECT(create_pd(d, empty, 16384), HV_ECAP);
+	EXPECT(create_pd(d, sm, 16384), HV_ECAP);
+	EXPECT(create_pd(d, SEL_OUT, 16384), HV_ECAP);
+	EXPECT(create_pd(d, pd_nocreate, 16384), HV_EPERM);
 	EXPECT(hv_syscall4(HV_SYS_CREATE_PD, d, HV_SI_SEL_PD, 16384, 2), HV_EPARAM); /* unknown flag */
 	EXPECT(hv_syscall4(HV_SYS_CREATE_PD, d, HV_SI_SEL_PD, 16384, ~0ul), HV_EPARAM);
 
@@ -693,6 +727,100 @@ static void test_args(void)
 	group_end();
 }
 
+/* Which argument a failed call blames in RSI: each position of each call,
+ * and none in particular (docs/abi.md). */
+static void test_blame(void)
+{
+	hv_sel_t empty = sel(), sm = new_sm(0), pt = portal(h_echo, 0, ID_ECHO), d = sel(), ec_g = sel();
+	hv_sel_t irq_sm = HV_SEL_NONE, PD = HV_SI_SEL_PD;
+	hv_word_t utcb = va(HV_PAGE_SIZE), page = (hv_word_t)heap_page(), sp = page + HV_PAGE_SIZE, rsi = 0;
+	hv_word_t obj = HV_ITEM(HV_KIND_OBJ, HV_R_ALL, 0), ip = (hv_word_t)st_portal;
+	unsigned i;
+
+	group_begin("blame");
+	for (i = 0; i < si->num_irq && i < HV_SI_MAX_IRQ; i++)
+		if (si->irq[i].gsi == 8)
+			irq_sm = si->irq[i].sel;
+	EXPECT_BLAME(HV_ESYS, HV_ARG_NONE, 255, 0, 0, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_NONE, HV_SYS_REPLY, 0, 0, 0, 0, 0, 0); /* we are no handler */
+	EXPECT_BLAME(HV_ECAP, HV_ARG_RDI, HV_SYS_CALL, empty, 0, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RSI, HV_SYS_CALL, pt, HV_TAG(255, 123), 0, 0, 0, 0);
+
+	/* create_pd: dst, parent, quota, flags, max priority, CPU mask */
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RDI, HV_SYS_CREATE_PD, SEL_OUT, PD, 16384, 0, 1, 1);
+	EXPECT_BLAME(HV_EBUSY, HV_ARG_RDI, HV_SYS_CREATE_PD, sm, PD, 16384, 0, 1, 1);
+	EXPECT_BLAME(HV_ECAP, HV_ARG_RSI, HV_SYS_CREATE_PD, d, empty, 16384, 0, 1, 1);
+	EXPECT_BLAME(HV_EMEM, HV_ARG_RDX, HV_SYS_CREATE_PD, d, PD, 0, 0, 1, 1);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R10, HV_SYS_CREATE_PD, d, PD, 16384, 2, 1, 1);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R8, HV_SYS_CREATE_PD, d, PD, 16384, 0, HV_PRIO_MAX + 1, 1);
+	EXPECT_BLAME(HV_EPERM, HV_ARG_R8, HV_SYS_CREATE_PD, d, PD, 16384, 0, my_max_prio + 1, 1);
+	EXPECT_BLAME(HV_EPERM, HV_ARG_R9, HV_SYS_CREATE_PD, d, PD, 16384, 0, 1, HV_CPUS_ALL);
+
+	/* create_ec: dst, PD, flags, UTCB, SP, IP */
+	EXPECT_BLAME(HV_ECAP, HV_ARG_RSI, HV_SYS_CREATE_EC, d, sm, HV_EC_FLAGS(me_cpu, 1, 0), utcb, sp, 0x1000);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RDX, HV_SYS_CREATE_EC, d, PD, HV_EC_FLAGS(me_cpu, 1, 0) | (1ul << 18), utcb,
+		     sp, 0x1000);
+	EXPECT_BLAME(HV_ECPU, HV_ARG_RDX, HV_SYS_CREATE_EC, d, PD, HV_EC_FLAGS(ncpu, 1, 0), utcb, sp, 0x1000);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R10, HV_SYS_CREATE_EC, d, PD, HV_EC_FLAGS(me_cpu, 1, 0), utcb + 8, sp, 0x1000);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R8, HV_SYS_CREATE_EC, d, PD, HV_EC_FLAGS(me_cpu, 1, 0), utcb, KERNEL_ADDR,
+		     0x1000);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R9, HV_SYS_CREATE_EC, d, PD, HV_EC_FLAGS(me_cpu, 1, 0), utcb, sp, KERNEL_ADDR);
+	EXPECT_BLAME(HV_EBUSY, HV_ARG_R10, HV_SYS_CREATE_EC, d, PD, HV_EC_FLAGS(me_cpu, 1, 0), HV_SI_UTCB, sp, 0x1000);
+
+	/* create_sc (ec_g never gets one: it never runs), create_pt, create_sm */
+	EXPECT(hv_create_ec(ec_g, PD, HV_EC_FLAGS(me_cpu, 1, 0), utcb, sp, 0x1000), HV_OK);
+	EXPECT_BLAME(HV_EBUSY, HV_ARG_RDX, HV_SYS_CREATE_SC, d, PD, HV_SI_SEL_EC, HV_QOS(1, 0), 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R10, HV_SYS_CREATE_SC, d, PD, ec_g, HV_QOS(1, 0) | (1ul << 8), 0, 0);
+	EXPECT_BLAME(HV_EPERM, HV_ARG_R10, HV_SYS_CREATE_SC, d, PD, ec_g, HV_QOS(my_max_prio + 1, 0), 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RDX, HV_SYS_CREATE_PT, d, PD, ec_g, 0, ip, 0); /* no handler */
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R10, HV_SYS_CREATE_PT, d, PD, h_echo, HV_MTD_ALL + 1, ip, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R8, HV_SYS_CREATE_PT, d, PD, h_echo, 0, KERNEL_ADDR, 0);
+	EXPECT_BLAME(HV_EOVERFLOW, HV_ARG_RDX, HV_SYS_CREATE_SM, d, PD, 1ul << 32, 0, 0, 0);
+	CHECK(cap_type(d) == ~0u, "nothing created at the destination (type %u)", cap_type(d));
+
+	/* delegate: source PD, destination PD, item, source base, destination base */
+	EXPECT_BLAME(HV_ECAP, HV_ARG_RDI, HV_SYS_DELEGATE, sm, PD, obj, sm, d, 0);
+	EXPECT_BLAME(HV_ECAP, HV_ARG_RSI, HV_SYS_DELEGATE, PD, sm, obj, sm, d, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RDX, HV_SYS_DELEGATE, PD, PD, obj | (1ul << 16), sm, d, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RDX, HV_SYS_DELEGATE, PD, PD, HV_ITEM(HV_KIND_OBJ, HV_R_ALL, 14), 0, 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R10, HV_SYS_DELEGATE, PD, PD, HV_ITEM(HV_KIND_MEM, HV_R_MEM_R, 0), page + 8,
+		     page, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R8, HV_SYS_DELEGATE, PD, PD, obj, sm, SEL_OUT, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R8, HV_SYS_DELEGATE, PD, PD, HV_ITEM(HV_KIND_IO, HV_R_IO, 0), 0x70, 0x71, 0);
+	EXPECT_BLAME(HV_EBUSY, HV_ARG_R8, HV_SYS_DELEGATE, PD, PD, obj, sm, pt, 0);
+	EXPECT_BLAME(HV_ECAP, HV_ARG_R10, HV_SYS_DELEGATE, PD, PD, obj, empty, d, 0);
+	EXPECT_BLAME(HV_EPERM, HV_ARG_RDX, HV_SYS_DELEGATE, PD, PD, HV_ITEM(HV_KIND_OBJ, 0, 0), sm, d, 0);
+
+	/* revoke, lookup, sm_ctrl, sc_ctrl, ec_ctrl, irq_ctrl, pd_ctrl */
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RDI, HV_SYS_REVOKE, HV_ITEM(HV_KIND_OBJ, 0, 0) | (1ul << 25), empty, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RDI, HV_SYS_REVOKE, HV_ITEM(HV_KIND_OBJ, 0, 14), 0, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RSI, HV_SYS_REVOKE, HV_ITEM(HV_KIND_MEM, 0, 0), page + 8, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RDI, HV_SYS_LOOKUP, HV_KIND_GMEM + 1, 0, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_ECAP, HV_ARG_RSI, HV_SYS_LOOKUP, HV_KIND_OBJ, empty, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RSI, HV_SYS_SM_CTRL, sm, 3, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_ECAP, HV_ARG_RDI, HV_SYS_SM_CTRL, empty, HV_SM_UP, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_ETIMEOUT, HV_ARG_NONE, HV_SYS_SM_CTRL, sm, HV_SM_TRYDOWN, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_ETIMEOUT, HV_ARG_NONE, HV_SYS_SM_CTRL, sm, HV_SM_DOWN, 1, 0, 0, 0); /* deadline passed */
+	EXPECT_BLAME(HV_ECAP, HV_ARG_RDI, HV_SYS_SC_CTRL, sm, 0, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RSI, HV_SYS_EC_CTRL, HV_SI_SEL_EC, 1, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RDI, HV_SYS_IRQ_CTRL, sm, me_cpu, 0, 0, 0, 0); /* no interrupt's */
+	if (irq_sm != HV_SEL_NONE) {
+		EXPECT_BLAME(HV_ECPU, HV_ARG_RSI, HV_SYS_IRQ_CTRL, irq_sm, 99, HV_IRQ_MASK, 0, 0, 0);
+		EXPECT_BLAME(HV_EPARAM, HV_ARG_RDX, HV_SYS_IRQ_CTRL, irq_sm, me_cpu, HV_IRQ_MASK | 8, 0, 0, 0);
+	}
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RSI, HV_SYS_PD_CTRL, PD, HV_PD_LIMITS + 1, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_EPERM, HV_ARG_RDI, HV_SYS_PD_CTRL, copy_cap(PD, HV_R_PD_MAP), HV_PD_KMEM, 0, 0, 0, 0);
+
+	/* on success RSI carries the result */
+	EXPECT(hv_syscall6r(HV_SYS_LOOKUP, HV_KIND_OBJ, sm, 0, 0, 0, 0, &rsi), HV_OK);
+	CHECK(HV_ITEM_TYPE(rsi) == HV_OBJ_SM, "lookup's item in RSI: 0x%lx", rsi);
+	EXPECT(drop(ec_g), HV_OK);
+	EXPECT(drop(pt), HV_OK);
+	EXPECT(drop(sm), HV_OK);
+	yield();
+	group_end();
+}
+
 /* ---- 2. Creation ---------------------------------------------------------------- */
 
 static void block_thread(void *arg)
@@ -709,7 +837,7 @@ static void test_vm_args(void)
 	hv_word_t page = (hv_word_t)heap_page(), fl = HV_EC_FLAGS(me_cpu, 1, evt) | HV_EC_VCPU;
 	hv_status_t st;
 
-	EXPECT(hv_create_vm(vm, HV_SI_SEL_PD, 64 << 10), HV_OK);
+	EXPECT(create_vm(vm, HV_SI_SEL_PD, 64 << 10), HV_OK);
 	CHECK_EQ(cap_type(vm), HV_OBJ_PD);
 	EXPECT(hv_create_ec(d, vm, HV_EC_FLAGS(me_cpu, 1, 0), va(HV_PAGE_SIZE), 0x1000, 0x1000), HV_EPARAM);
 	EXPECT(hv_create_ec(d, vm, HV_EC_FLAGS(me_cpu, 0, 0) | HV_EC_VCPU, 0, 0, 0), HV_EPARAM); /* not global */
@@ -752,16 +880,16 @@ static void test_create(void)
 
 	group_begin("create");
 	/* PD */
-	EXPECT(hv_create_pd(child, HV_SI_SEL_PD, q), HV_OK);
+	EXPECT(create_pd(child, HV_SI_SEL_PD, q), HV_OK);
 	CHECK_EQ(cap_type(child), HV_OBJ_PD);
-	EXPECT(hv_create_pd(d, HV_SI_SEL_PD, ~0ul), HV_EMEM);
-	EXPECT(hv_create_pd(d, HV_SI_SEL_PD, si->kmem_quota * 8), HV_EMEM);
-	EXPECT(hv_create_pd(d, HV_SI_SEL_PD, 0), HV_EMEM); /* no room for its page table */
+	EXPECT(create_pd(d, HV_SI_SEL_PD, ~0ul), HV_EMEM);
+	EXPECT(create_pd(d, HV_SI_SEL_PD, si->kmem_quota * 8), HV_EMEM);
+	EXPECT(create_pd(d, HV_SI_SEL_PD, 0), HV_EMEM); /* no room for its page table */
 	/* the child's quota pays for its PML4 (4 KiB); a grandchild's quota must
 	 * leave room for the grandchild PD object itself */
-	EXPECT(hv_create_pd(gc, child, q - HV_PAGE_SIZE), HV_EMEM);
-	EXPECT(hv_create_pd(gc, child, q + 1), HV_EMEM);
-	EXPECT(hv_create_pd(gc, child, 16 << 10), HV_OK);
+	EXPECT(create_pd(gc, child, q - HV_PAGE_SIZE), HV_EMEM);
+	EXPECT(create_pd(gc, child, q + 1), HV_EMEM);
+	EXPECT(create_pd(gc, child, 16 << 10), HV_OK);
 	CHECK(cap_type(d) == ~0u, "no PD at the destination of failed create_pd");
 
 	/* EC: local and global, own PD and child PD */
@@ -843,6 +971,47 @@ static void test_create(void)
 	group_end();
 }
 
+/*
+ * Scheduling limits: the maximum priority and the CPUs a PD's creator
+ * gives it, never more than the creator's own, checked when ECs and SCs
+ * are created - for the caller's PD and for the PD of the EC.
+ */
+static void test_limits(void)
+{
+	hv_sel_t child = sel(), d = sel(), ec_c = sel(), sc = sel(), PD = HV_SI_SEL_PD;
+	hv_word_t cpus = 0, one_cpu = 1ul << me_cpu;
+	unsigned prio = 0;
+
+	group_begin("limits");
+	CHECK(my_max_prio == PRIO_LIMIT && my_cpus == CPUS_LIMIT,
+	      "our limits (configs/selftest.conf): priority %u, CPUs 0x%lx (expected %u, 0x%lx)", my_max_prio, my_cpus,
+	      PRIO_LIMIT, CPUS_LIMIT);
+	/* an SC above our limit is refused, one at it is not */
+	EXPECT(hv_thread_create(me_cpu, block_thread, NULL, HV_QOS(PRIO_LIMIT + 1, 0), NULL, NULL), HV_EPERM);
+	EXPECT(hv_thread_create(me_cpu, block_thread, NULL, HV_QOS(HV_PRIO_MAX, 0), NULL, NULL), HV_EPERM);
+	EXPECT(hv_thread_create(me_cpu, block_thread, NULL, HV_QOS(PRIO_LIMIT, 0), NULL, NULL), HV_OK);
+
+	/* a child PD gets no more than we have */
+	EXPECT(hv_create_pd(child, PD, 64 << 10, PRIO_LIMIT + 1, my_cpus), HV_EPERM);
+	EXPECT(hv_create_pd(child, PD, 64 << 10, PRIO_LIMIT, my_cpus | (my_cpus << 1)), HV_EPERM);
+	EXPECT(hv_create_vm(child, PD, 64 << 10, HV_PRIO_MAX, my_cpus), HV_EPERM);
+	EXPECT(hv_create_pd(child, PD, 64 << 10, 10, one_cpu), HV_OK);
+	EXPECT(hv_pd_limits(child, &prio, &cpus), HV_OK);
+	CHECK(prio == 10 && cpus == one_cpu, "the child's limits: priority %u, CPUs 0x%lx", prio, cpus);
+
+	/* its ECs run only on its CPUs, their SCs not above its limit, whoever creates them */
+	EXPECT(hv_create_ec(ec_c, child, HV_EC_FLAGS(me_cpu, 1, 0), 0x10000, 0x20000, 0x30000), HV_OK);
+	if (ncpu > 1)
+		EXPECT(hv_create_ec(d, child, HV_EC_FLAGS(other_cpu, 1, 0), 0x40000, 0x20000, 0x30000), HV_EPERM);
+	EXPECT(hv_create_sc(sc, PD, ec_c, HV_QOS(11, 0)), HV_EPERM);
+	EXPECT(hv_create_sc(sc, child, ec_c, HV_QOS(PRIO_LIMIT, 0)), HV_EPERM);
+	CHECK(cap_type(sc) == ~0u && cap_type(d) == ~0u, "no SC, no EC created beyond the limits");
+	EXPECT(drop(ec_c), HV_OK);
+	EXPECT(drop(child), HV_OK);
+	yield();
+	group_end();
+}
+
 /* ---- 3. Kernel memory quota --------------------------------------------------------- */
 
 static void test_kmem(void)
@@ -854,16 +1023,16 @@ static void test_kmem(void)
 
 	group_begin("kmem");
 	/* a child's quota comes out of ours and goes back when it is destroyed */
-	EXPECT(hv_create_pd(pd1, HV_SI_SEL_PD, q), HV_OK);
-	EXPECT(hv_create_pd(pd2, HV_SI_SEL_PD, q), HV_EMEM);
+	EXPECT(create_pd(pd1, HV_SI_SEL_PD, q), HV_OK);
+	EXPECT(create_pd(pd2, HV_SI_SEL_PD, q), HV_EMEM);
 	EXPECT(drop(pd1), HV_OK);
 	yield();
-	EXPECT(hv_create_pd(pd2, HV_SI_SEL_PD, q), HV_OK);
+	EXPECT(create_pd(pd2, HV_SI_SEL_PD, q), HV_OK);
 	EXPECT(drop(pd2), HV_OK);
 	yield();
 
 	/* exhaust a 16 KiB quota with semaphores */
-	EXPECT(hv_create_pd(small, HV_SI_SEL_PD, 16 << 10), HV_OK);
+	EXPECT(create_pd(small, HV_SI_SEL_PD, 16 << 10), HV_OK);
 	{
 		hv_word_t used = 1, limit = 0, free_pages = 0, used2 = 0;
 
@@ -878,7 +1047,7 @@ static void test_kmem(void)
 		yield();
 		EXPECT(hv_pd_kmem(small, &used2, NULL, NULL), HV_OK);
 		CHECK(used2 == used, "pd_ctrl: its destruction gives the charge back: %lu bytes", used2);
-		EXPECT(hv_syscall2(HV_SYS_PD_CTRL, small, 1), HV_EPARAM);
+		EXPECT(hv_syscall2(HV_SYS_PD_CTRL, small, HV_PD_LIMITS + 1), HV_EPARAM);
 		EXPECT(hv_syscall2(HV_SYS_PD_CTRL, HV_SI_SEL_SC, HV_PD_KMEM), HV_ECAP);
 	}
 	while (n1 < 512 && (st = hv_create_sm(block + n1, small, 0)) == HV_OK)
@@ -888,7 +1057,7 @@ static void test_kmem(void)
 	printf("kmem: %u semaphores fit into a 16 KiB quota\n", n1);
 	EXPECT(hv_create_ec(x, small, HV_EC_FLAGS(me_cpu, 0, 0), va(HV_PAGE_SIZE), 0x1000, 0), HV_EMEM);
 	EXPECT(hv_create_pt(x, small, h_echo, 0, (hv_word_t)st_portal, 0), HV_EMEM);
-	EXPECT(hv_create_pd(x, small, 4096), HV_EMEM);
+	EXPECT(create_pd(x, small, 4096), HV_EMEM);
 	EXPECT(hv_create_sm(x, small, 0), HV_EMEM);
 	/* everything else still works */
 	EXPECT(hv_null(), HV_OK);
@@ -1004,6 +1173,7 @@ static void test_ipc(void)
 	EXPECT(hv_call(pt_echo, HV_TAG(254, 123), &rt), HV_OK); /* exactly 500 words */
 	CHECK_EQ(rt, HV_TAG(254, 0));
 	EXPECT(hv_call(pt_big, HV_TAG(0, 0), NULL), HV_EPARAM);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_NONE, HV_SYS_CALL, pt_big, 0, 0, 0, 0, 0); /* the reply was bad */
 	EXPECT(hv_call(pt_echo, HV_TAG(1, 0), &rt), HV_OK); /* the handler is still usable */
 
 	/* nested call; a call into the own chain */
@@ -1025,6 +1195,7 @@ static void test_ipc(void)
 	WAIT(hold_in);
 	u->mr[0] = 1;
 	EXPECT(hv_call(pt_hold, HV_TAG(1, 0) | HV_TAG_NONBLOCK, NULL), HV_ETIMEOUT);
+	EXPECT_BLAME(HV_ETIMEOUT, HV_ARG_NONE, HV_SYS_CALL, pt_hold, HV_TAG(1, 0) | HV_TAG_NONBLOCK, 0, 0, 0, 0);
 	(void)thread(me_cpu, ipc_c, (void *)200ul, PRIO_HIGH); /* blocks on the busy handler */
 	EXPECT(hv_sm_trydown(c_done), HV_ETIMEOUT);
 	EXPECT(hv_sm_up(hold_go), HV_OK); /* B's call completes, then C's starts */
@@ -1040,6 +1211,7 @@ static void test_ipc(void)
 		pt_cpu1 = portal(handler(other_cpu), 0, ID_ECHO | 3);
 		EXPECT(hv_call(pt_cpu1, HV_TAG(1, 0), NULL), HV_ECPU);
 		EXPECT(hv_call(pt_cpu1, HV_TAG(1, 0) | HV_TAG_NONBLOCK, NULL), HV_ECPU);
+		EXPECT_BLAME(HV_ECPU, HV_ARG_RDI, HV_SYS_CALL, pt_cpu1, HV_TAG(1, 0), 0, 0, 0, 0);
 	} else {
 		printf("ipc: one CPU, cross-CPU call skipped\n");
 	}
@@ -1111,8 +1283,8 @@ static void test_deleg_obj(void)
 	EXPECT(hv_sm_up(a), HV_ECAP);
 
 	/* chain through two child PDs: own -> pd1 -> pd2, probed by delegating back */
-	EXPECT(hv_create_pd(p1, HV_SI_SEL_PD, 32 << 10), HV_OK);
-	EXPECT(hv_create_pd(p2, HV_SI_SEL_PD, 32 << 10), HV_OK);
+	EXPECT(create_pd(p1, HV_SI_SEL_PD, 32 << 10), HV_OK);
+	EXPECT(create_pd(p2, HV_SI_SEL_PD, 32 << 10), HV_OK);
 	EXPECT(hv_delegate(HV_SI_SEL_PD, p1, HV_ITEM(HV_KIND_OBJ, HV_R_ALL, 0), x, 10), HV_OK);
 	EXPECT(hv_delegate(p1, p2, HV_ITEM(HV_KIND_OBJ, HV_R_SM_UP, 0), 10, 20), HV_OK);
 	EXPECT(hv_delegate(p2, HV_SI_SEL_PD, HV_ITEM(HV_KIND_OBJ, HV_R_ALL, 0), 20, b), HV_OK);
@@ -1197,7 +1369,7 @@ static void test_deleg_mem(void)
 	EXPECT(hv_lookup(HV_KIND_MEM, (hv_word_t)v2, NULL), HV_OK);
 	CHECK_EQ(v2[0], 0x1234abcd5678ef01ul);
 	/* through a child PD and back */
-	EXPECT(hv_create_pd(pd1, HV_SI_SEL_PD, 48 << 10), HV_OK);
+	EXPECT(create_pd(pd1, HV_SI_SEL_PD, 48 << 10), HV_OK);
 	EXPECT(hv_delegate(HV_SI_SEL_PD, pd1, HV_ITEM(HV_KIND_MEM, HV_R_MEM_R | HV_R_MEM_W, 0), (hv_word_t)v2,
 			   0x10000000ul),
 	       HV_OK);
@@ -1269,8 +1441,8 @@ static void test_deleg_io(void)
 		      "lookup of port 0x71: item 0x%lx base 0x%lx", item, nbase);
 	EXPECT(hv_lookup(HV_KIND_IO, 0x72, NULL), HV_ECAP);
 	EXPECT(hv_lookup(HV_KIND_IO, 0x3f8, NULL), HV_ECAP);
-	EXPECT(hv_create_pd(c1, HV_SI_SEL_PD, 32 << 10), HV_OK);
-	EXPECT(hv_create_pd(c2, HV_SI_SEL_PD, 32 << 10), HV_OK);
+	EXPECT(create_pd(c1, HV_SI_SEL_PD, 32 << 10), HV_OK);
+	EXPECT(create_pd(c2, HV_SI_SEL_PD, 32 << 10), HV_OK);
 	EXPECT(hv_delegate(HV_SI_SEL_PD, c1, HV_ITEM(HV_KIND_IO, HV_R_IO, 2), 0x70, 0x70), HV_ECAP); /* 4 > ours */
 	EXPECT(hv_delegate(HV_SI_SEL_PD, c1, HV_ITEM(HV_KIND_IO, HV_R_IO, 0), 0x70, 0x70), HV_OK);
 	EXPECT(hv_delegate(c1, c2, HV_ITEM(HV_KIND_IO, HV_R_IO, 0), 0x70, 0x70), HV_OK);
@@ -1567,6 +1739,17 @@ static unsigned rtc_irqs(hv_sel_t irq, unsigned cpu, unsigned n)
 	return got;
 }
 
+static hv_sel_t far_sm, far_done;
+static volatile hv_status_t far_st = HV_EABORT;
+
+/* Waits with a deadline near 2^64: for the up, not for the deadline. */
+static void far_waiter(void *arg)
+{
+	(void)arg;
+	far_st = hv_sm_down_until(far_sm, ~0ul - 1);
+	(void)hv_sm_up(far_done);
+}
+
 static void test_irq(void)
 {
 	hv_sel_t irq = HV_SEL_NONE;
@@ -1589,6 +1772,18 @@ static void test_irq(void)
 	if (ncpu > 1) {
 		got = rtc_irqs(irq, other_cpu, 3); /* delivered there, wakes us here */
 		CHECK(got == 3, "RTC interrupts on CPU %u: %u of 3", other_cpu, got);
+		/* that CPU idles while a thread there waits until TSC 2^64-2: its timer
+		 * must be armed within range (a deadline that wrapped into the past
+		 * fired at once and again, and the storm starved its interrupts) */
+		far_sm = new_sm(0);
+		far_done = new_sm(0);
+		(void)thread(other_cpu, far_waiter, NULL, PRIO_HIGH);
+		delay_ms(5);
+		got = rtc_irqs(irq, other_cpu, 3);
+		CHECK(got == 3, "RTC interrupts on CPU %u beside a wait until TSC 2^64-2: %u of 3", other_cpu, got);
+		EXPECT(hv_sm_up(far_sm), HV_OK);
+		WAIT(far_done);
+		EXPECT(far_st, HV_OK);
 	}
 	/* masked: nothing arrives */
 	delay_ms(5);
@@ -2304,6 +2499,8 @@ int main(const struct hv_startinfo *start)
 	printf("selftest: %u CPU(s), main thread on CPU %u, TSC %lu kHz, kmem %lu KiB\n", ncpu, me_cpu, tsc_khz,
 	       si->kmem_quota >> 10);
 
+	if (hv_pd_limits(HV_SI_SEL_PD, &my_max_prio, &my_cpus) != HV_OK)
+		fatal("pd_ctrl HV_PD_LIMITS of our own PD");
 	wd_arm = new_sm(0);
 	yield_sm = new_sm(0);
 	(void)thread(me_cpu, watchdog, NULL, PRIO_WATCHDOG);
@@ -2313,8 +2510,10 @@ int main(const struct hv_startinfo *start)
 
 	test_basic();
 	test_args();
+	test_blame();
 	test_kmem();
 	test_create();
+	test_limits();
 	test_ipc();
 	test_deleg();
 	test_sm();
