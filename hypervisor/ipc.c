@@ -138,56 +138,36 @@ NORETURN void ipc_call(struct ec *ec, struct pt *pt, u64 tag)
 
 static bool user_addr(u64 a) { return a < HV_USER_END; }
 
-/*
- * The parts of a handler's reply state that its MTD names, copied out of
- * the UTCB once: the UTCB stays writable by the handler's other threads,
- * so everything is checked and used from this copy.
- */
-static void copy_reply_state(struct hv_cpu_state *k, const struct hv_cpu_state *u, bool vcpu)
-{
-	u64 m = __atomic_load_n(&u->mtd, __ATOMIC_RELAXED);
-	if (vcpu && (m & ~(u64)HV_MTD_EC_ALL))
-		memcpy(k, u, sizeof(*k)); /* a full vCPU state: rare (STARTUP, mode switches) */
-	k->mtd = m;
-	if (m & HV_MTD_RSP)
-		k->rsp = u->rsp;
-	if (m & HV_MTD_RIP_LEN) {
-		k->rip = u->rip;
-		k->inst_len = u->inst_len;
-	}
-	if (m & HV_MTD_RFLAGS)
-		k->rflags = u->rflags;
-	__asm__ volatile("" ::: "memory"); /* no reads of *u after this point */
-}
+#define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
 
-/* Writes back the parts of an event message the handler's MTD names. */
-static bool write_back_state(struct ec *c, const struct hv_cpu_state *ust)
+/*
+ * Writes back the parts of an event message the handler's MTD names. The
+ * UTCB stays writable by the handler's other threads, so every word is
+ * read from it once: what is checked is what is used.
+ */
+static bool write_back_state(struct ec *c, const struct hv_cpu_state *u)
 {
-	struct hv_cpu_state st;
-	copy_reply_state(&st, ust, c->vcpu);
-	u64 m = st.mtd;
+	u64 m = READ_ONCE(u->mtd);
 	struct regs *r = &c->regs;
-	if (!c->vcpu && (m & HV_MTD_RIP_LEN) && !user_addr(st.rip))
-		return false;
-	if (!c->vcpu && (m & HV_MTD_RSP) && !user_addr(st.rsp))
-		return false;
-	/* general registers are not checked: each UTCB word is read once */
 	if (m & HV_MTD_GPR_ACDB)
-		r->rax = ust->rax, r->rcx = ust->rcx, r->rdx = ust->rdx, r->rbx = ust->rbx;
+		r->rax = u->rax, r->rcx = u->rcx, r->rdx = u->rdx, r->rbx = u->rbx;
 	if (m & HV_MTD_GPR_BSD)
-		r->rbp = ust->rbp, r->rsi = ust->rsi, r->rdi = ust->rdi;
+		r->rbp = u->rbp, r->rsi = u->rsi, r->rdi = u->rdi;
 	if (m & HV_MTD_GPR_R8_R15) {
-		r->r8 = ust->r8, r->r9 = ust->r9, r->r10 = ust->r10, r->r11 = ust->r11;
-		r->r12 = ust->r12, r->r13 = ust->r13, r->r14 = ust->r14, r->r15 = ust->r15;
+		r->r8 = u->r8, r->r9 = u->r9, r->r10 = u->r10, r->r11 = u->r11;
+		r->r12 = u->r12, r->r13 = u->r13, r->r14 = u->r14, r->r15 = u->r15;
 	}
-	if (c->vcpu)
-		return vcpu_set_state(c, &st);
+	if (c->vcpu) /* the backend reads each field it uses once, too (no copy on the exit path) */
+		return vcpu_set_state(c, u);
+	u64 rsp = READ_ONCE(u->rsp), rip = READ_ONCE(u->rip), rflags = READ_ONCE(u->rflags);
+	if (((m & HV_MTD_RIP_LEN) && !user_addr(rip)) || ((m & HV_MTD_RSP) && !user_addr(rsp)))
+		return false;
 	if (m & HV_MTD_RSP)
-		r->rsp = st.rsp;
+		r->rsp = rsp;
 	if (m & HV_MTD_RIP_LEN)
-		r->rip = st.rip;
+		r->rip = rip;
 	if (m & HV_MTD_RFLAGS)
-		r->rflags = (st.rflags & RFLAGS_USER_MASK) | RFLAGS_IF | 2;
+		r->rflags = (rflags & RFLAGS_USER_MASK) | RFLAGS_IF | 2;
 	r->cs = SEL_UCODE;
 	r->ss = SEL_UDATA;
 	return true;
