@@ -7,6 +7,7 @@
 #include "objects.h"
 #include "sched.h"
 #include <arch/cpu.h>
+#include <arch/paging.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
 #include <arch/virt.h>
@@ -204,7 +205,7 @@ void ec_destroy(struct ec *ec)
 		vcpu_destroy(ec);
 	} else if (!pd->killed) {
 		struct mdb_node *n;
-		for (n = pd->spaces[HV_KIND_MEM].list; n; n = n->snext)
+		for (n = mdb_ceil(&pd->spaces[HV_KIND_MEM], 0); n; n = mdb_next(n))
 			if ((n->flags & MDB_KERNEL) && n->target == virt_to_phys(ec->utcb) >> PAGE_SHIFT)
 				break;
 		if (n)
@@ -225,8 +226,7 @@ NORETURN void ec_resume(struct ec *ec)
 	c->cur_ec = ec;
 	cpu_set_frame(c, &ec->regs);
 	struct pd *pd = ec->pd;
-	if (read_cr3() != pd->cr3)
-		write_cr3(pd->cr3);
+	paging_load(pd);
 	if (pd->io_bitmap[0]) {
 		if (c->io_pd != pd || c->io_gen != pd->io_gen) {
 			cpu_set_iobitmap(c, pd->io_bitmap);

@@ -7,6 +7,7 @@
 #include "irq.h"
 #include "objects.h"
 #include "sched.h"
+#include <arch/cpu.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
 
@@ -172,13 +173,27 @@ static NORETURN void sys_delegate(struct ec *ec)
 				HV_ITEM_RIGHTS(item)));
 }
 
+/*
+ * A long revoke stops after MDB_BUDGET units of work and restarts: the EC
+ * executes its SYSCALL again (RIP back by 2) with the progress in RDX,
+ * after pending interrupts and higher priorities. An expired timer is
+ * served here: its interrupt may miss the SYSRET-SYSCALL gap (QEMU).
+ */
 static NORETURN void sys_revoke(struct ec *ec)
 {
-	u64 item = ARG1(ec), b;
-	unsigned kind = HV_ITEM_KIND(item);
-	if ((item & ~(0x3fffull | HV_REVOKE_SELF)) || !item_base(kind, ARG2(ec), &b))
+	u64 item = ARG1(ec), b, done = ARG3(ec);
+	unsigned kind = HV_ITEM_KIND(item), order = HV_ITEM_ORDER(item);
+	if ((item & ~(0x3fffull | HV_REVOKE_SELF)) || !item_base(kind, ARG2(ec), &b) || done >> order)
 		finish(ec, HV_EPARAM);
-	finish(ec, mdb_revoke(&ec->pd->spaces[kind], b, HV_ITEM_ORDER(item), item & HV_REVOKE_SELF));
+	u64 from = b + done;
+	hv_status_t st = mdb_revoke(&ec->pd->spaces[kind], b, order, item & HV_REVOKE_SELF, &from, MDB_BUDGET);
+	if (st != HV_OK || from == b + (1ull << order))
+		finish(ec, st);
+	ec->regs.rdx = from - b;
+	ec->regs.rip -= 2;
+	if (this_cpu()->timer_when && rdtsc() >= this_cpu()->timer_when)
+		sched_tick();
+	kernel_exit(ec);
 }
 
 static NORETURN void sys_lookup(struct ec *ec)

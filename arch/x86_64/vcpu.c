@@ -125,6 +125,7 @@ void vcpu_destroy(struct ec *ec)
 
 NORETURN void vcpu_run(struct ec *ec)
 {
+	ec->pd->gpt_cpus |= 1u << this_cpu()->id; /* TLB shootdowns of its guest memory reach this CPU */
 	if (virt_kind == VIRT_VMX)
 		vmx_run(ec);
 	svm_run(ec);

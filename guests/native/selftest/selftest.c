@@ -845,6 +845,41 @@ static void test_create(void)
 
 /* ---- 3. Kernel memory quota --------------------------------------------------------- */
 
+/*
+ * A 4 KiB page mapped into a new PD (kind HV_KIND_MEM) or VM (HV_KIND_GMEM)
+ * needs a page table; once it is revoked, a 2 MiB page mapped over the
+ * same range replaces the emptied table, whose page must go back to the
+ * PD's quota. Uses the heap's first 2 MiB (2 MiB aligned in virtual and
+ * physical memory, as the roottask hands out large pieces).
+ */
+static void large_page_over_table(unsigned kind)
+{
+	hv_sel_t pd = sel();
+	hv_word_t item = 0, heap = 0, with_4k = 0, with_2m = 0, alias = va(4ul << 20);
+	unsigned rw = HV_R_MEM_R | HV_R_MEM_W;
+
+	alias = (alias + (2ul << 20) - 1) & ~((2ul << 20) - 1);
+	EXPECT(lookup2(HV_KIND_MEM, si->heap_base, &item, &heap), HV_OK);
+	if (!CHECK(HV_ITEM_ORDER(item) >= 9 && !(heap & ((2ul << 20) - 1)), "the heap starts with a 2 MiB node"))
+		return;
+	EXPECT(kind == HV_KIND_GMEM ? hv_create_vm(pd, HV_SI_SEL_PD, 64 << 10) : hv_create_pd(pd, HV_SI_SEL_PD, 64 << 10),
+	       HV_OK);
+	/* an alias of our own, so that revoking its children leaves the heap alone */
+	EXPECT(hv_delegate(HV_SI_SEL_PD, HV_SI_SEL_PD, HV_ITEM(HV_KIND_MEM, rw, 9), heap, alias), HV_OK);
+	EXPECT(hv_delegate(HV_SI_SEL_PD, pd, HV_ITEM(kind, rw, 0), alias, 0x40000000ul), HV_OK);
+	EXPECT(hv_pd_kmem(pd, &with_4k, NULL, NULL), HV_OK);
+	EXPECT(hv_revoke(HV_ITEM(HV_KIND_MEM, 0, 9), alias), HV_OK);
+	EXPECT(hv_delegate(HV_SI_SEL_PD, pd, HV_ITEM(kind, rw, 9), alias, 0x40000000ul), HV_OK);
+	EXPECT(hv_pd_kmem(pd, &with_2m, NULL, NULL), HV_OK);
+	CHECK(with_2m == with_4k - HV_PAGE_SIZE,
+	      "%s: a 2 MiB page over an emptied page table frees it: %lu bytes used with the 4 KiB page, %lu "
+	      "with the 2 MiB page",
+	      kind == HV_KIND_GMEM ? "guest memory" : "host memory", with_4k, with_2m);
+	EXPECT(hv_revoke(HV_ITEM(HV_KIND_MEM, 0, 9) | HV_REVOKE_SELF, alias), HV_OK);
+	EXPECT(drop(pd), HV_OK);
+	yield();
+}
+
 static void test_kmem(void)
 {
 	hv_sel_t small = sel(), block = sel_block(9), pd1 = sel(), pd2 = sel(), x = sel();
@@ -907,6 +942,8 @@ static void test_kmem(void)
 	EXPECT(drop(small), HV_OK);
 	EXPECT(drop(x), HV_OK);
 	yield();
+	large_page_over_table(HV_KIND_MEM);
+	large_page_over_table(HV_KIND_GMEM);
 	group_end();
 }
 
@@ -2064,6 +2101,79 @@ static void test_kill(void)
 	group_end();
 }
 
+/* ---- 12. Long revocations are preempted and restarted ------------------------------------ */
+
+#define RV_ORDER 11
+#define RV_N (1u << RV_ORDER)
+static hv_sel_t rv_block, rv_sm, rv_done;
+static volatile unsigned rv_looks, rv_partial;
+static volatile int rv_stop;
+
+/* HV_SYS_REVOKE starting `done` units into the range (what the kernel puts in RDX when it restarts the call). */
+static hv_status_t revoke_from(hv_word_t item, hv_word_t base, hv_word_t done)
+{
+	hv_word_t rax = HV_SYS_REVOKE;
+
+	__asm__ volatile("syscall" : "+a"(rax), "+d"(done) : "D"(item), "S"(base) : "rcx", "r11", "memory");
+	return (hv_status_t)rax;
+}
+
+/*
+ * Above the main thread on its CPU, waking from a short timeout again and
+ * again: it can see the revoke half done (the first selector gone, the last
+ * still there) only if the kernel stops the call and lets it run; a revoke
+ * done in one piece holds the kernel until it is complete.
+ */
+static void rv_watch(void *arg)
+{
+	(void)arg;
+	while (!rv_stop) {
+		(void)hv_sm_down_until(rv_sm, hv_rdtsc() + 20000);
+		rv_looks++;
+		if (cap_type(rv_block) == ~0u && cap_type(rv_block + RV_N - 1) != ~0u)
+			rv_partial++;
+	}
+	(void)hv_sm_up(rv_done);
+	hv_block_forever();
+}
+
+static void test_revoke_long(void)
+{
+	hv_sel_t src = new_sm(0);
+	unsigned n = 0;
+
+	group_begin("revoke");
+	rv_block = sel_block(RV_ORDER);
+	rv_sm = new_sm(0);
+	rv_done = new_sm(0);
+	for (unsigned i = 0; i < RV_N; i++)
+		n += hv_delegate(HV_SI_SEL_PD, HV_SI_SEL_PD, HV_ITEM(HV_KIND_OBJ, HV_R_ALL, 0), src, rv_block + i) == HV_OK;
+	CHECK_EQ(n, RV_N);
+	/* nothing below them: a revoke of their children passes over all of them, in several calls */
+	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, RV_ORDER), rv_block), HV_OK);
+	CHECK(cap_type(rv_block) == HV_OBJ_SM && cap_type(rv_block + RV_N - 1) == HV_OBJ_SM, "children-only revoke keeps them");
+	/* RDX says where to start; beyond the range it is refused */
+	EXPECT(revoke_from(HV_ITEM(HV_KIND_OBJ, 0, RV_ORDER) | HV_REVOKE_SELF, rv_block, RV_N), HV_EPARAM);
+	EXPECT(revoke_from(HV_ITEM(HV_KIND_OBJ, 0, RV_ORDER) | HV_REVOKE_SELF, rv_block, 1ul << 40), HV_EPARAM);
+	EXPECT(revoke_from(HV_ITEM(HV_KIND_OBJ, 0, RV_ORDER) | HV_REVOKE_SELF, rv_block, RV_N - 2), HV_OK);
+	CHECK(cap_type(rv_block + RV_N - 3) == HV_OBJ_SM && cap_type(rv_block + RV_N - 2) == ~0u &&
+		      cap_type(rv_block + RV_N - 1) == ~0u,
+	      "a revoke from RDX = n leaves the first n");
+	for (unsigned i = RV_N - 2; i < RV_N; i++)
+		n += hv_delegate(HV_SI_SEL_PD, HV_SI_SEL_PD, HV_ITEM(HV_KIND_OBJ, HV_R_ALL, 0), src, rv_block + i) == HV_OK;
+	/* the whole block with a watcher above us */
+	(void)thread(me_cpu, rv_watch, NULL, PRIO_HIGH);
+	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, RV_ORDER) | HV_REVOKE_SELF, rv_block), HV_OK);
+	rv_stop = 1;
+	WAIT(rv_done);
+	CHECK(cap_type(rv_block) == ~0u && cap_type(rv_block + RV_N / 2) == ~0u && cap_type(rv_block + RV_N - 1) == ~0u,
+	      "all %u capabilities revoked", RV_N);
+	CHECK(rv_partial > 0, "the revoke of %u capabilities was preempted: %u of %u looks saw it half done", RV_N,
+	      rv_partial, rv_looks);
+	EXPECT(drop(src), HV_OK);
+	group_end();
+}
+
 /* ---- Main ------------------------------------------------------------------------------ */
 
 int main(const struct hv_startinfo *start)
@@ -2097,6 +2207,7 @@ int main(const struct hv_startinfo *start)
 	test_sched();
 	test_recall();
 	test_kill();
+	test_revoke_long();
 
 	if (wd_fired)
 		printf("watchdog ended %u wait(s)\n", wd_fired);
