@@ -49,7 +49,7 @@ UNIT_SRCS_test_mdb := hypervisor/mdb.c
 UNIT_CFLAGS_test_mdb := -iquote hypervisor/include
 
 UNIT_TESTS += test_kmem
-UNIT_SRCS_test_kmem := hypervisor/kmem.c
+UNIT_SRCS_test_kmem := hypervisor/kmem.c hypervisor/mdb.c
 UNIT_CFLAGS_test_kmem := -iquote hypervisor/include
 
 UNIT_TESTS += test_memory
