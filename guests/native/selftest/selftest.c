@@ -19,7 +19,9 @@
  * A few checks make other components log on purpose: the roottask reports
  * the handler that executes ud2 ("kill" group), the kernel reports the ECs
  * it stops for a bad exception-handler reply and for a missing event portal
- * ("exc" group). Those lines are announced before they appear.
+ * ("exc" group), and it drops most of the lines of a flood of stopped
+ * ECs and counts them ("log" group). Those lines are announced before
+ * they appear.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -2174,6 +2176,34 @@ static void test_revoke_long(void)
 	group_end();
 }
 
+/* ---- 13. Kernel messages are rate-limited ------------------------------------------------- */
+
+#define LOG_FLOOD 64
+
+/* A thread that faults at once (RIP 0) with no portal for the fault: the kernel stops it and says so. */
+static void faulting_thread(hv_sel_t ec, hv_sel_t sc, hv_sel_t evt)
+{
+	EXPECT(hv_create_ec(ec, HV_SI_SEL_PD, HV_EC_FLAGS(me_cpu, 1, evt), va(HV_PAGE_SIZE), 0, 0), HV_OK);
+	EXPECT(hv_create_sc(sc, HV_SI_SEL_PD, ec, HV_QOS(PRIO_HIGH, 0)), HV_OK); /* runs, faults, is stopped */
+}
+
+static void test_log(void)
+{
+	hv_sel_t ecs = sel_block(7), scs = sel_block(7), evt = sel_block(6);
+
+	group_begin("log");
+	printf("log: %u threads fault without a handler; the kernel reports some and counts the rest\n", LOG_FLOOD + 1);
+	cons_flush();
+	for (unsigned i = 0; i < LOG_FLOOD; i++)
+		faulting_thread(ecs + i, scs + i, evt);
+	delay_ms(500); /* the kernel's message budget refills */
+	faulting_thread(ecs + LOG_FLOOD, scs + LOG_FLOOD, evt); /* its line comes after the count of the others */
+	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 7) | HV_REVOKE_SELF, scs), HV_OK);
+	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 7) | HV_REVOKE_SELF, ecs), HV_OK);
+	yield();
+	group_end();
+}
+
 /* ---- Main ------------------------------------------------------------------------------ */
 
 int main(const struct hv_startinfo *start)
@@ -2208,6 +2238,7 @@ int main(const struct hv_startinfo *start)
 	test_recall();
 	test_kill();
 	test_revoke_long();
+	test_log();
 
 	if (wd_fired)
 		printf("watchdog ended %u wait(s)\n", wd_fired);
