@@ -7,7 +7,8 @@
  * are replaced by ones that only allocate, so the figures are the
  * database's own work. Built and run by `make mdb-bench` (optimised, no
  * sanitizers). A revoke runs in calls of MDB_BUDGET units of work, as the
- * system call does.
+ * system call does. An argument sets another number of pages (at most
+ * 100,000), to see how the times grow with it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ void space_flush(void) {}
 struct space *space_of(struct pd *pd, unsigned kind) { return &pd->spaces[kind]; }
 
 static u64 order_of[NPAGES];
+static unsigned npages = NPAGES;
 
 static double now_ns(void)
 {
@@ -50,7 +52,7 @@ static void fail(const char *what, unsigned i, int st)
 
 static void delegate_all(struct space *src, struct space *dst)
 {
-	for (unsigned i = 0; i < NPAGES; i++) {
+	for (unsigned i = 0; i < npages; i++) {
 		hv_status_t st = mdb_delegate(src, order_of[i], 0, dst, order_of[i], HV_R_MEM_RWX);
 		if (st != HV_OK)
 			fail("delegate", i, st);
@@ -72,8 +74,12 @@ static void report(const char *name, double t0, unsigned ops)
 	fflush(stdout);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1 && (npages = (unsigned)strtoul(argv[1], NULL, 0)) - 1 >= NPAGES) {
+		fprintf(stderr, "usage: mdb-bench [pages: 1..%u]\n", NPAGES);
+		return 2;
+	}
 	for (unsigned p = 0; p < 2; p++)
 		for (unsigned k = 0; k < 4; k++) {
 			pds[p].spaces[k].kind = k;
@@ -82,9 +88,9 @@ int main(void)
 	struct space *src = &pds[0].spaces[HV_KIND_MEM], *dst = &pds[1].spaces[HV_KIND_MEM];
 	/* a fixed shuffle (xorshift), so every run sees the same order */
 	u64 x = 0x6d64622d62656e63ull;
-	for (unsigned i = 0; i < NPAGES; i++)
+	for (unsigned i = 0; i < npages; i++)
 		order_of[i] = i;
-	for (unsigned i = NPAGES - 1; i > 0; i--) {
+	for (unsigned i = npages - 1; i > 0; i--) {
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 		unsigned j = (unsigned)(x % (i + 1));
 		u64 t = order_of[i];
@@ -95,27 +101,27 @@ int main(void)
 
 	double t0 = now_ns();
 	delegate_all(src, dst);
-	report("delegate", t0, NPAGES);
+	report("delegate", t0, npages);
 
 	t0 = now_ns();
-	for (unsigned i = 0; i < NPAGES; i++)
+	for (unsigned i = 0; i < npages; i++)
 		if (!mdb_find(dst, order_of[i]))
 			fail("lookup", i, -1);
-	report("lookup", t0, NPAGES);
+	report("lookup", t0, npages);
 
 	t0 = now_ns();
-	for (unsigned i = 0; i < NPAGES; i++) {
+	for (unsigned i = 0; i < npages; i++) {
 		hv_status_t st = revoke(dst, order_of[i], 0, true);
 		if (st != HV_OK)
 			fail("revoke", i, st);
 	}
-	report("revoke", t0, NPAGES);
+	report("revoke", t0, npages);
 
 	delegate_all(src, dst);
 	t0 = now_ns();
 	hv_status_t st = revoke(src, 0, ROOT_ORDER, false);
 	if (st != HV_OK || mdb_find(dst, 0))
 		fail("revoke_all", 0, st);
-	report("revoke_all", t0, NPAGES);
+	report("revoke_all", t0, npages);
 	return 0;
 }
