@@ -7,7 +7,6 @@
 #include "objects.h"
 #include "sched.h"
 #include <arch/cpu.h>
-#include <arch/paging.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
 #include <arch/virt.h>
@@ -226,7 +225,9 @@ NORETURN void ec_resume(struct ec *ec)
 	c->cur_ec = ec;
 	cpu_set_frame(c, &ec->regs);
 	struct pd *pd = ec->pd;
-	paging_load(pd);
+	c->cr3_pd = pd; /* TLB shootdowns of pd reach this CPU (smp.c) */
+	if (read_cr3() != pd->cr3)
+		write_cr3(pd->cr3);
 	if (pd->io_bitmap[0]) {
 		if (c->io_pd != pd || c->io_gen != pd->io_gen) {
 			cpu_set_iobitmap(c, pd->io_bitmap);

@@ -7,7 +7,6 @@
 #include "objects.h"
 #include <arch/cpu.h>
 #include <arch/paging.h>
-#include <arch/percpu.h>
 #include <arch/smp.h>
 
 #define PTE_P (1ul << 0)
@@ -76,14 +75,6 @@ static u64 pte_bits(unsigned rights)
 	if (nx_enabled && !(rights & HV_R_MEM_X))
 		b |= PTE_NX;
 	return b;
-}
-
-/* Loads pd's page tables on this CPU (noted for TLB shootdowns). */
-void paging_load(struct pd *pd)
-{
-	this_cpu()->cr3_pd = pd;
-	if (read_cr3() != pd->cr3)
-		write_cr3(pd->cr3);
 }
 
 /*

@@ -81,10 +81,10 @@ void smp_boot_aps(void)
 /*
  * Batched TLB shootdown: tlb_invalidate() notes the CPUs that may cache a
  * PD's translations; the operation ends with one tlb_flush_pending(). They
- * are the CPUs whose CR3 may hold its tables (cr3_pd, dropped when a flush
- * finds the kernel's tables loaded), whose TSS holds its I/O bitmap
- * (io_pd), and for a VM those its vCPUs ran on (gpt_cpus: EPT translations
- * outlive VM exits). All under the big lock: no CPU joins meanwhile.
+ * are the CPUs whose CR3 may hold its tables (cr3_pd: set by ec_resume(),
+ * dropped when a flush finds the kernel's tables loaded), whose TSS holds
+ * its I/O bitmap (io_pd), and for a VM those of its vCPUs, live or gone
+ * (gpt_cpus): EPT translations outlive VM exits. All under the big lock.
  */
 _Static_assert(MAX_CPUS <= 32, "CPU masks are 32 bits");
 
@@ -92,9 +92,12 @@ static u32 flush_cpus; /* CPUs that flush at the next tlb_flush_pending() */
 
 void tlb_invalidate(struct pd *pd)
 {
+	u32 gpt = pd->gpt_cpus;
+	for (struct ec *e = pd->vm ? pd->ecs : NULL; e; e = e->pd_next)
+		gpt |= 1u << e->cpu; /* a VM's ECs are vCPUs, each bound to its CPU */
 	for (unsigned i = 0; i < num_cpus; i++) {
 		struct percpu *c = &percpu_area[i];
-		if (c->cr3_pd == pd || c->io_pd == pd || (pd->gpt_cpus >> i & 1))
+		if (c->cr3_pd == pd || c->io_pd == pd || (gpt >> i & 1))
 			flush_cpus |= 1u << i;
 	}
 }

@@ -110,6 +110,7 @@ void vcpu_destroy(struct ec *ec)
 	struct vcpu *v = ec->vcpu;
 	if (!v)
 		return;
+	ec->pd->gpt_cpus |= 1u << ec->cpu; /* its CPU may still cache the VM's translations */
 	for (unsigned i = 0; i < num_cpus; i++)
 		if (percpu_area[i].fpu_owner == ec)
 			percpu_area[i].fpu_owner = NULL;
@@ -125,7 +126,6 @@ void vcpu_destroy(struct ec *ec)
 
 NORETURN void vcpu_run(struct ec *ec)
 {
-	ec->pd->gpt_cpus |= 1u << this_cpu()->id; /* TLB shootdowns of its guest memory reach this CPU */
 	if (virt_kind == VIRT_VMX)
 		vmx_run(ec);
 	svm_run(ec);
