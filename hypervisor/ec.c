@@ -224,7 +224,7 @@ void ec_destroy(struct ec *ec)
 		vcpu_destroy(ec);
 	} else if (!pd->killed) {
 		struct mdb_node *n;
-		for (n = pd->spaces[HV_KIND_MEM].list; n; n = n->snext)
+		for (n = mdb_ceil(&pd->spaces[HV_KIND_MEM], 0); n; n = mdb_next(n))
 			if ((n->flags & MDB_KERNEL) && n->target == virt_to_phys(ec->utcb) >> PAGE_SHIFT)
 				break;
 		if (n)
@@ -249,6 +249,7 @@ NORETURN void ec_resume(struct ec *ec)
 	c->cur_ec = ec;
 	cpu_set_frame(c, &ec->regs);
 	struct pd *pd = ec->pd;
+	c->cr3_pd = pd; /* TLB shootdowns of pd reach this CPU (smp.c) */
 	if (read_cr3() != pd->cr3)
 		write_cr3(pd->cr3);
 	if (pd->io_bitmap[0]) {

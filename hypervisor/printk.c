@@ -1,6 +1,7 @@
 /*
  * Kernel formatted output: a small vsnprintf (%s %c %d %u %x %p with l/z
- * modifiers, width and zero padding) and line-atomic printk to the UART.
+ * modifiers, width and zero padding) and line-atomic, rate-limited printk
+ * to the UART.
  */
 #include "kernel.h"
 #include <arch/cpu.h>
@@ -120,21 +121,51 @@ static void log_raw(const char *s)
 	}
 }
 
-static void log_write(const char *s)
+/*
+ * Rate limit: every killed EC prints a line through the polled UART, often
+ * with the big lock held. A token bucket lets LOG_BURST lines through at
+ * once and LOG_RATE a second after that; the next line let through says
+ * how many were dropped. panic() is never limited.
+ */
+#define LOG_BURST 32
+#define LOG_RATE 8
+static u64 log_tokens = LOG_BURST, log_refilled, log_dropped;
+
+/* Whether a line may go out now (log_lock held); all may before the TSC is calibrated. */
+static bool log_admit(void)
 {
-	spin_lock(&log_lock);
-	log_raw(s);
-	spin_unlock(&log_lock);
+	u64 tick = tsc_khz * 1000 / LOG_RATE, now = rdtsc();
+	if (!tick)
+		return true;
+	if (now - log_refilled >= tick) {
+		log_tokens = MIN((u64)LOG_BURST, log_tokens + (now - log_refilled) / tick);
+		log_refilled = now;
+	}
+	if (!log_tokens) {
+		log_dropped++;
+		return false;
+	}
+	log_tokens--;
+	return true;
 }
 
 void printk(const char *fmt, ...)
 {
-	char buf[256];
+	char buf[256], note[64];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintk(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	log_write(buf);
+	spin_lock(&log_lock);
+	if (log_admit()) {
+		if (log_dropped) {
+			snprintk(note, sizeof(note), "hypervisor: %lu messages suppressed\n", log_dropped);
+			log_raw(note);
+			log_dropped = 0;
+		}
+		log_raw(buf);
+	}
+	spin_unlock(&log_lock);
 }
 
 /* Stops every CPU and says why, once. The others stop first, so the report needs no lock

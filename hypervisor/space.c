@@ -1,7 +1,8 @@
 /*
- * The three kinds of space a PD has, as the mapping database sees them:
+ * The four kinds of space a PD has, as the mapping database sees them:
  * installing a node makes the hardware follow (a capability reference,
- * page-table entries, cleared I/O-bitmap bits); uninstalling undoes it.
+ * page-table or EPT/NPT entries, cleared I/O-bitmap bits); uninstalling
+ * undoes it, and TLBs forget it once per operation, at space_flush().
  */
 #include "kernel.h"
 #include "objects.h"
@@ -51,6 +52,7 @@ bool space_install(struct space *s, struct mdb_node *n)
 		if (paging_map(s->pd, n->base << PAGE_SHIFT, n->target << PAGE_SHIFT, count, n->rights))
 			return true;
 		paging_unmap(s->pd, n->base << PAGE_SHIFT, count);
+		tlb_flush_pending();
 		return false;
 	case HV_KIND_IO:
 		return io_set(s->pd, n->base, count, true);
@@ -58,6 +60,7 @@ bool space_install(struct space *s, struct mdb_node *n)
 		if (gpt_map(s->pd, n->base << PAGE_SHIFT, n->target << PAGE_SHIFT, count, n->rights))
 			return true;
 		gpt_unmap(s->pd, n->base << PAGE_SHIFT, count);
+		tlb_flush_pending();
 		return false;
 	}
 	return false;
@@ -75,10 +78,12 @@ void space_uninstall(struct space *s, struct mdb_node *n)
 		break;
 	case HV_KIND_IO:
 		io_set(s->pd, n->base, count, false);
-		tlb_shootdown(s->pd);
+		tlb_invalidate(s->pd); /* a CPU running the PD has its bitmap in the TSS */
 		break;
 	case HV_KIND_GMEM:
 		gpt_unmap(s->pd, n->base << PAGE_SHIFT, count);
 		break;
 	}
 }
+
+void space_flush(void) { tlb_flush_pending(); }

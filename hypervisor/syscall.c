@@ -11,6 +11,7 @@
 #include "irq.h"
 #include "objects.h"
 #include "sched.h"
+#include <arch/cpu.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
 #include <arch/virt.h>
@@ -351,10 +352,16 @@ static NORETURN void sys_delegate(struct ec *ec)
 	leave(ec, st, st == HV_ECAP ? HV_ARG_R10 : st == HV_EPERM ? HV_ARG_RDX : HV_ARG_NONE);
 }
 
-/* revoke: RDI item (kind, order, HV_REVOKE_SELF), RSI base */
+/*
+ * revoke: RDI item (kind, order, HV_REVOKE_SELF), RSI base, RDX progress
+ * (0). A long revoke stops after MDB_BUDGET units of work and restarts: the
+ * EC executes its SYSCALL again (RIP back by 2) with the progress in RDX,
+ * after pending interrupts and higher priorities. An expired timer is
+ * served here: its interrupt may miss the SYSRET-SYSCALL gap (QEMU).
+ */
 static NORETURN void sys_revoke(struct ec *ec)
 {
-	u64 item = ec->regs.rdi;
+	u64 item = ec->regs.rdi, done = ec->regs.rdx;
 	struct range a;
 	if (item & ~(HV_ITEM_ARG_MASK | HV_REVOKE_SELF))
 		leave(ec, HV_EPARAM, HV_ARG_RDI);
@@ -362,9 +369,18 @@ static NORETURN void sys_revoke(struct ec *ec)
 				       HV_ARG_RSI, &a);
 	if (arg)
 		leave(ec, HV_EPARAM, arg);
-	hv_status_t st = mdb_revoke(&ec->pd->spaces[a.kind], a.base, a.order, item & HV_REVOKE_SELF);
+	if (done >> a.order)
+		leave(ec, HV_EPARAM, HV_ARG_RDX);
+	u64 from = a.base + done;
+	hv_status_t st = mdb_revoke(&ec->pd->spaces[a.kind], a.base, a.order, item & HV_REVOKE_SELF, &from, MDB_BUDGET);
 	obj_reap(); /* what lost its last capability goes now: a revoked domain stops at once */
-	finish(ec, st);
+	if (st != HV_OK || from == a.base + (1ull << a.order))
+		finish(ec, st);
+	ec->regs.rdx = from - a.base;
+	ec->regs.rip -= 2;
+	if (this_cpu()->timer_when && rdtsc() >= this_cpu()->timer_when)
+		sched_tick();
+	kernel_exit(ec);
 }
 
 /* lookup: RDI kind, RSI base (any address in the page for memory) -> RSI item, RDX node base */

@@ -49,7 +49,7 @@ UNIT_SRCS_test_mdb := hypervisor/mdb.c
 UNIT_CFLAGS_test_mdb := -iquote hypervisor/include
 
 UNIT_TESTS += test_kmem
-UNIT_SRCS_test_kmem := hypervisor/kmem.c
+UNIT_SRCS_test_kmem := hypervisor/kmem.c hypervisor/mdb.c
 UNIT_CFLAGS_test_kmem := -iquote hypervisor/include
 
 UNIT_TESTS += test_memory
@@ -143,3 +143,15 @@ $(UNIT_DIR)/fixtures/tiny-nosep.elf: tests/unit/fixtures/tiny.c mk/unit.mk
 unit-build: $(UNIT_BINS) $(UNIT_ALL_DEPS)
 unit: unit-build
 	@sh tests/unit/run.sh $(UNIT_BINS)
+
+# Host benchmark of the mapping database (bench/mdb.c): optimised, no
+# sanitizers; prints `BENCH mdb_<op> <ns> ns` lines.
+MDB_BENCH := $(UNIT_DIR)/mdb-bench
+$(MDB_BENCH): bench/mdb.c hypervisor/mdb.c hypervisor/include/mdb.h mk/unit.mk
+	@mkdir -p $(@D)
+	$(UNIT_CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Wno-unused-parameter -Ihypervisor/include/uapi \
+		-iquote hypervisor/include -o $@ bench/mdb.c hypervisor/mdb.c
+
+.PHONY: mdb-bench
+mdb-bench: $(MDB_BENCH)
+	@$(MDB_BENCH)

@@ -137,16 +137,21 @@ static const struct hv_si_file *find_file(const struct hv_startinfo *si, const c
 	return NULL;
 }
 
-/* The VM PD (with the VMM's own scheduling limits) and mem bytes of guest
- * RAM; false after saying why not. */
-static bool create_vm(uint64_t mem)
+/*
+ * The VM PD (with the VMM's own scheduling limits) and mem bytes of guest
+ * RAM; false after saying why not. Its kernel-memory quota pays for its
+ * EPT/NPT (mem / 256 covers 4 KiB tables) and per vCPU for 256 exit-portal
+ * capabilities, the vCPU's state and the kernel's slab pages (charged by
+ * page: docs/abi.md).
+ */
+static bool create_vm(uint64_t mem, unsigned ncpus)
 {
 	unsigned max_prio;
 	hv_word_t cpus;
 	vm.pd = hv_sel_alloc();
 	hv_status_t st = hv_pd_limits(HV_SI_SEL_PD, &max_prio, &cpus);
 	if (st == HV_OK)
-		st = hv_create_vm(vm.pd, HV_SI_SEL_PD, 64 * 1024 + mem / 256, max_prio, cpus);
+		st = hv_create_vm(vm.pd, HV_SI_SEL_PD, 64 * 1024 + ncpus * 64 * 1024 + mem / 256, max_prio, cpus);
 	if (st != HV_OK) {
 		printf("vmm: cannot create the VM PD: %s\n", hv_status_str(st));
 		return false;
@@ -222,7 +227,7 @@ static int linux_main(const struct hv_startinfo *si, uint64_t mem, unsigned ncpu
 		printf("vmm: cannot create a semaphore: %s\n", hv_status_str(st));
 		return 1;
 	}
-	if (!create_vm(mem) || !vmm_load_linux())
+	if (!create_vm(mem, ncpus) || !vmm_load_linux())
 		return 1;
 	if (!pc_setup(mem)) {
 		printf("vmm: cannot set up the PC platform\n");
@@ -294,7 +299,7 @@ int main(const struct hv_startinfo *si)
 		       mem >> 10);
 		return 2;
 	}
-	if (!create_vm(mem))
+	if (!create_vm(mem, ncpus))
 		return 1;
 	if (!setup_devices()) {
 		printf("vmm: cannot put the test devices on the bus\n");

@@ -6,13 +6,13 @@
  * guest and host addresses are both aligned (and the CPU has them).
  * Tables are charged to the PD's quota.
  *
- * Flushing: VT-x invalidates with INVEPT on every CPU (shootdown); on
- * AMD-V each removal bumps pd->gpt_gen and a vCPU flushes its TLB at the
- * next VMRUN when it has not seen that generation (svm.c).
+ * Flushing: the shootdown (smp.c) reaches the CPUs the VM's vCPUs ran on:
+ * INVEPT on VT-x; on AMD-V a vCPU flushes at VMRUN when pd->gpt_gen moved.
  */
 #include "kernel.h"
 #include "objects.h"
 #include <arch/cpu.h>
+#include <arch/paging.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
 #include <arch/virt.h>
@@ -90,7 +90,8 @@ bool gpt_map(struct pd *pd, u64 gpa, u64 pa, u64 npages, unsigned rights)
 		u64 g = gpa + (i << 12), p = pa + (i << 12);
 		bool large = !((g | p) & 0x1fffff) && npages - i >= 512 && large_pages();
 		u64 *e = gpt_walk(pd, g, large ? 1 : 0, true);
-		if (!e)
+		if (!e || (large && (*e & present_mask()) && !(*e & GPT_LARGE) &&
+			   !paging_drop_table(pd, e, present_mask())))
 			return false;
 		*e = bits ? p | bits | (large ? GPT_LARGE : 0) : 0;
 		i += large ? 512 : 1;
@@ -98,23 +99,22 @@ bool gpt_map(struct pd *pd, u64 gpa, u64 pa, u64 npages, unsigned rights)
 	return true;
 }
 
+/* Unmaps npages at gpa; the TLBs forget them at the operation's tlb_flush_pending(). */
 void gpt_unmap(struct pd *pd, u64 gpa, u64 npages)
 {
 	for (u64 i = 0; i < npages;) {
-		u64 *e = gpt_walk(pd, gpa + (i << 12), 1, false);
+		u64 g = gpa + (i << 12), n = 512 - ((g >> 12) & 511); /* nothing mapped up to the next 2 MiB */
+		u64 *e = gpt_walk(pd, g, 1, false);
 		if (e && (*e & present_mask()) && (*e & GPT_LARGE)) {
 			*e = 0;
-			i += 512;
-			continue;
+		} else if (e && (*e & present_mask())) {
+			*gpt_walk(pd, g, 0, false) = 0;
+			n = 1;
 		}
-		e = gpt_walk(pd, gpa + (i << 12), 0, false);
-		if (e)
-			*e = 0;
-		i++;
+		i += n;
 	}
 	__atomic_add_fetch(&pd->gpt_gen, 1, __ATOMIC_RELEASE);
-	gpt_flush_local(); /* INVEPT outside VMX operation would be #UD */
-	tlb_shootdown(pd);
+	tlb_invalidate(pd);
 }
 
 static void free_level(struct pd *pd, u64 *t, unsigned level)
@@ -131,11 +131,11 @@ void gpt_destroy(struct pd *pd)
 {
 	if (!pd->gpt)
 		return;
+	__atomic_add_fetch(&pd->gpt_gen, 1, __ATOMIC_RELEASE);
+	tlb_invalidate(pd);
+	tlb_flush_pending(); /* no cached translation may outlive the tables */
 	free_level(pd, pd->gpt, 3);
 	pd->gpt = NULL;
-	__atomic_add_fetch(&pd->gpt_gen, 1, __ATOMIC_RELEASE);
-	gpt_flush_local(); /* no cached translation of the freed tables may survive */
-	tlb_shootdown(pd);
 }
 
 /* Called on every CPU by the TLB shootdown: guest translations too. */

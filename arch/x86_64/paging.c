@@ -135,6 +135,26 @@ static u64 pte_bits(unsigned rights)
 	return b;
 }
 
+/*
+ * Frees the table *e points to before a 2 MiB page takes its place (also
+ * for EPT/NPT, with their `present` bits): what it mapped went away
+ * (false if anything is left). No CPU may still walk it when it is reused.
+ */
+bool paging_drop_table(struct pd *pd, u64 *e, u64 present)
+{
+	u64 *t = phys_to_virt(*e & PTE_ADDR);
+	for (unsigned i = 0; i < 512; i++)
+		if (t[i] & present)
+			return false;
+	*e = 0;
+	__atomic_add_fetch(&pd->gpt_gen, 1, __ATOMIC_RELEASE); /* NPT: flush at the next VMRUN */
+	tlb_invalidate(pd);
+	tlb_flush_pending();
+	page_free(t);
+	kmem_uncharge(&pd->quota, PAGE_SIZE);
+	return true;
+}
+
 /* Maps npages at va -> pa; 2 MiB pages where both are aligned. */
 bool paging_map(struct pd *pd, u64 va, u64 pa, u64 npages, unsigned rights)
 {
@@ -142,7 +162,7 @@ bool paging_map(struct pd *pd, u64 va, u64 pa, u64 npages, unsigned rights)
 	while (npages) {
 		bool large = !((va | pa) & 0x1fffff) && npages >= 512;
 		u64 *e = walk(pd, va, large ? 1 : 0, true);
-		if (!e)
+		if (!e || (large && (*e & PTE_P) && !(*e & PTE_PS) && !paging_drop_table(pd, e, PTE_P)))
 			return false;
 		*e = pa | bits | (large ? PTE_PS : 0);
 		u64 n = large ? 512 : 1;
@@ -153,23 +173,22 @@ bool paging_map(struct pd *pd, u64 va, u64 pa, u64 npages, unsigned rights)
 	return true;
 }
 
+/* Unmaps npages at va; the TLBs forget them at the operation's tlb_flush_pending(). */
 void paging_unmap(struct pd *pd, u64 va, u64 npages)
 {
 	while (npages) {
 		u64 *e = walk(pd, va, 1, false);
-		u64 n = 1;
+		u64 n = 512 - ((va >> 12) & 511); /* nothing mapped up to the next 2 MiB */
 		if (e && (*e & PTE_PS)) {
 			*e = 0;
-			n = 512;
-		} else {
-			e = walk(pd, va, 0, false);
-			if (e)
-				*e = 0;
+		} else if (e && (*e & PTE_P)) {
+			*walk(pd, va, 0, false) = 0;
+			n = 1;
 		}
 		va += n << 12;
 		npages -= n < npages ? n : npages;
 	}
-	tlb_shootdown(pd);
+	tlb_invalidate(pd);
 }
 
 static void free_level(struct pd *pd, u64 *table, unsigned level)

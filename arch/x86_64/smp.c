@@ -3,6 +3,7 @@
  * IPIs for rescheduling and TLB shootdown.
  */
 #include "kernel.h"
+#include "objects.h"
 #include "sched.h"
 #include <arch/acpi.h>
 #include <arch/cpu.h>
@@ -77,19 +78,45 @@ void smp_boot_aps(void)
 	}
 }
 
-/* Makes every other CPU flush its TLB and I/O bitmap cache; waits for them. */
-void tlb_shootdown(struct pd *pd)
+/*
+ * Batched TLB shootdown: tlb_invalidate() notes the CPUs that may cache a
+ * PD's translations; the operation ends with one tlb_flush_pending(). They
+ * are the CPUs whose CR3 may hold its tables (cr3_pd: set by ec_resume(),
+ * dropped when a flush finds the kernel's tables loaded), whose TSS holds
+ * its I/O bitmap (io_pd), and for a VM those of its vCPUs, live or gone
+ * (gpt_cpus): EPT translations outlive VM exits. All under the big lock.
+ */
+_Static_assert(MAX_CPUS <= 32, "CPU masks are 32 bits");
+
+static u32 flush_cpus; /* CPUs that flush at the next tlb_flush_pending() */
+
+void tlb_invalidate(struct pd *pd)
 {
-	(void)pd;
-	struct percpu *me = this_cpu();
-	write_cr3(read_cr3());
-	me->io_pd = NULL;
+	u32 gpt = pd->gpt_cpus;
+	for (struct ec *e = pd->vm ? pd->ecs : NULL; e; e = e->pd_next)
+		gpt |= 1u << e->cpu; /* a VM's ECs are vCPUs, each bound to its CPU */
 	for (unsigned i = 0; i < num_cpus; i++) {
 		struct percpu *c = &percpu_area[i];
-		if (c == me || !c->online)
+		if (c->cr3_pd == pd || c->io_pd == pd || (gpt >> i & 1))
+			flush_cpus |= 1u << i;
+	}
+}
+
+/* Makes the CPUs tlb_invalidate() noted flush (IPIs to the others); waits for them. */
+void tlb_flush_pending(void)
+{
+	struct percpu *me = this_cpu();
+	u32 mask = flush_cpus;
+	flush_cpus = 0;
+	for (unsigned i = 0; i < num_cpus; i++) {
+		struct percpu *c = &percpu_area[i];
+		if (!(mask >> i & 1) || !c->online)
 			continue;
 		c->tlb_flush = true;
-		lapic_send_ipi(c->apic_id, VEC_IPI_TLB);
+		if (c == me)
+			tlb_poll();
+		else
+			lapic_send_ipi(c->apic_id, VEC_IPI_TLB);
 	}
 	for (unsigned i = 0; i < num_cpus; i++)
 		for (u64 t = rdtsc(); percpu_area[i].tlb_flush; cpu_relax())
@@ -107,6 +134,8 @@ void tlb_poll(void)
 		write_cr3(read_cr3());
 		gpt_flush_local();
 		c->io_pd = NULL;
+		if (read_cr3() == kernel_cr3)
+			c->cr3_pd = NULL; /* holds no PD's translations any more */
 		__atomic_store_n(&c->tlb_flush, false, __ATOMIC_RELEASE);
 	}
 }

@@ -110,6 +110,7 @@ void vcpu_destroy(struct ec *ec)
 	struct vcpu *v = ec->vcpu;
 	if (!v)
 		return;
+	ec->pd->gpt_cpus |= 1u << ec->cpu; /* its CPU may still cache the VM's translations */
 	for (unsigned i = 0; i < num_cpus; i++)
 		if (percpu_area[i].fpu_owner == ec)
 			percpu_area[i].fpu_owner = NULL;

@@ -1,18 +1,23 @@
 /*
- * Kernel memory: a pool of pages (free list) and size-class caches for
- * objects. Every allocation is charged to a PD's quota, so one domain
- * cannot exhaust the kernel memory others depend on.
+ * Kernel memory: a pool of pages (free list) and, per quota, slabs of
+ * power-of-two blocks for objects. Every page a PD keeps out of the pool
+ * is charged to its quota, so one domain cannot exhaust the kernel memory
+ * others depend on. kmem.c says why the accounting is by page.
  */
 #ifndef HV_KMEM_H
 #define HV_KMEM_H
 
 #include "types.h"
 
-struct pd;
+#define KMEM_CLASSES 6   /* slab blocks of 32 .. 1024 bytes */
+#define KMEM_POISON 0xf0 /* fills freed memory */
+
+struct slab;
 
 struct kmem_quota {
 	u64 limit; /* bytes */
-	u64 used;
+	u64 used;  /* bytes: its pages (slabs, page-sized objects, page tables) and its children's quotas */
+	struct slab *partial[KMEM_CLASSES]; /* its slabs with free blocks, by class */
 };
 
 void kmem_add_range(void *base, size_t size);

@@ -30,6 +30,7 @@ struct pd {
 	u64 *gpt;               /* kernel-virtual root of its guest-physical page table */
 	paddr_t gpt_root;       /* its physical address (EPTP / nested CR3 from it) */
 	u64 gpt_gen;            /* bumped when translations are removed (NPT flushes) */
+	u32 gpt_cpus;           /* CPUs of its destroyed vCPUs: may cache its guest translations */
 	u64 *pml4;              /* kernel-virtual address of the PML4 */
 	paddr_t cr3;
 	u8 *io_bitmap[2];       /* 2 x 4 KiB, bit set = port denied; NULL = none */

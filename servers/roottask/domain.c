@@ -253,7 +253,7 @@ bool domain_start(struct domain *d)
 	si->kmem_quota = c->kmem;
 
 	/* own PD, console, roottask protocol, exception portals */
-	hv_sel_t next = HV_SI_SEL_FIRST_FREE;
+	hv_sel_t next = HV_SI_SEL_GRANTS(hip->num_cpus);
 	st = give_cap(d->pd, d->pd, HV_SI_SEL_PD, HV_R_PD_CREATE | HV_R_PD_MAP);
 	struct service *cons = service_find("console");
 	if (st == HV_OK && cons && cons->provider != d) {

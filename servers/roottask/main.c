@@ -278,7 +278,7 @@ int main(const struct hv_startinfo *unused)
 		rt_log("cannot set up memory");
 		return 1;
 	}
-	hv_alloc_init(HV_SI_SEL_FIRST_FREE, HV_SI_FREE_VA, HV_RT_PHYS_BASE + heap, 4ul << 20);
+	hv_alloc_init(HV_SI_SEL_GRANTS(hip->num_cpus), HV_SI_FREE_VA, HV_RT_PHYS_BASE + heap, 4ul << 20);
 	rt_log("roottask: %lu CPUs, %lu modules, %lu KiB kernel memory, TSC %lu kHz", hip->num_cpus,
 	       hip->num_mods, hip->kmem_quota >> 10, hip->tsc_khz);
 	table_lock = hv_sel_alloc();

@@ -1,18 +1,43 @@
 /*
  * Unit tests of the kernel memory allocator (hypervisor/kmem.c): the page
- * pool, the size classes and the per-PD quotas. The pool is one host
- * region (aligned_alloc) handed to kmem_add_range() once; kmem.c keeps its
- * state in static variables, so the tests share the pool and each one
- * leaves it as it found it (objects never go back to the pool, though).
+ * pool, the slabs, the per-quota accounting by page, poisoning, and that
+ * kernel memory comes back: after every pattern of allocations and frees
+ * (also through the mapping database, hypervisor/mdb.c, with its nodes
+ * from kmem as in the kernel) the pool's free-page count is what it was.
+ * The pool is one host region (aligned_alloc) handed to kmem_add_range()
+ * once; kmem.c keeps its state in static variables, so the tests share the
+ * pool and each one leaves it as it found it.
  */
 #include "unit.h"
 
+#include "kernel.h"
 #include "kmem.h"
+#include "mdb.h"
 
 #define NPAGES 256
 #define REGION_SIZE (NPAGES * PAGE_SIZE)
+#define SLAB_MAX 1024
 
 static char *region;
+
+/* panic(): fails the test unless a test expects it (then it jumps back there). */
+static jmp_buf panic_jmp;
+static bool panic_expected;
+static char panic_msg[256];
+
+void panic(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(panic_msg, sizeof(panic_msg), fmt, ap);
+	va_end(ap);
+	if (!panic_expected) {
+		fprintf(stderr, "unexpected panic: %s\n", panic_msg);
+		abort();
+	}
+	panic_expected = false;
+	longjmp(panic_jmp, 1);
+}
 
 static int group_setup(void **state)
 {
@@ -37,19 +62,21 @@ static bool in_region(const void *p, size_t size)
 	return c >= region && c <= region + REGION_SIZE - size;
 }
 
-static bool all_zero(const void *p, size_t size)
+static bool all_bytes(const void *p, size_t size, unsigned char v)
 {
 	const unsigned char *c = p;
 	for (size_t i = 0; i < size; i++)
-		if (c[i])
+		if (c[i] != v)
 			return false;
 	return true;
 }
 
-/* What an allocation of `size` bytes is charged (and occupies). */
-static size_t charged(size_t size)
+static bool all_zero(const void *p, size_t size) { return all_bytes(p, size, 0); }
+
+/* The block an allocation of `size` bytes occupies (a page above 1 KiB). */
+static size_t block(size_t size)
 {
-	if (size > 2048)
+	if (size > SLAB_MAX)
 		return PAGE_SIZE;
 	size_t c = 32;
 	while (c < size)
@@ -57,11 +84,17 @@ static size_t charged(size_t size)
 	return c;
 }
 
+/* Blocks of that size in one slab page (the page's end holds the slab header). */
+static size_t per_page(size_t size) { return size > SLAB_MAX ? 1 : (PAGE_SIZE - 64) / block(size); }
+
 static int cmp_ptr(const void *a, const void *b)
 {
 	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
 	return x < y ? -1 : x > y;
 }
+
+/* Pages of the pool in use now. */
+static size_t pages_used(void) { return NPAGES - kmem_free_pages(); }
 
 static void test_add_range(void **state)
 {
@@ -91,6 +124,7 @@ static void test_pages(void **state)
 	memset(p, 0xff, PAGE_SIZE);
 	page_free(p);
 	assert_int_equal(kmem_free_pages(), NPAGES);
+	assert_true(all_bytes(p + 16, PAGE_SIZE - 16, KMEM_POISON)); /* poisoned while free */
 	char *q = page_alloc(); /* the page just freed, zeroed again */
 	assert_ptr_equal(q, p);
 	assert_true(all_zero(q, PAGE_SIZE));
@@ -118,7 +152,7 @@ static void test_pages(void **state)
 static void test_sizes_rejected(void **state)
 {
 	(void)state;
-	struct kmem_quota q = { .limit = 1 << 20, .used = 0 };
+	struct kmem_quota q = { .limit = 1 << 20 };
 	size_t pages = kmem_free_pages();
 	assert_null(kmem_alloc(&q, 0));
 	assert_null(kmem_alloc(&q, PAGE_SIZE + 1));
@@ -130,42 +164,40 @@ static void test_sizes_rejected(void **state)
 	assert_int_equal(kmem_free_pages(), pages);
 }
 
+/* Objects are zeroed, naturally aligned, charged by the page their slab takes. */
 static void test_charging(void **state)
 {
 	(void)state;
-	static const size_t sizes[][2] = {
-		{ 1, 32 },     { 31, 32 },     { 32, 32 },     { 33, 64 },     { 64, 64 },
-		{ 65, 128 },   { 100, 128 },   { 128, 128 },   { 129, 256 },   { 256, 256 },
-		{ 257, 512 },  { 512, 512 },   { 513, 1024 },  { 1000, 1024 }, { 1024, 1024 },
-		{ 1025, 2048 }, { 2047, 2048 }, { 2048, 2048 }, { 2049, 4096 }, { 4095, 4096 },
-		{ 4096, 4096 },
-	};
-	struct kmem_quota q = { .limit = 1 << 20, .used = 0 };
+	static const size_t sizes[] = { 1, 31, 32, 33, 64, 65, 100, 128, 129, 256, 257, 512,
+					513, 1000, 1024, 1025, 2047, 2048, 2049, 4095, 4096 };
+	struct kmem_quota q = { .limit = 1 << 20 };
 	void *p[ARRAY_SIZE(sizes)];
-	u64 used = 0;
 
 	for (unsigned i = 0; i < ARRAY_SIZE(sizes); i++) {
-		assert_int_equal(charged(sizes[i][0]), sizes[i][1]);
-		p[i] = kmem_alloc(&q, sizes[i][0]);
+		size_t used = q.used, taken = pages_used();
+		p[i] = kmem_alloc(&q, sizes[i]);
 		assert_non_null(p[i]);
-		used += sizes[i][1];
-		assert_int_equal(q.used, used);
-		assert_true(in_region(p[i], sizes[i][1]));
-		assert_int_equal((uintptr_t)p[i] % sizes[i][1], 0); /* naturally aligned */
-		assert_true(all_zero(p[i], sizes[i][1]));
-		memset(p[i], 0x5a, sizes[i][0]);
+		/* a new class or a page-sized object takes a page; the same class does not */
+		bool same_slab = i > 0 && block(sizes[i - 1]) == block(sizes[i]) && sizes[i] <= SLAB_MAX;
+		assert_int_equal(q.used, used + (same_slab ? 0 : PAGE_SIZE));
+		assert_int_equal(pages_used(), taken + (same_slab ? 0 : 1));
+		assert_true(in_region(p[i], block(sizes[i])));
+		assert_int_equal((uintptr_t)p[i] % block(sizes[i]), 0); /* naturally aligned */
+		assert_true(all_zero(p[i], block(sizes[i])));
+		memset(p[i], 0x5a, sizes[i]);
 	}
-	for (unsigned i = 0; i < ARRAY_SIZE(sizes); i++) {
-		kmem_free(&q, p[i], sizes[i][0]);
-		used -= sizes[i][1];
-		assert_int_equal(q.used, used);
-	}
+	assert_int_equal(q.used, pages_used() * PAGE_SIZE);
+	for (unsigned i = 0; i < ARRAY_SIZE(sizes); i++)
+		kmem_free(&q, p[i], sizes[i]);
 	assert_int_equal(q.used, 0);
+	assert_int_equal(pages_used(), 0);
 
-	/* without a quota */
+	/* without a quota: the kernel's own slabs, charged to nobody */
 	void *n = kmem_alloc(NULL, 40);
 	assert_non_null(n);
+	assert_int_equal(pages_used(), 1);
 	kmem_free(NULL, n, 40);
+	assert_int_equal(pages_used(), 0);
 	/* freeing NULL charges nothing back */
 	q.used = 64;
 	kmem_free(&q, NULL, 64);
@@ -182,8 +214,7 @@ static void test_distinct(void **state)
 	} obj[N];
 	static uintptr_t sorted[N][2];
 	struct unit_rng r;
-	struct kmem_quota q = { .limit = 1 << 30, .used = 0 };
-	u64 used = 0;
+	struct kmem_quota q = { .limit = 1 << 30 };
 	unit_rng_seed(&r, 0x6b6d656d);
 
 	for (unsigned i = 0; i < N; i++) {
@@ -192,19 +223,18 @@ static void test_distinct(void **state)
 			    : x < 95 ? 513 + unit_rng_below(&r, 1536) : 2049 + unit_rng_below(&r, 2048);
 		void *p = kmem_alloc(&q, size);
 		assert_non_null(p);
-		assert_true(in_region(p, charged(size)));
-		assert_int_equal((uintptr_t)p % charged(size), 0);
-		assert_true(all_zero(p, charged(size)));
+		assert_true(in_region(p, block(size)));
+		assert_int_equal((uintptr_t)p % block(size), 0);
+		assert_true(all_zero(p, block(size)));
 		memset(p, (int)(i & 0xff), size);
 		obj[i].p = (uintptr_t)p;
 		obj[i].size = size;
-		used += charged(size);
-		assert_int_equal(q.used, used);
+		assert_int_equal(q.used, pages_used() * PAGE_SIZE); /* the only user of the pool */
 	}
 	/* nothing overlaps, nothing was overwritten */
 	for (unsigned i = 0; i < N; i++) {
 		sorted[i][0] = obj[i].p;
-		sorted[i][1] = obj[i].p + charged(obj[i].size);
+		sorted[i][1] = obj[i].p + block(obj[i].size);
 	}
 	qsort(sorted, N, sizeof(sorted[0]), cmp_ptr);
 	for (unsigned i = 1; i < N; i++)
@@ -226,75 +256,93 @@ static void test_distinct(void **state)
 	}
 	for (unsigned i = 0; i < N; i++) {
 		kmem_free(&q, (void *)obj[i].p, obj[i].size);
-		used -= charged(obj[i].size);
-		assert_int_equal(q.used, used);
+		assert_int_equal(q.used, pages_used() * PAGE_SIZE);
 	}
 	assert_int_equal(q.used, 0);
+	assert_int_equal(pages_used(), 0);
 	for (unsigned i = 0; i < N; i++) {
 		void *p = kmem_alloc(&q, obj[i].size);
 		assert_non_null(p);
-		assert_true(all_zero(p, charged(obj[i].size)));
+		assert_true(all_zero(p, block(obj[i].size)));
 		obj[i].p = (uintptr_t)p;
 	}
 	for (unsigned i = 0; i < N; i++)
 		kmem_free(&q, (void *)obj[i].p, obj[i].size);
 	assert_int_equal(q.used, 0);
+	assert_int_equal(pages_used(), 0);
 }
 
 static void test_reuse(void **state)
 {
 	(void)state;
-	/* an object goes back to its class and comes out zeroed */
-	char *p = kmem_alloc(NULL, 100);
+	struct kmem_quota q = { .limit = 1 << 20 };
+	/* a block goes back to its slab and comes out zeroed */
+	char *keep = kmem_alloc(&q, 100), *p = kmem_alloc(&q, 100);
 	assert_non_null(p);
-	memset(p, 0xee, 128);
-	kmem_free(NULL, p, 100);
-	char *q = kmem_alloc(NULL, 65); /* same class (128) */
-	assert_ptr_equal(q, p);
-	assert_true(all_zero(q, 128));
-	kmem_free(NULL, q, 65);
+	memset(p, 0xee, 100);
+	kmem_free(&q, p, 100);
+	assert_true(all_bytes(p + 8, 120, KMEM_POISON));
+	char *r = kmem_alloc(&q, 65); /* same class (128) */
+	assert_ptr_equal(r, p);
+	assert_true(all_zero(r, 128));
+	kmem_free(&q, r, 65);
+	assert_int_equal(q.used, PAGE_SIZE);
+	/* an empty slab's page goes back to the pool, and its charge with it */
+	kmem_free(&q, keep, 100);
+	assert_int_equal(q.used, 0);
+	assert_int_equal(pages_used(), 0);
 
-	/* objects do not go back to the pool; pages do */
-	size_t pages = kmem_free_pages();
-	p = kmem_alloc(NULL, 128);
-	kmem_free(NULL, p, 128);
-	assert_int_equal(kmem_free_pages(), pages);
-	p = kmem_alloc(NULL, 3000);
-	assert_int_equal(kmem_free_pages(), pages - 1);
+	/* page-sized objects too */
+	p = kmem_alloc(&q, 3000);
+	assert_int_equal(pages_used(), 1);
 	memset(p, 0x77, PAGE_SIZE);
-	kmem_free(NULL, p, 3000);
-	assert_int_equal(kmem_free_pages(), pages);
-	q = page_alloc();
-	assert_ptr_equal(q, p);
-	assert_true(all_zero(q, PAGE_SIZE));
-	page_free(q);
+	kmem_free(&q, p, 3000);
+	assert_int_equal(pages_used(), 0);
+	r = page_alloc();
+	assert_ptr_equal(r, p);
+	assert_true(all_zero(r, PAGE_SIZE));
+	page_free(r);
+
+	/* quotas have slabs of their own: two PDs' objects never share a page */
+	struct kmem_quota q2 = { .limit = 1 << 20 };
+	char *a = kmem_alloc(&q, 64), *b = kmem_alloc(&q2, 64);
+	assert_true(ALIGN_DOWN((uintptr_t)a, PAGE_SIZE) != ALIGN_DOWN((uintptr_t)b, PAGE_SIZE));
+	assert_int_equal(q.used, PAGE_SIZE);
+	assert_int_equal(q2.used, PAGE_SIZE);
+	kmem_free(&q, a, 64);
+	kmem_free(&q2, b, 64);
+	assert_int_equal(q.used + q2.used, 0);
+	assert_int_equal(pages_used(), 0);
 }
 
 static void test_quota(void **state)
 {
 	(void)state;
 	size_t pages = kmem_free_pages();
-	struct kmem_quota q = { .limit = 100, .used = 0 };
+	struct kmem_quota q = { .limit = 2 * PAGE_SIZE };
 
-	void *a = kmem_alloc(&q, 64);
+	/* two slab pages fit, a third class does not; the first class fills its page */
+	void *a = kmem_alloc(&q, 64), *b = kmem_alloc(&q, 128);
 	assert_non_null(a);
-	assert_int_equal(q.used, 64);
-	assert_null(kmem_alloc(&q, 64)); /* 128 > 100 */
-	assert_null(kmem_alloc(&q, 33)); /* charged 64 */
-	assert_int_equal(q.used, 64);
-	void *b = kmem_alloc(&q, 32);
 	assert_non_null(b);
-	assert_int_equal(q.used, 96);
-	assert_null(kmem_alloc(&q, 1)); /* charged 32 > 4 left */
+	assert_int_equal(q.used, 2 * PAGE_SIZE);
+	assert_null(kmem_alloc(&q, 256));
 	assert_null(kmem_alloc(&q, PAGE_SIZE));
-	assert_int_equal(q.used, 96);
+	assert_int_equal(q.used, 2 * PAGE_SIZE);
+	void *more[64];
+	unsigned n = 0;
+	while (n < 64 && (more[n] = kmem_alloc(&q, 64)))
+		n++;
+	assert_int_equal(n, per_page(64) - 1);
+	assert_int_equal(q.used, 2 * PAGE_SIZE);
+	while (n)
+		kmem_free(&q, more[--n], 64);
+	kmem_free(&q, b, 128);
+	assert_int_equal(q.used, PAGE_SIZE);
+	b = kmem_alloc(&q, 256); /* the freed page's charge is usable again */
+	assert_non_null(b);
+	kmem_free(&q, b, 256);
 	kmem_free(&q, a, 64);
-	assert_int_equal(q.used, 32);
-	a = kmem_alloc(&q, 60);
-	assert_non_null(a);
-	assert_int_equal(q.used, 96);
-	kmem_free(&q, a, 60);
-	kmem_free(&q, b, 32);
 	assert_int_equal(q.used, 0);
 
 	/* exactly the limit */
@@ -305,7 +353,7 @@ static void test_quota(void **state)
 	assert_null(kmem_alloc(&q, 1));
 	kmem_free(&q, a, PAGE_SIZE);
 	assert_int_equal(q.used, 0);
-	q.limit = 0;
+	q.limit = PAGE_SIZE - 1;
 	assert_null(kmem_alloc(&q, 1));
 	assert_int_equal(q.used, 0);
 	assert_int_equal(kmem_free_pages(), pages);
@@ -337,42 +385,207 @@ static void test_quota(void **state)
 	assert_int_equal(q.used, UINT64_MAX);
 }
 
+/*
+ * A PD cannot pin more pages than its quota: fill pages of one size class,
+ * free all but one object per page, go on to the next class. With slabs
+ * shared by all quotas and charged per object this pinned about six times
+ * the quota; charged by page, the quota stops it.
+ */
+static void test_pin_bound(void **state)
+{
+	(void)state;
+	enum { QPAGES = 16 };
+	static void *objs[QPAGES * 126];
+	static void *kept[KMEM_CLASSES * QPAGES * 2];
+	struct kmem_quota q = { .limit = QPAGES * PAGE_SIZE };
+	size_t nkept = 0, start = pages_used(), peak = 0;
+
+	for (size_t size = 32; size <= SLAB_MAX; size *= 2) {
+		size_t n = 0;
+		while (n < ARRAY_SIZE(objs) && (objs[n] = kmem_alloc(&q, size)))
+			n++;
+		for (size_t i = 0; i < n; i++) {
+			bool first = (uintptr_t)objs[i] % PAGE_SIZE == 0;
+			if (first)
+				kept[nkept++] = objs[i], kept[nkept++] = (void *)size;
+			else
+				kmem_free(&q, objs[i], size);
+		}
+		peak = MAX(peak, pages_used() - start);
+		assert_true(pages_used() - start <= QPAGES);
+		assert_int_equal(q.used, (pages_used() - start) * PAGE_SIZE);
+	}
+	assert_true(peak <= QPAGES);
+	for (size_t i = 0; i < nkept; i += 2)
+		kmem_free(&q, kept[i], (size_t)kept[i + 1]);
+	assert_int_equal(q.used, 0);
+	assert_int_equal(pages_used(), start);
+}
+
+/* ---- kernel memory comes back, also through the mapping database ------------ */
+
+struct pd {
+	struct kmem_quota quota;
+	struct space spaces[4];
+};
+
+struct mdb_node *mdb_node_alloc(struct pd *pd) { return kmem_alloc(&pd->quota, sizeof(struct mdb_node)); }
+void mdb_node_free(struct pd *pd, struct mdb_node *n) { kmem_free(&pd->quota, n, sizeof(*n)); }
+struct mdb_node **mdb_leaf_alloc(struct pd *pd) { return kmem_alloc(&pd->quota, PAGE_SIZE); }
+void mdb_leaf_free(struct pd *pd, struct mdb_node **leaf) { kmem_free(&pd->quota, leaf, PAGE_SIZE); }
+bool space_install(struct space *s, struct mdb_node *n)
+{
+	(void)s;
+	return n->base != 0xbad; /* a failure to install */
+}
+void space_uninstall(struct space *s, struct mdb_node *n) { (void)s, (void)n; }
+void space_flush(void) {}
+struct space *space_of(struct pd *pd, unsigned kind) { return &pd->spaces[kind]; }
+
+static void pd_init(struct pd *pd, u64 limit)
+{
+	memset(pd, 0, sizeof(*pd));
+	pd->quota.limit = limit;
+	for (unsigned k = 0; k < 4; k++) {
+		pd->spaces[k].kind = k;
+		pd->spaces[k].pd = pd;
+	}
+}
+
+static void test_memory_returns(void **state)
+{
+	(void)state;
+	static struct pd pds[3];
+	static int objs[4];
+	struct unit_rng r;
+	size_t start = kmem_free_pages();
+	unit_rng_seed(&r, 0x72657475726e);
+	for (unsigned i = 0; i < 3; i++)
+		pd_init(&pds[i], 64 * PAGE_SIZE);
+
+	for (unsigned round = 0; round < 20; round++) {
+		struct space *m0 = &pds[0].spaces[HV_KIND_MEM], *o0 = &pds[0].spaces[HV_KIND_OBJ];
+		assert_int_equal(mdb_insert_root(m0, 0, 10, 0x1000, HV_R_MEM_RWX, 0), HV_OK);
+		for (u64 s = 0; s < 4; s++)
+			assert_int_equal(mdb_insert_root(o0, s * 600, 0, (u64)(uintptr_t)&objs[s], HV_R_ALL, 0), HV_OK);
+		/* delegations in random shapes, some refused for lack of quota or an install failure */
+		for (unsigned i = 0; i < 300; i++) {
+			unsigned from = (unsigned)unit_rng_below(&r, 3), to = (unsigned)unit_rng_below(&r, 3);
+			unsigned kind = unit_rng_below(&r, 4) ? HV_KIND_MEM : HV_KIND_OBJ;
+			u64 sb = unit_rng_below(&r, kind == HV_KIND_MEM ? 1024 : 2400), db = unit_rng_below(&r, 3000);
+			if (unit_rng_below(&r, 50) == 0)
+				db = 0xbad;
+			(void)mdb_delegate(&pds[from].spaces[kind], sb, 0, &pds[to].spaces[kind], db, HV_R_ALL);
+		}
+		/* revocations of ranges, and of single nodes with everything below them */
+		for (unsigned i = 0; i < 10; i++) {
+			unsigned p = (unsigned)unit_rng_below(&r, 3), order = (unsigned)unit_rng_below(&r, 8);
+			u64 base = unit_rng_below(&r, 3000) & ~((1ull << order) - 1), from = base;
+			while (from < base + (1ull << order))
+				assert_int_equal(mdb_revoke(&pds[p].spaces[HV_KIND_MEM], base, order, i & 1, &from, 7), HV_OK);
+		}
+		struct mdb_node *n = mdb_ceil(&pds[1].spaces[HV_KIND_OBJ], 0);
+		if (n)
+			mdb_remove(n);
+		assert_true(kmem_free_pages() < start);
+		for (unsigned i = 0; i < 3; i++)
+			for (unsigned k = 0; k < 4; k++)
+				mdb_destroy_space(&pds[i].spaces[k]);
+		for (unsigned i = 0; i < 3; i++)
+			assert_int_equal(pds[i].quota.used, 0);
+		assert_int_equal(kmem_free_pages(), start);
+	}
+}
+
+/* ---- poisoning -------------------------------------------------------------- */
+
+static void test_poison(void **state)
+{
+	(void)state;
+	struct kmem_quota q = { .limit = 1 << 20 };
+	size_t start = kmem_free_pages();
+
+	/* a write to a freed block panics when the block is handed out again */
+	char *keep = kmem_alloc(&q, 200), *p = kmem_alloc(&q, 200);
+	kmem_free(&q, p, 200);
+	p[100] = 1;
+	panic_expected = true;
+	if (!setjmp(panic_jmp)) {
+		(void)kmem_alloc(&q, 200);
+		fail_msg("no panic");
+	}
+	assert_false(panic_expected);
+	char want[128];
+	snprintf(want, sizeof(want), "kmem: %p (256 bytes) was written after it was freed (offset 96)", (void *)p);
+	assert_string_equal(panic_msg, want);
+	kmem_free(&q, p, 200); /* the block the panic left allocated */
+	kmem_free(&q, keep, 200);
+
+	/* a write to a freed page: the same */
+	char *pg = kmem_alloc(&q, PAGE_SIZE);
+	kmem_free(&q, pg, PAGE_SIZE);
+	pg[PAGE_SIZE - 1] = 0;
+	panic_expected = true;
+	if (!setjmp(panic_jmp)) {
+		(void)page_alloc();
+		fail_msg("no panic");
+	}
+	assert_non_null(strstr(panic_msg, "was written after it was freed (offset 4088)"));
+	pg[PAGE_SIZE - 1] = (char)KMEM_POISON;
+
+	/* freeing what is not an allocated block of that size panics too */
+	keep = kmem_alloc(&q, 64);
+	panic_expected = true;
+	if (!setjmp(panic_jmp)) {
+		kmem_free(&q, keep + 32, 64);
+		fail_msg("no panic");
+	}
+	assert_non_null(strstr(panic_msg, "bad free"));
+	struct kmem_quota other = { .limit = 1 << 20 };
+	panic_expected = true;
+	if (!setjmp(panic_jmp)) {
+		kmem_free(&other, keep, 64);
+		fail_msg("no panic");
+	}
+	kmem_free(&q, keep, 64);
+	assert_int_equal(q.used, 0);
+	assert_int_equal(kmem_free_pages(), start);
+}
+
 static void test_pool_exhausted(void **state)
 {
 	(void)state;
 	static void *pages[NPAGES], *objs[NPAGES * 4];
-	struct kmem_quota q = { .limit = 1 << 30, .used = 0 };
+	struct kmem_quota q = { .limit = 1 << 30 };
 	size_t npages = 0, nobjs = 0;
 
+	objs[nobjs++] = kmem_alloc(&q, 1024); /* a slab with room left */
 	while ((pages[npages] = page_alloc()))
 		npages++;
 	assert_true(npages > 0);
 	assert_int_equal(kmem_free_pages(), 0);
 
-	/* page-sized objects: refused, quota untouched */
+	/* page-sized objects and new slabs: refused, quota untouched */
 	assert_null(kmem_alloc(&q, PAGE_SIZE));
 	assert_null(kmem_alloc(&q, 2049));
-	assert_int_equal(q.used, 0);
-	/* a class runs dry (what is left on its free list first) */
-	while ((objs[nobjs] = kmem_alloc(&q, 1024))) {
+	assert_null(kmem_alloc(&q, 32));
+	assert_int_equal(q.used, PAGE_SIZE);
+	/* the slab that has room still gives what it has */
+	while ((objs[nobjs] = kmem_alloc(&q, 1024)))
 		nobjs++;
-		assert_int_equal(q.used, nobjs * 1024);
-		assert_true(nobjs < ARRAY_SIZE(objs));
-	}
-	assert_int_equal(q.used, nobjs * 1024);
-	assert_null(kmem_alloc(&q, 1000));
-	assert_int_equal(q.used, nobjs * 1024);
+	assert_int_equal(nobjs, per_page(1024));
+	assert_int_equal(q.used, PAGE_SIZE);
 	for (size_t i = 0; i < nobjs; i++)
 		kmem_free(&q, objs[i], 1024);
 	assert_int_equal(q.used, 0);
+	assert_int_equal(kmem_free_pages(), 1); /* its page came back */
 
-	/* pages back: allocation works again, from a new page for an empty class */
+	/* pages back: allocation works again */
 	for (size_t i = 0; i < npages; i++)
 		page_free(pages[i]);
-	assert_int_equal(kmem_free_pages(), npages);
+	assert_int_equal(kmem_free_pages(), npages + 1);
 	void *p = kmem_alloc(&q, PAGE_SIZE);
 	assert_non_null(p);
-	assert_int_equal(kmem_free_pages(), npages - 1);
 	kmem_free(&q, p, PAGE_SIZE);
 	assert_int_equal(q.used, 0);
 }
@@ -387,6 +600,9 @@ int main(void)
 		cmocka_unit_test(test_distinct),
 		cmocka_unit_test(test_reuse),
 		cmocka_unit_test(test_quota),
+		cmocka_unit_test(test_pin_bound),
+		cmocka_unit_test(test_memory_returns),
+		cmocka_unit_test(test_poison),
 		cmocka_unit_test(test_pool_exhausted),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -6,8 +6,11 @@
  * leaves from calloc() with counters and injectable failures, and an
  * install/uninstall record per space (the "hardware": which units are
  * mapped, and one reference per OBJ node on its fake object). After every
- * operation the tests check that the database is a consistent forest and
- * that the hardware side follows it exactly.
+ * operation the tests check that the database is a consistent forest, that
+ * every space's index is a sorted, balanced AVL tree, that the hardware
+ * side follows it exactly and that whatever was uninstalled was flushed
+ * once before the operation returned. Revocations run in calls with small
+ * work budgets, as the system call restarts them, with checks in between.
  */
 #include "unit.h"
 
@@ -59,7 +62,7 @@ static struct pd pds[NPD];
 static struct fobj objs[NOBJ];
 static struct fnode *live;
 static unsigned long nlive, node_allocs, node_frees, leaf_allocs, leaf_frees;
-static unsigned long installs, uninstalls;
+static unsigned long installs, uninstalls, flushes, unflushed;
 static u64 next_serial, next_mark;
 /* Injected failures: -1 never; n >= 0 makes the (n+1)-th next call fail. */
 static long fail_node = -1, fail_leaf = -1, fail_install = -1;
@@ -141,8 +144,9 @@ void mdb_node_free(struct pd *pd, struct mdb_node *n)
 	HCHECK(!n->parent && !n->child && !n->sibling && !n->prev_sibling);
 	struct space *s = &pd->spaces[n->kind];
 	HCHECK(n->kind != OBJ || mdb_find(s, n->base) != n);
-	for (struct mdb_node *m = s->list; m; m = m->snext)
+	for (struct mdb_node *m = mdb_ceil(s, 0); m; m = mdb_next(m))
 		HCHECK(m != n);
+	HCHECK(!n->kid[0] && !n->kid[1] && !n->up);
 	if (f->prev)
 		f->prev->next = f->next;
 	else
@@ -234,6 +238,13 @@ void space_uninstall(struct space *s, struct mdb_node *n)
 	f->installed = false;
 	s->pd->ninstalled[s->kind]--;
 	uninstalls++;
+	unflushed++;
+}
+
+void space_flush(void)
+{
+	flushes++;
+	unflushed = 0;
 }
 
 /* ---- fixture and invariants --------------------------------------------- */
@@ -252,7 +263,7 @@ static int setup(void **state)
 	memset(objs, 0, sizeof(objs));
 	live = NULL;
 	nlive = node_allocs = node_frees = leaf_allocs = leaf_frees = 0;
-	installs = uninstalls = 0;
+	installs = uninstalls = flushes = unflushed = 0;
 	fail_node = fail_leaf = fail_install = -1;
 	in_thread = false;
 	return 0;
@@ -272,12 +283,29 @@ static int teardown(void **state)
 
 static struct space *sp(unsigned pd, unsigned kind) { return &pds[pd].spaces[kind]; }
 
-/* Checks one space: sorted, disjoint, installed as listed, indexed. */
+/*
+ * Checks the AVL tree below n (hanging from `up`): parent links, bases in
+ * [lo, hi), stored heights, balance. Returns its height.
+ */
+static unsigned check_tree(const struct mdb_node *n, const struct mdb_node *up, u64 lo, u64 hi)
+{
+	if (!n)
+		return 0;
+	assert_ptr_equal(n->up, up);
+	assert_true(n->base >= lo && n->base < hi);
+	unsigned l = check_tree(n->kid[0], n, lo, n->base), r = check_tree(n->kid[1], n, n->base + 1, hi);
+	assert_true(l <= r + 1 && r <= l + 1);
+	assert_int_equal(n->height, 1 + MAX(l, r));
+	return 1 + MAX(l, r);
+}
+
+/* Checks one space: a balanced tree, sorted, disjoint, installed as listed, indexed. */
 static unsigned long check_space(struct space *s, u64 mark, bool finds)
 {
 	unsigned long cnt = 0;
 	u64 prev_end = 0;
-	for (struct mdb_node *n = s->list; n; n = n->snext) {
+	unsigned h = check_tree(s->root, NULL, 0, UINT64_MAX);
+	for (struct mdb_node *n = mdb_ceil(s, 0); n; n = mdb_next(n)) {
 		struct fnode *f = fnode_of(n);
 		assert_true(f->mark != mark); /* in no other list, not twice */
 		f->mark = mark;
@@ -301,8 +329,14 @@ static unsigned long check_space(struct space *s, u64 mark, bool finds)
 			assert_ptr_equal(mdb_find(s, n->base), n);
 			assert_ptr_equal(mdb_find(s, prev_end - 1), n);
 		}
+		if (finds) {
+			assert_ptr_equal(mdb_ceil(s, n->base), n);
+			assert_int_equal(mdb_check_free(s, n->base, 0), HV_EBUSY);
+		}
 		assert_true(++cnt <= nlive);
 	}
+	/* an AVL tree of n nodes is at most about 1.44 log2(n) high */
+	assert_true(h <= 2 + 3 * (64 - (unsigned)__builtin_clzll(cnt + 1)) / 2);
 	assert_int_equal(s->pd->ninstalled[s->kind], cnt);
 	unsigned long slots = 0;
 	for (unsigned i = 0; i < HV_SEL_MAX / 512; i++) {
@@ -384,6 +418,7 @@ static unsigned long check_all(bool finds)
 		assert_int_equal(objs[i].refs, refs[i]);
 	assert_int_equal(installs - uninstalls, nlive);
 	assert_int_equal(node_allocs - node_frees, nlive);
+	assert_int_equal(unflushed, 0); /* the operation flushed what it uninstalled */
 	return maxdepth;
 }
 
@@ -402,13 +437,45 @@ static void finish(void)
 	assert_int_equal(installs, uninstalls);
 	for (unsigned i = 0; i < NPD; i++)
 		for (unsigned k = 0; k < 3; k++) {
-			assert_null(sp(i, k)->list);
+			assert_null(sp(i, k)->root);
 			assert_null(pds[i].installed[k]);
 			for (unsigned j = 0; j < HV_SEL_MAX / 512; j++)
 				assert_null(sp(i, k)->sel_leaf[j]);
 		}
 	for (unsigned i = 0; i < NOBJ; i++)
 		assert_int_equal(objs[i].refs, 0);
+}
+
+static u64 budget_rng = 0x6275646765743031ull;
+
+/*
+ * mdb_revoke() as the system call runs it: calls with a small pseudo-random
+ * work budget (1..48 units) until the range is done. Checks that every call
+ * makes progress, removes at most one node more than its budget, flushes
+ * exactly once, and leaves a consistent database.
+ */
+static hv_status_t revoke(struct space *s, u64 base, unsigned order, bool self)
+{
+	u64 from = base, end = base + (order < 64 ? 1ull << order : 0);
+	for (unsigned long calls = 0;; calls++) {
+		budget_rng ^= budget_rng << 13, budget_rng ^= budget_rng >> 7, budget_rng ^= budget_rng << 17;
+		unsigned budget = 1 + (unsigned)(budget_rng % 48);
+		u64 before = from;
+		unsigned long un0 = uninstalls, fl0 = flushes;
+		hv_status_t st = mdb_revoke(s, base, order, self, &from, budget);
+		if (st != HV_OK) {
+			assert_int_equal(from, before);
+			return st;
+		}
+		assert_int_equal(flushes, fl0 + 1);
+		assert_true(uninstalls - un0 <= budget + 1);
+		assert_true(from >= before && from <= end);
+		if (from == end)
+			return HV_OK;
+		assert_true(uninstalls > un0 || from > before); /* progress */
+		if (nlive < 500 || calls % 256 == 0)
+			check_all(nlive < 500);
+	}
 }
 
 static struct mdb_node *find(unsigned pd, unsigned kind, u64 base)
@@ -486,7 +553,7 @@ static void test_insert_find(void **state)
 	/* the list is sorted by base */
 	u64 bases[] = { 0, 12, 16, 20 };
 	unsigned i = 0;
-	for (struct mdb_node *l = m->list; l; l = l->snext, i++)
+	for (struct mdb_node *l = mdb_ceil(m, 0); l; l = mdb_next(l), i++)
 		assert_int_equal(l->base, bases[i]);
 	assert_int_equal(i, 4);
 
@@ -622,8 +689,8 @@ static void test_delegate_obj(void **state)
 	/* the whole space at once */
 	assert_int_equal(mdb_delegate(o1, 0, 13, o2, 0, HV_R_ALL), HV_EBUSY);
 	assert_int_equal(objs[0].refs, 7);
-	assert_int_equal(mdb_revoke(o2, 0, 13, true), HV_OK); /* takes pd1's 100 along */
-	assert_null(o2->list);
+	assert_int_equal(revoke(o2, 0, 13, true), HV_OK); /* takes pd1's 100 along */
+	assert_null(o2->root);
 	assert_null(find(1, OBJ, 100));
 	assert_int_equal(objs[0].refs, 4);
 	assert_int_equal(mdb_delegate(o1, 0, 13, o2, 0, HV_R_ALL), HV_OK);
@@ -716,7 +783,7 @@ static void test_delegate_emem(void **state)
 	assert_int_equal(mdb_insert_root(m0, 0x10, 0, 1, RWX, 0), HV_EMEM);
 	assert_int_equal(node_allocs, 1);
 	assert_int_equal(node_frees, 1);
-	assert_null(m0->list);
+	assert_null(m0->root);
 	fail_leaf = 0;
 	assert_int_equal(mdb_insert_root(o0, 3, 0, objt(0), 1, 0), HV_EMEM);
 	assert_null(o0->sel_leaf[0]);
@@ -778,7 +845,7 @@ static void test_revoke_self(void **state)
 	assert_int_equal(mdb_delegate(m0, 0x10, 0, m1, 0x20, RWX), HV_OK);
 	/* children only: the node stays, with its mapping */
 	unsigned long un = uninstalls;
-	assert_int_equal(mdb_revoke(m0, 0x10, 0, false), HV_OK);
+	assert_int_equal(revoke(m0, 0x10, 0, false), HV_OK);
 	assert_int_equal(uninstalls, un + 1);
 	assert_ptr_equal(find(0, MEM, 0x10), a);
 	assert_null(a->child);
@@ -786,14 +853,14 @@ static void test_revoke_self(void **state)
 	assert_int_equal(pds[0].ninstalled[MEM], 1);
 	assert_int_equal(pds[1].ninstalled[MEM], 0);
 	/* nothing to revoke, and empty ranges, are fine */
-	assert_int_equal(mdb_revoke(m0, 0x10, 0, false), HV_OK);
-	assert_int_equal(mdb_revoke(m1, 0, 20, true), HV_OK);
+	assert_int_equal(revoke(m0, 0x10, 0, false), HV_OK);
+	assert_int_equal(revoke(m1, 0, 20, true), HV_OK);
 	assert_int_equal(uninstalls, un + 1);
 
 	/* self: the node goes too, with everything below it */
 	assert_int_equal(mdb_delegate(m0, 0x10, 0, m1, 0x20, RWX), HV_OK);
 	assert_int_equal(mdb_delegate(m1, 0x20, 0, m2, 0x30, HV_R_MEM_R), HV_OK);
-	assert_int_equal(mdb_revoke(m0, 0x10, 0, true), HV_OK);
+	assert_int_equal(revoke(m0, 0x10, 0, true), HV_OK);
 	assert_int_equal(nlive, 0);
 	check_all(true);
 
@@ -801,23 +868,23 @@ static void test_revoke_self(void **state)
 	struct space *o0 = sp(0, OBJ), *o1 = sp(1, OBJ);
 	assert_int_equal(mdb_insert_root(o0, 3, 0, objt(5), HV_R_ALL, 0), HV_OK);
 	assert_int_equal(mdb_delegate(o0, 3, 0, o1, 4, HV_R_ALL), HV_OK);
-	assert_int_equal(mdb_revoke(o1, 4, 0, false), HV_OK);
+	assert_int_equal(revoke(o1, 4, 0, false), HV_OK);
 	assert_non_null(find(1, OBJ, 4));
 	assert_int_equal(objs[5].refs, 2);
-	assert_int_equal(mdb_revoke(o1, 4, 0, true), HV_OK);
+	assert_int_equal(revoke(o1, 4, 0, true), HV_OK);
 	assert_null(find(1, OBJ, 4));
 	assert_null(find(0, OBJ, 3)->child);
 	assert_int_equal(objs[5].refs, 1);
 
 	/* malformed ranges */
-	assert_int_equal(mdb_revoke(o0, 3, 1, true), HV_EPARAM);
-	assert_int_equal(mdb_revoke(o0, 0, 14, true), HV_EPARAM);
-	assert_int_equal(mdb_revoke(o0, HV_SEL_MAX, 0, true), HV_EPARAM);
-	assert_int_equal(mdb_revoke(m0, 0x11, 1, true), HV_EPARAM);
-	assert_int_equal(mdb_revoke(m0, MEM_LIMIT, 0, true), HV_EPARAM);
-	assert_int_equal(mdb_revoke(m0, 0, 36, true), HV_EPARAM);
-	assert_int_equal(mdb_revoke(sp(0, IO), 0, 17, true), HV_EPARAM);
-	assert_int_equal(mdb_revoke(sp(0, IO), 0x10000, 0, true), HV_EPARAM);
+	assert_int_equal(revoke(o0, 3, 1, true), HV_EPARAM);
+	assert_int_equal(revoke(o0, 0, 14, true), HV_EPARAM);
+	assert_int_equal(revoke(o0, HV_SEL_MAX, 0, true), HV_EPARAM);
+	assert_int_equal(revoke(m0, 0x11, 1, true), HV_EPARAM);
+	assert_int_equal(revoke(m0, MEM_LIMIT, 0, true), HV_EPARAM);
+	assert_int_equal(revoke(m0, 0, 36, true), HV_EPARAM);
+	assert_int_equal(revoke(sp(0, IO), 0, 17, true), HV_EPARAM);
+	assert_int_equal(revoke(sp(0, IO), 0x10000, 0, true), HV_EPARAM);
 	assert_int_equal(objs[5].refs, 1);
 	finish();
 }
@@ -844,7 +911,7 @@ static void test_revoke_chain(void **state)
 	struct mdb_node *b = find(1, MEM, 0x10);
 
 	/* B's children: C and D go */
-	assert_int_equal(mdb_revoke(sp(1, MEM), 0x10, 0, false), HV_OK);
+	assert_int_equal(revoke(sp(1, MEM), 0x10, 0, false), HV_OK);
 	assert_ptr_equal(find(1, MEM, 0x10), b);
 	assert_null(b->child);
 	assert_null(find(2, MEM, 0x10));
@@ -855,28 +922,28 @@ static void test_revoke_chain(void **state)
 
 	/* B itself: B, C, D go */
 	build_chain();
-	assert_int_equal(mdb_revoke(sp(1, MEM), 0x10, 0, true), HV_OK);
+	assert_int_equal(revoke(sp(1, MEM), 0x10, 0, true), HV_OK);
 	assert_null(a->child);
 	assert_int_equal(nlive, 1);
 	check_all(true);
 
 	/* C itself: A -> B stays */
 	build_chain();
-	assert_int_equal(mdb_revoke(sp(2, MEM), 0x10, 0, true), HV_OK);
+	assert_int_equal(revoke(sp(2, MEM), 0x10, 0, true), HV_OK);
 	assert_int_equal(nlive, 2);
 	assert_null(find(1, MEM, 0x10)->child);
 	check_all(true);
 
 	/* D: a leaf; children-only revocation of it is a no-op */
 	build_chain();
-	assert_int_equal(mdb_revoke(sp(0, MEM), 0x11, 0, false), HV_OK);
+	assert_int_equal(revoke(sp(0, MEM), 0x11, 0, false), HV_OK);
 	assert_int_equal(nlive, 4);
-	assert_int_equal(mdb_revoke(sp(0, MEM), 0x11, 0, true), HV_OK);
+	assert_int_equal(revoke(sp(0, MEM), 0x11, 0, true), HV_OK);
 	assert_int_equal(nlive, 3);
 
 	/* A's children, through a range that also holds D's old place */
 	build_chain();
-	assert_int_equal(mdb_revoke(sp(0, MEM), 0x10, 1, false), HV_OK);
+	assert_int_equal(revoke(sp(0, MEM), 0x10, 1, false), HV_OK);
 	assert_int_equal(nlive, 1);
 	assert_null(a->child);
 	finish();
@@ -898,7 +965,7 @@ static void test_revoke_wide(void **state)
 	assert_int_equal(check_all(true), 2);
 
 	/* pd1's selectors 0..63 with self: those and their children go */
-	assert_int_equal(mdb_revoke(o1, 0, 6, true), HV_OK);
+	assert_int_equal(revoke(o1, 0, 6, true), HV_OK);
 	assert_int_equal(objs[0].refs, 1 + 36 + 100 + 36);
 	assert_null(find(1, OBJ, 63));
 	assert_non_null(find(1, OBJ, 64));
@@ -908,13 +975,13 @@ static void test_revoke_wide(void **state)
 	check_all(true);
 
 	/* pd1's 64..127, children only: the grandchildren in pd0 go */
-	assert_int_equal(mdb_revoke(o1, 64, 6, false), HV_OK);
+	assert_int_equal(revoke(o1, 64, 6, false), HV_OK);
 	assert_int_equal(objs[0].refs, 1 + 36 + 100);
 	assert_non_null(find(1, OBJ, 99));
 	check_all(true);
 
 	/* A's children: everything but A */
-	assert_int_equal(mdb_revoke(o0, 0, 0, false), HV_OK);
+	assert_int_equal(revoke(o0, 0, 0, false), HV_OK);
 	assert_int_equal(objs[0].refs, 1);
 	assert_null(a->child);
 	assert_int_equal(nlive, 1);
@@ -939,7 +1006,7 @@ static void test_revoke_range(void **state)
 	assert_int_equal(nlive, 13);
 
 	/* children of the nodes inside [0, 16): 0x0, 0x4, 0x8 */
-	assert_int_equal(mdb_revoke(m0, 0, 4, false), HV_OK);
+	assert_int_equal(revoke(m0, 0, 4, false), HV_OK);
 	assert_int_equal(nlive, 7);
 	assert_non_null(find(1, MEM, 0x103));
 	assert_non_null(find(2, MEM, 0x203));
@@ -950,13 +1017,13 @@ static void test_revoke_range(void **state)
 
 	/* a range that covers only part of a node leaves the node alone */
 	assert_int_equal(mdb_delegate(m0, 0x8, 3, m1, 0x8, RWX), HV_OK);
-	assert_int_equal(mdb_revoke(m0, 0x8, 2, true), HV_OK);
-	assert_int_equal(mdb_revoke(m0, 0xc, 2, false), HV_OK);
+	assert_int_equal(revoke(m0, 0x8, 2, true), HV_OK);
+	assert_int_equal(revoke(m0, 0xc, 2, false), HV_OK);
 	assert_non_null(find(0, MEM, 0x8));
 	assert_non_null(find(1, MEM, 0x8));
 
 	/* self over [0, 32): all but the kernel node; 0x20 is outside */
-	assert_int_equal(mdb_revoke(m0, 0, 5, true), HV_OK);
+	assert_int_equal(revoke(m0, 0, 5, true), HV_OK);
 	assert_null(find(0, MEM, 0x0));
 	assert_null(find(0, MEM, 0x4));
 	assert_null(find(0, MEM, 0x8));
@@ -966,7 +1033,7 @@ static void test_revoke_range(void **state)
 	assert_non_null(find(2, MEM, 0x203));
 	assert_int_equal(nlive, 4);
 	/* kernel nodes stay even when named alone */
-	assert_int_equal(mdb_revoke(m0, 0x5, 0, true), HV_OK);
+	assert_int_equal(revoke(m0, 0x5, 0, true), HV_OK);
 	assert_non_null(find(0, MEM, 0x5));
 	check_all(true);
 
@@ -977,11 +1044,11 @@ static void test_revoke_range(void **state)
 		if (s != 2)
 			assert_int_equal(mdb_delegate(o0, s, 0, o1, s, HV_R_ALL), HV_OK);
 	}
-	assert_int_equal(mdb_revoke(o0, 0, 2, false), HV_OK); /* 0..3 */
+	assert_int_equal(revoke(o0, 0, 2, false), HV_OK); /* 0..3 */
 	assert_null(find(1, OBJ, 0));
 	assert_null(find(1, OBJ, 3));
 	assert_non_null(find(1, OBJ, 4));
-	assert_int_equal(mdb_revoke(o0, 0, 3, true), HV_OK); /* 0..7 */
+	assert_int_equal(revoke(o0, 0, 3, true), HV_OK); /* 0..7 */
 	for (u64 s = 0; s < 8; s++)
 		assert_int_equal(objs[s].refs, s == 2);
 	assert_non_null(find(0, OBJ, 2));
@@ -1013,11 +1080,11 @@ static void test_destroy_space(void **state)
 		leaves -= o1->sel_leaf[i] != NULL;
 
 	mdb_destroy_space(o1);
-	assert_null(o1->list);
+	assert_null(o1->root);
 	for (unsigned i = 0; i < HV_SEL_MAX / 512; i++)
 		assert_null(o1->sel_leaf[i]);
 	assert_int_equal(leaf_allocs - leaf_frees, leaves - freed);
-	assert_null(o2->list);         /* all of it came from pd1 */
+	assert_null(o2->root);         /* all of it came from pd1 */
 	assert_null(find(0, OBJ, 100));
 	assert_null(find(0, OBJ, 50));
 	for (u64 s = 0; s < 4; s++) {
@@ -1033,9 +1100,9 @@ static void test_destroy_space(void **state)
 	/* the space can be used again */
 	assert_int_equal(mdb_delegate(o0, 0, 2, o1, 4, HV_R_ALL), HV_OK);
 	mdb_destroy_space(sp(1, MEM));
-	assert_null(sp(1, MEM)->list);
+	assert_null(sp(1, MEM)->root);
 	mdb_destroy_space(o0);
-	assert_null(o1->list);
+	assert_null(o1->root);
 	assert_int_equal(nlive, 1);
 	finish();
 }
@@ -1085,8 +1152,9 @@ static void *job_run(void *arg)
 {
 	struct job *j = arg;
 	switch (j->what) {
-	case JOB_REVOKE:
-		j->st = mdb_revoke(j->s, j->base, 0, j->self);
+	case JOB_REVOKE: /* in calls of 100 units, without checks (no cmocka on this thread) */
+		for (u64 from = j->base; from == j->base;)
+			j->st = mdb_revoke(j->s, j->base, 0, j->self, &from, 100);
 		break;
 	case JOB_DESTROY:
 		mdb_destroy_space(j->s);
@@ -1160,6 +1228,162 @@ static void test_long_chain(void **state)
 		assert_int_equal(nlive, 0);
 		finish();
 	}
+}
+
+/* ---- preemptible revocation, batched flushes, the tree index ------------------- */
+
+/* Revokes with a fixed budget until done; returns the number of calls (each checked). */
+static unsigned long revoke_calls(struct space *s, u64 base, unsigned order, bool self, unsigned budget,
+				  unsigned long max_calls)
+{
+	u64 from = base, end = base + (1ull << order);
+	unsigned long calls = 0;
+	while (from < end && calls < max_calls) {
+		u64 before = from;
+		unsigned long un0 = uninstalls, fl0 = flushes;
+		assert_int_equal(mdb_revoke(s, base, order, self, &from, budget), HV_OK);
+		assert_int_equal(flushes, fl0 + 1);
+		assert_true(uninstalls - un0 <= budget + 1);
+		assert_true(uninstalls > un0 || from > before);
+		calls++;
+	}
+	return calls;
+}
+
+/* Root 0 of pd0's memory; 200 children in pd1, each with 20 children in pd2. */
+static struct mdb_node *build_fanout(void)
+{
+	assert_int_equal(mdb_insert_root(sp(0, MEM), 0, 12, 0x1000, RWX, 0), HV_OK);
+	for (u64 i = 0; i < 200; i++) {
+		assert_int_equal(mdb_delegate(sp(0, MEM), i, 0, sp(1, MEM), i, RWX), HV_OK);
+		for (u64 j = 0; j < 20; j++)
+			assert_int_equal(mdb_delegate(sp(1, MEM), i, 0, sp(2, MEM), i * 20 + j, HV_R_MEM_R), HV_OK);
+	}
+	assert_int_equal(nlive, 1 + 200 + 4000);
+	return find(0, MEM, 0);
+}
+
+static void test_revoke_budget(void **state)
+{
+	(void)state;
+	/* a deep chain: bounded work per call, O(n) calls in all; the work starts
+	 * at the top (the far end is never searched for: it is still there) */
+	build_long_chain(MEM);
+	assert_int_equal(revoke_calls(sp(0, MEM), 0, 0, false, 16, 1), 1);
+	assert_non_null(find((CHAIN - 1) % 3, MEM, CHAIN - 1));
+	assert_null(find(1, MEM, 1));
+	unsigned long calls = 1 + revoke_calls(sp(0, MEM), 0, 0, false, 16, ~0ul);
+	assert_int_equal(nlive, 1);
+	assert_true(calls >= (CHAIN - 1) / 17 && calls <= (CHAIN - 1) / 8 + 2);
+	check_all(true);
+	mdb_remove(find(0, MEM, 0));
+
+	/* a wide tree: the same */
+	struct mdb_node *r = build_fanout();
+	calls = revoke_calls(sp(0, MEM), 0, 12, false, 16, ~0ul);
+	assert_null(r->child);
+	assert_int_equal(nlive, 1);
+	assert_true(calls >= 4200 / 17 && calls <= 2 * 4200 / 16 + 2);
+	check_all(true);
+	mdb_remove(r);
+
+	/* a range of 3000 childless nodes and 30 with a child: the scan goes on where it stopped */
+	for (u64 i = 0; i < 3000; i++) {
+		assert_int_equal(mdb_insert_root(sp(0, MEM), i, 0, i, RWX, 0), HV_OK);
+		if (i % 100 == 0)
+			assert_int_equal(mdb_delegate(sp(0, MEM), i, 0, sp(1, MEM), i, RWX), HV_OK);
+	}
+	calls = revoke_calls(sp(0, MEM), 0, 12, false, 16, ~0ul);
+	assert_true(calls >= 3000 / 17 && calls <= 3030 / 16 + 2);
+	assert_int_equal(nlive, 3000);
+	assert_null(sp(1, MEM)->root);
+	/* with self, the same range in one call per budget's worth */
+	calls = revoke_calls(sp(0, MEM), 0, 12, true, 100, ~0ul);
+	assert_true(calls >= 3000 / 101 && calls <= 3000 / 100 + 2);
+	assert_int_equal(nlive, 0);
+	finish();
+}
+
+/* A revoke that stops half-way (its EC died) leaves a consistent database, and nothing escapes it. */
+static void test_revoke_abandoned(void **state)
+{
+	(void)state;
+	struct mdb_node *r = build_fanout();
+	assert_int_equal(revoke_calls(sp(0, MEM), 0, 12, false, 16, 40), 40);
+	assert_true(nlive > 1000 && nlive < 4201);
+	check_all(true);
+	for (struct fnode *f = live; f; f = f->next) {
+		struct mdb_node *a = &f->n;
+		while (a->parent)
+			a = a->parent;
+		assert_ptr_equal(a, r); /* still below the revoked node */
+	}
+	/* a revoke of the same range finishes the work */
+	assert_int_equal(revoke(sp(0, MEM), 0, 12, false), HV_OK);
+	assert_int_equal(nlive, 1);
+	finish();
+}
+
+/* One flush per operation, however much it removes. */
+static void test_flush_batched(void **state)
+{
+	(void)state;
+	build_fanout();
+	unsigned long f0 = flushes;
+	u64 from = 0;
+	assert_int_equal(mdb_revoke(sp(0, MEM), 0, 12, false, &from, ~0u), HV_OK);
+	assert_int_equal(from, 1u << 12);
+	assert_int_equal(nlive, 1);
+	assert_int_equal(flushes, f0 + 1);
+	for (u64 i = 0; i < 200; i++)
+		assert_int_equal(mdb_delegate(sp(0, MEM), i, 0, sp(1, MEM), i, RWX), HV_OK);
+	f0 = flushes;
+	mdb_destroy_space(sp(1, MEM));
+	assert_int_equal(flushes, f0 + 1);
+	assert_int_equal(mdb_delegate(sp(0, MEM), 0, 0, sp(1, MEM), 7, RWX), HV_OK);
+	assert_int_equal(mdb_delegate(sp(1, MEM), 7, 0, sp(2, MEM), 7, RWX), HV_OK);
+	f0 = flushes;
+	mdb_remove(find(1, MEM, 7));
+	assert_int_equal(flushes, f0 + 1);
+	/* delegation uninstalls nothing and needs no flush */
+	f0 = flushes;
+	assert_int_equal(mdb_delegate(sp(0, MEM), 0, 0, sp(1, MEM), 7, RWX), HV_OK);
+	assert_int_equal(flushes, f0);
+	finish();
+}
+
+/* The index stays balanced whatever the order of insertions and removals. */
+static void test_tree(void **state)
+{
+	(void)state;
+	struct unit_rng r;
+	unit_rng_seed(&r, 0x74726565);
+	for (u64 i = 0; i < 2000; i++) { /* ascending, descending, shuffled */
+		assert_int_equal(mdb_insert_root(sp(0, MEM), 2 * i, 0, i, RWX, 0), HV_OK);
+		assert_int_equal(mdb_insert_root(sp(1, MEM), 2 * (2000 - i), 1, i, RWX, 0), HV_OK);
+		hv_status_t st = mdb_insert_root(sp(2, OBJ), unit_rng_below(&r, HV_SEL_MAX), 0, objt(1), 1, 0);
+		assert_true(st == HV_OK || st == HV_EBUSY);
+	}
+	check_all(true);
+	/* holes: odd pages of pd0 are free, each even one is found, the next one is its successor */
+	for (u64 i = 0; i < 4000; i++) {
+		struct mdb_node *n = find(0, MEM, i);
+		assert_true(i % 2 ? !n : n && n->base == i);
+		assert_int_equal(mdb_check_free(sp(0, MEM), i, 0), i % 2 ? HV_OK : HV_EBUSY);
+		if (i < 3999)
+			assert_int_equal(mdb_ceil(sp(0, MEM), i)->base, (i + 1) & ~1ull);
+	}
+	assert_null(mdb_ceil(sp(0, MEM), 3999));
+	assert_int_equal(mdb_check_free(sp(0, MEM), 4000, 10), HV_OK);
+	assert_int_equal(mdb_check_free(sp(0, MEM), 2048, 10), HV_EBUSY);
+	/* remove every third in a scattered order, then the rest */
+	for (u64 i = 0; i < 2000; i += 3)
+		assert_int_equal(revoke(sp(0, MEM), 2 * ((i * 7) % 2000), 0, true), HV_OK);
+	check_all(true);
+	assert_int_equal(revoke(sp(1, MEM), 0, 12, true), HV_OK);
+	assert_null(sp(1, MEM)->root);
+	check_all(true);
+	finish();
 }
 
 /* ---- randomized operations against a model --------------------------------- */
@@ -1444,7 +1668,7 @@ static void test_random(void **state)
 			} else {
 				want = HV_EPARAM;
 			}
-			st = mdb_revoke(s, base, order, self);
+			st = revoke(s, base, order, self);
 		} else if (op == OP_REMOVE) {
 			struct fnode *f = rnd_live(&r);
 			if (f) {
@@ -1513,6 +1737,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_destroy_space, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoke_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoke_abandoned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_batched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,7 +20,9 @@
  * A few checks make other components log on purpose: the roottask reports
  * the handler that executes ud2 ("kill" group), the kernel reports the ECs
  * it stops for a bad exception-handler reply and for a missing event portal
- * ("exc" group). Those lines are announced before they appear.
+ * ("exc" group), and it drops most of the lines of a flood of stopped
+ * ECs and counts them ("log" group). Those lines are announced before
+ * they appear.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -1014,6 +1016,41 @@ static void test_limits(void)
 
 /* ---- 3. Kernel memory quota --------------------------------------------------------- */
 
+/*
+ * A 4 KiB page mapped into a new PD (kind HV_KIND_MEM) or VM (HV_KIND_GMEM)
+ * needs a page table; once it is revoked, a 2 MiB page mapped over the
+ * same range replaces the emptied table, whose page must go back to the
+ * PD's quota. Uses the heap's first 2 MiB (2 MiB aligned in virtual and
+ * physical memory, as the roottask hands out large pieces).
+ */
+static void large_page_over_table(unsigned kind)
+{
+	hv_sel_t pd = sel();
+	hv_word_t item = 0, heap = 0, with_4k = 0, with_2m = 0, alias = va(4ul << 20);
+	unsigned rw = HV_R_MEM_R | HV_R_MEM_W;
+
+	alias = (alias + (2ul << 20) - 1) & ~((2ul << 20) - 1);
+	EXPECT(lookup2(HV_KIND_MEM, si->heap_base, &item, &heap), HV_OK);
+	if (!CHECK(HV_ITEM_ORDER(item) >= 9 && !(heap & ((2ul << 20) - 1)), "the heap starts with a 2 MiB node"))
+		return;
+	EXPECT(kind == HV_KIND_GMEM ? create_vm(pd, HV_SI_SEL_PD, 64 << 10) : create_pd(pd, HV_SI_SEL_PD, 64 << 10),
+	       HV_OK);
+	/* an alias of our own, so that revoking its children leaves the heap alone */
+	EXPECT(hv_delegate(HV_SI_SEL_PD, HV_SI_SEL_PD, HV_ITEM(HV_KIND_MEM, rw, 9), heap, alias), HV_OK);
+	EXPECT(hv_delegate(HV_SI_SEL_PD, pd, HV_ITEM(kind, rw, 0), alias, 0x40000000ul), HV_OK);
+	EXPECT(hv_pd_kmem(pd, &with_4k, NULL, NULL), HV_OK);
+	EXPECT(hv_revoke(HV_ITEM(HV_KIND_MEM, 0, 9), alias), HV_OK);
+	EXPECT(hv_delegate(HV_SI_SEL_PD, pd, HV_ITEM(kind, rw, 9), alias, 0x40000000ul), HV_OK);
+	EXPECT(hv_pd_kmem(pd, &with_2m, NULL, NULL), HV_OK);
+	CHECK(with_2m == with_4k - HV_PAGE_SIZE,
+	      "%s: a 2 MiB page over an emptied page table frees it: %lu bytes used with the 4 KiB page, %lu "
+	      "with the 2 MiB page",
+	      kind == HV_KIND_GMEM ? "guest memory" : "host memory", with_4k, with_2m);
+	EXPECT(hv_revoke(HV_ITEM(HV_KIND_MEM, 0, 9) | HV_REVOKE_SELF, alias), HV_OK);
+	EXPECT(drop(pd), HV_OK);
+	yield();
+}
+
 static void test_kmem(void)
 {
 	hv_sel_t small = sel(), block = sel_block(9), pd1 = sel(), pd2 = sel(), x = sel();
@@ -1076,6 +1113,8 @@ static void test_kmem(void)
 	EXPECT(drop(small), HV_OK);
 	EXPECT(drop(x), HV_OK);
 	yield();
+	large_page_over_table(HV_KIND_MEM);
+	large_page_over_table(HV_KIND_GMEM);
 	group_end();
 }
 
@@ -2364,12 +2403,12 @@ static void hd_race_child(void *arg)
 	race_done++;
 }
 
-#define HD_CHAIN 600 /* exception handlers, each faulting in its predecessor's exception */
+#define HD_CHAIN 10 /* exception handlers, each faulting in its predecessor's exception */
 #define HD_STORM 100 /* threads with a pending recall queued at one busy handler */
 
 static void test_harden(void)
 {
-	hv_sel_t ec, sc, sc2, copies[8], evt, chain, chain_ecs, pts, ecs[HD_STORM], scs[HD_STORM];
+	hv_sel_t ec, sc, sc2, copies[8], evt, chain, last, p, pts, ecs[HD_STORM], scs[HD_STORM];
 	hv_word_t item, mtd = HV_MTD_RIP_LEN | HV_MTD_QUAL;
 	unsigned i, bad = 0;
 
@@ -2434,27 +2473,6 @@ static void test_harden(void)
 		EXPECT(hv_null(), HV_OK);
 	}
 
-	/* a chain of HD_CHAIN exception handlers, each faulting while handling its
-	 * predecessor's #UD, the last without a portal: stopping it stops them all */
-	printf("harden: the kernel now reports %u ECs it stops (a chain of faulting exception handlers)\n",
-	       HD_CHAIN + 1);
-	cons_flush();
-	chain = sel_block(10);
-	chain_ecs = sel_block(10);
-	for (i = 0; i < HD_CHAIN; i++) /* the #UD portal of event base chain + i leads to handler i */
-		if (hv_create_pt(chain + i + 6, HV_SI_SEL_PD,
-				 handler_evt(chain_ecs + i, i + 1 < HD_CHAIN ? chain + i + 1 : sel_block(6)), mtd,
-				 (hv_word_t)chain_entry, 0) != HV_OK)
-			fatal("cannot create a chain portal");
-	EXPECT(thread_evt(me_cpu, hd_nt, NULL, PRIO_HIGH, chain, &ec, &sc), HV_OK);
-	EXPECT(hv_ec_recall(ec), HV_EABORT); /* stopped with the whole chain */
-	EXPECT(hv_null(), HV_OK);
-	EXPECT(hv_create_pt(sel(), HV_SI_SEL_PD, chain_ecs + HD_CHAIN - 1, 0, (hv_word_t)st_portal, 0), HV_EABORT);
-	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 10) | HV_REVOKE_SELF, chain), HV_OK);
-	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 10) | HV_REVOKE_SELF, chain_ecs), HV_OK);
-	EXPECT(drop(ec), HV_OK);
-	EXPECT(drop(sc), HV_OK);
-
 	/* HD_STORM threads with a pending recall, all ready when their recall
 	 * handler is busy: each queues there in turn (the kernel stack must not
 	 * grow with them), and each recall is delivered once the handler is free */
@@ -2481,7 +2499,135 @@ static void test_harden(void)
 		(void)drop(ecs[i]);
 		(void)drop(scs[i]);
 	}
+
+	/* a chain of HD_CHAIN exception handlers, each faulting while handling its
+	 * predecessor's #UD, the last without a portal: stopping it stops them all.
+	 * The portals keep the handler ECs; only the last one keeps a capability. */
+	printf("harden: the kernel now reports %u ECs it stops (a chain of faulting exception handlers)\n",
+	       HD_CHAIN + 1);
+	cons_flush();
+	last = sel();
+	chain = sel(); /* the portal to handler 0; handler i's event base puts #UD on the next portal */
+	for (i = 0, p = chain; i < HD_CHAIN; i++) {
+		hv_sel_t next = i + 1 < HD_CHAIN ? sel() : evt + 6; /* evt: no #UD portal */
+		hv_sel_t h = handler_evt(last, next - 6);
+		if (hv_create_pt(p, HV_SI_SEL_PD, h, mtd, (hv_word_t)chain_entry, 0) != HV_OK)
+			fatal("cannot create a chain portal");
+		if (i + 1 < HD_CHAIN)
+			(void)drop(h);
+		p = next;
+	}
+	EXPECT(thread_evt(me_cpu, hd_nt, NULL, PRIO_HIGH, chain - 6, &ec, &sc), HV_OK);
+	EXPECT(hv_ec_recall(ec), HV_EABORT); /* stopped with the whole chain */
 	EXPECT(hv_null(), HV_OK);
+	EXPECT(hv_create_pt(p, HV_SI_SEL_PD, last, 0, (hv_word_t)st_portal, 0), HV_EABORT);
+	for (p = chain; p < chain + HD_CHAIN; p++) /* the portals took consecutive selectors */
+		(void)drop(p);
+	EXPECT(drop(last), HV_OK);
+	EXPECT(drop(ec), HV_OK);
+	EXPECT(drop(sc), HV_OK);
+	EXPECT(hv_null(), HV_OK);
+	group_end();
+}
+
+/* ---- 13. Long revocations are preempted and restarted ------------------------------------ */
+
+#define RV_ORDER 11
+#define RV_N (1u << RV_ORDER)
+static hv_sel_t rv_block, rv_sm, rv_done;
+static volatile unsigned rv_looks, rv_partial;
+static volatile int rv_stop;
+
+/* HV_SYS_REVOKE starting `done` units into the range (what the kernel puts in RDX when it restarts the call). */
+static hv_status_t revoke_from(hv_word_t item, hv_word_t base, hv_word_t done)
+{
+	hv_word_t rax = HV_SYS_REVOKE;
+
+	__asm__ volatile("syscall" : "+a"(rax), "+d"(done), "+S"(base) : "D"(item) : "rcx", "r11", "memory");
+	return (hv_status_t)rax;
+}
+
+/*
+ * Above the main thread on its CPU, waking from a short timeout again and
+ * again: it can see the revoke half done (the first selector gone, the last
+ * still there) only if the kernel stops the call and lets it run; a revoke
+ * done in one piece holds the kernel until it is complete.
+ */
+static void rv_watch(void *arg)
+{
+	(void)arg;
+	while (!rv_stop) {
+		(void)hv_sm_down_until(rv_sm, hv_rdtsc() + 20000);
+		rv_looks++;
+		if (cap_type(rv_block) == ~0u && cap_type(rv_block + RV_N - 1) != ~0u)
+			rv_partial++;
+	}
+	(void)hv_sm_up(rv_done);
+	hv_block_forever();
+}
+
+static void test_revoke_long(void)
+{
+	hv_sel_t src = new_sm(0);
+	unsigned n = 0;
+
+	group_begin("revoke");
+	rv_block = sel_block(RV_ORDER);
+	rv_sm = new_sm(0);
+	rv_done = new_sm(0);
+	for (unsigned i = 0; i < RV_N; i++)
+		n += hv_delegate(HV_SI_SEL_PD, HV_SI_SEL_PD, HV_ITEM(HV_KIND_OBJ, HV_R_ALL, 0), src, rv_block + i) == HV_OK;
+	CHECK_EQ(n, RV_N);
+	/* nothing below them: a revoke of their children passes over all of them, in several calls */
+	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, RV_ORDER), rv_block), HV_OK);
+	CHECK(cap_type(rv_block) == HV_OBJ_SM && cap_type(rv_block + RV_N - 1) == HV_OBJ_SM, "children-only revoke keeps them");
+	/* RDX says where to start; beyond the range it is refused */
+	EXPECT(revoke_from(HV_ITEM(HV_KIND_OBJ, 0, RV_ORDER) | HV_REVOKE_SELF, rv_block, RV_N), HV_EPARAM);
+	EXPECT(revoke_from(HV_ITEM(HV_KIND_OBJ, 0, RV_ORDER) | HV_REVOKE_SELF, rv_block, 1ul << 40), HV_EPARAM);
+	EXPECT(revoke_from(HV_ITEM(HV_KIND_OBJ, 0, RV_ORDER) | HV_REVOKE_SELF, rv_block, RV_N - 2), HV_OK);
+	CHECK(cap_type(rv_block + RV_N - 3) == HV_OBJ_SM && cap_type(rv_block + RV_N - 2) == ~0u &&
+		      cap_type(rv_block + RV_N - 1) == ~0u,
+	      "a revoke from RDX = n leaves the first n");
+	for (unsigned i = RV_N - 2; i < RV_N; i++)
+		n += hv_delegate(HV_SI_SEL_PD, HV_SI_SEL_PD, HV_ITEM(HV_KIND_OBJ, HV_R_ALL, 0), src, rv_block + i) == HV_OK;
+	/* the whole block with a watcher above us */
+	(void)thread(me_cpu, rv_watch, NULL, PRIO_HIGH);
+	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, RV_ORDER) | HV_REVOKE_SELF, rv_block), HV_OK);
+	rv_stop = 1;
+	WAIT(rv_done);
+	CHECK(cap_type(rv_block) == ~0u && cap_type(rv_block + RV_N / 2) == ~0u && cap_type(rv_block + RV_N - 1) == ~0u,
+	      "all %u capabilities revoked", RV_N);
+	CHECK(rv_partial > 0, "the revoke of %u capabilities was preempted: %u of %u looks saw it half done", RV_N,
+	      rv_partial, rv_looks);
+	EXPECT(drop(src), HV_OK);
+	group_end();
+}
+
+/* ---- 14. Kernel messages are rate-limited ------------------------------------------------- */
+
+#define LOG_FLOOD 64
+
+/* A thread that faults at once (RIP 0) with no portal for the fault: the kernel stops it and says so. */
+static void faulting_thread(hv_sel_t ec, hv_sel_t sc, hv_sel_t evt)
+{
+	EXPECT(hv_create_ec(ec, HV_SI_SEL_PD, HV_EC_FLAGS(me_cpu, 1, evt), va(HV_PAGE_SIZE), 0, 0), HV_OK);
+	EXPECT(hv_create_sc(sc, HV_SI_SEL_PD, ec, HV_QOS(PRIO_HIGH, 0)), HV_OK); /* runs, faults, is stopped */
+}
+
+static void test_log(void)
+{
+	hv_sel_t ecs = sel_block(7), scs = sel_block(7), evt = sel_block(6);
+
+	group_begin("log");
+	printf("log: %u threads fault without a handler; the kernel reports some and counts the rest\n", LOG_FLOOD + 1);
+	cons_flush();
+	for (unsigned i = 0; i < LOG_FLOOD; i++)
+		faulting_thread(ecs + i, scs + i, evt);
+	delay_ms(500); /* the kernel's message budget refills */
+	faulting_thread(ecs + LOG_FLOOD, scs + LOG_FLOOD, evt); /* its line comes after the count of the others */
+	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 7) | HV_REVOKE_SELF, scs), HV_OK);
+	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 7) | HV_REVOKE_SELF, ecs), HV_OK);
+	yield();
 	group_end();
 }
 
@@ -2522,6 +2668,8 @@ int main(const struct hv_startinfo *start)
 	test_sched();
 	test_recall();
 	test_kill();
+	test_revoke_long();
+	test_log();
 	test_harden();
 
 	if (wd_fired)

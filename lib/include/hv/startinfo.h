@@ -27,7 +27,9 @@
 /* Event portals for the other ECs on CPU `cpu` (+ HV_EVT_EXC(v)), to the
  * roottask's handler there: events are CPU-local, so each CPU has its own. */
 #define HV_SI_SEL_EVT(cpu) (128 + 64 * (hv_sel_t)(cpu))
-#define HV_SI_SEL_FIRST_FREE HV_SI_SEL_EVT(16) /* grants start here; see below */
+/* Grants (see below), then the domain's free selectors, start after the
+ * last CPU's event portals: at HV_SI_SEL_EVT(number of CPUs). */
+#define HV_SI_SEL_GRANTS(ncpus) HV_SI_SEL_EVT(ncpus)
 
 #define HV_SI_NAME 16
 #define HV_SI_ARGS 192

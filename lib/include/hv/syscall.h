@@ -198,10 +198,16 @@ static inline hv_status_t hv_delegate(hv_sel_t src_pd, hv_sel_t dst_pd, hv_word_
 	return hv_syscall5(HV_SYS_DELEGATE, src_pd, dst_pd, item, src, dst);
 }
 
-/* item: HV_ITEM(kind, rights, order) [| HV_REVOKE_SELF] */
+/* item: HV_ITEM(kind, rights, order) [| HV_REVOKE_SELF]. RDX starts at 0:
+ * a long revoke restarts itself with its progress there. */
 static inline hv_status_t hv_revoke(hv_word_t item, hv_word_t base)
 {
-	return hv_syscall2(HV_SYS_REVOKE, item, base);
+	hv_word_t rax = HV_SYS_REVOKE, rdx = 0;
+	__asm__ volatile("syscall"
+			 : "+a"(rax), "+d"(rdx), "+S"(base)
+			 : "D"(item)
+			 : "rcx", "r11", "memory");
+	return (hv_status_t)rax;
 }
 
 /* *item (if not NULL) receives the item descriptor: kind, rights, order and

@@ -9,6 +9,7 @@ struct pd;
 bool paging_init_pd(struct pd *pd);
 bool paging_map(struct pd *pd, u64 va, u64 pa, u64 npages, unsigned rights);
 void paging_unmap(struct pd *pd, u64 va, u64 npages);
+bool paging_drop_table(struct pd *pd, u64 *e, u64 present);
 void paging_destroy(struct pd *pd);
 void paging_init(void);
 void paging_init_kernel(void);

@@ -36,6 +36,7 @@ struct percpu {
 	struct sc *cur_sc;     /* SC being consumed */
 	struct pd *io_pd;      /* whose I/O bitmap the TSS holds */
 	struct pd *last_pd;    /* whose code ran last here (IBPB when another's runs) */
+	struct pd *cr3_pd;     /* whose page tables CR3 may hold (smp.c: shootdowns) */
 	u64 io_gen;
 	u64 sc_start;          /* TSC when cur_sc was last charged */
 	u64 timer_when;        /* TSC the host timer is armed for (0: not armed) */

@@ -17,7 +17,8 @@ void lapic_send_nmi_others(void);
 void lapic_timer_oneshot(u64 tsc_ticks); /* 0 = stop */
 void timer_calibrate(void);
 void smp_boot_aps(void);
-void tlb_shootdown(struct pd *pd);
+void tlb_invalidate(struct pd *pd);
+void tlb_flush_pending(void);
 void tlb_poll(void);
 void ipi_resched(unsigned cpu);
 int smp_stop_others(void);
