@@ -7,7 +7,7 @@
  * state: exit handlers of all vCPUs and the timer thread. A vCPU with an
  * interrupt to take is "kicked": woken if it waits in HLT, recalled out of
  * the guest otherwise; its handler then opens an interrupt window and
- * injects the vector when the guest can take it (exits.c).
+ * injects the vector when the guest can take it (pc_exits.c).
  */
 #include "pc.h"
 #include "../devices/acpi_pm.h"
