@@ -279,6 +279,18 @@ bool lapic_accept(struct lapic *l, uint8_t vector, bool level_trig)
 	return true;
 }
 
+/* MOV from/to CR8 (SDM Vol. 3, "Task Priority Register"): CR8[3:0] is
+ * TPR[7:4], and a write clears TPR[3:0]. */
+uint64_t lapic_cr8_read(const struct lapic *l) { return (l->tpr >> 4) & 0xf; }
+
+bool lapic_cr8_write(struct lapic *l, uint64_t cr8)
+{
+	if (cr8 & ~0xfull)
+		return false;
+	l->tpr = (uint32_t)cr8 << 4;
+	return true;
+}
+
 int lapic_pending(const struct lapic *l)
 {
 	if (!lapic_hw_enabled(l))

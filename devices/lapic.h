@@ -71,6 +71,12 @@ bool lapic_msr_handles(uint32_t msr);
 bool lapic_msr_read(struct lapic *l, uint32_t msr, uint64_t *val);
 bool lapic_msr_write(struct lapic *l, uint32_t msr, uint64_t val);
 
+/* CR8, the task-priority class: TPR[7:4] on reads; a write sets TPR to
+ * cr8 << 4, and false (#GP, TPR unchanged) if bits 63:4 are set. A lower
+ * priority may let a requested interrupt through: lapic_pending() sees it. */
+uint64_t lapic_cr8_read(const struct lapic *l);
+bool lapic_cr8_write(struct lapic *l, uint64_t cr8);
+
 /* A fixed/lowest-priority interrupt for this LAPIC (IRR, TMR); false if it
  * was dropped (illegal vector, LAPIC disabled). */
 bool lapic_accept(struct lapic *l, uint8_t vector, bool level_trig);

@@ -279,33 +279,40 @@ static void set_cr0(struct hv_cpu_state *st, uint64_t v)
 	st->mtd |= HV_MTD_CR | HV_MTD_EFER;
 }
 
-/* MOV to/from CR0, CR3, CR4, CLTS and LMSW (SDM Vol. 3, "Exit Qualification
- * for Control-Register Accesses"). */
-bool exit_cr(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
+/*
+ * MOV to/from CR0, CR3, CR4 and CR8, CLTS and LMSW (SDM Vol. 3, "Exit
+ * Qualification for Control-Register Accesses": CR number bits 3:0, access
+ * type 5:4, GPR 11:8, LMSW source data 31:16). CR8 is the kind's.
+ */
+bool exit_cr(struct vcpu *v, struct hv_cpu_state *st, cr8_fn *cr8)
 {
-	(void)reason;
-	uint64_t q = st->qual[0];
+	uint64_t q = st->qual[0], val = 0;
 	unsigned cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
 	st->mtd = 0;
 	if (type == 0) { /* mov to cr */
-		uint64_t val = *exit_gpr(st, reg);
+		val = *exit_gpr(st, reg);
 		if (cr == 0)
 			set_cr0(st, val);
 		else if (cr == 3)
 			st->cr3 = val, st->mtd |= HV_MTD_CR;
 		else if (cr == 4)
 			st->cr4 = val, st->mtd |= HV_MTD_CR;
-		else
+		else if (cr != 8 || !cr8)
 			goto bad;
+		else if (!cr8(v, true, &val)) { /* reserved bits */
+			exit_inject_gp(st);
+			return true;
+		}
 	} else if (type == 1) { /* mov from cr */
 		if (cr == 0)
-			*exit_gpr(st, reg) = st->cr0;
+			val = st->cr0;
 		else if (cr == 3)
-			*exit_gpr(st, reg) = st->cr3;
+			val = st->cr3;
 		else if (cr == 4)
-			*exit_gpr(st, reg) = st->cr4;
-		else
+			val = st->cr4;
+		else if (cr != 8 || !cr8 || !cr8(v, false, &val))
 			goto bad;
+		*exit_gpr(st, reg) = val;
 		st->mtd |= HV_MTD_GPR_ACDB | HV_MTD_GPR_BSD | HV_MTD_GPR_R8_R15 | HV_MTD_RSP;
 	} else if (type == 2) { /* clts */
 		set_cr0(st, st->cr0 & ~8ull);

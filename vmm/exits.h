@@ -64,7 +64,9 @@ typedef int msr_fn(struct vcpu *v, struct hv_cpu_state *st, uint32_t idx, bool w
 /* RDMSR/WRMSR: the kind's MSRs, then those of every guest; else #GP (logged if log). */
 bool exit_msr(struct vcpu *v, unsigned reason, struct hv_cpu_state *st, msr_fn *kind_msr, bool log);
 
-bool exit_cr(struct vcpu *v, unsigned reason, struct hv_cpu_state *st);
+/* CR8 of one kind: a read into *val or a write of *val; false: #GP. */
+typedef bool cr8_fn(struct vcpu *v, bool write, uint64_t *val);
+bool exit_cr(struct vcpu *v, struct hv_cpu_state *st, cr8_fn *cr8);
 
 /* An access to guest-physical memory that is not RAM; lock: the PC's device lock. */
 bool exit_mmio(struct vcpu *v, struct hv_cpu_state *st, bool lock);

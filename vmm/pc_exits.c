@@ -1,8 +1,8 @@
 /*
  * The exits of a Linux guest on the PC platform (pc_guest): CPUID and MSRs
- * of a PC with kvmclock, device access under the platform lock, HLT until
- * an interrupt, interrupt and NMI windows, SMP start-up (INIT/SIPI), reset
- * and on_crash= for triple faults.
+ * of a PC with kvmclock, CR8 as the local APIC's TPR, device access under
+ * the platform lock, HLT until an interrupt, interrupt and NMI windows,
+ * SMP start-up (INIT/SIPI), reset and on_crash= for triple faults.
  */
 #include "cpuid.h"
 #include "exits.h"
@@ -40,6 +40,27 @@ static bool pc_mmio(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 {
 	(void)reason;
 	return exit_mmio(v, st, true);
+}
+
+/* CR8 is the task-priority class of the vCPU's LAPIC (SDM Vol. 3, "Task
+ * Priority Register"); an interrupt a lower priority lets through opens the
+ * interrupt window in pc_resume(). */
+static bool pc_cr8(struct vcpu *v, bool write, uint64_t *val)
+{
+	bool ok = true;
+	pc_lock(v);
+	if (write)
+		ok = lapic_cr8_write(pc_lapic(v), *val);
+	else
+		*val = lapic_cr8_read(pc_lapic(v));
+	pc_unlock();
+	return ok;
+}
+
+static bool pc_cr(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
+{
+	(void)reason;
+	return exit_cr(v, st, pc_cr8);
 }
 
 /* ---- MSRs ------------------------------------------------------------------------ */
@@ -410,7 +431,7 @@ const struct guest_kind pc_guest = {
 		[EXIT_REASON_CPUID] = { pc_cpuid, HV_MTD_GPR_ACDB | HV_MTD_RIP_LEN | HV_MTD_CR },
 		[EXIT_REASON_HLT] = { pc_hlt, HV_MTD_RIP_LEN | HV_MTD_RFLAGS | HV_MTD_STA | HV_MTD_INJ },
 		[EXIT_REASON_VMCALL] = { exit_ud, EXIT_MTD_INSN },
-		[EXIT_REASON_CR_ACCESS] = { exit_cr, HV_MTD_ALL },
+		[EXIT_REASON_CR_ACCESS] = { pc_cr, HV_MTD_ALL },
 		[EXIT_REASON_IO_INSTRUCTION] = { pc_io, EXIT_MTD_IO },
 		[EXIT_REASON_MSR_READ] = { pc_msr_exit, EXIT_MTD_MSR },
 		[EXIT_REASON_MSR_WRITE] = { pc_msr_exit, EXIT_MTD_MSR },

@@ -12,8 +12,8 @@ static bool test_startup(struct vcpu *v, unsigned reason, struct hv_cpu_state *s
 {
 	(void)reason;
 	exit_startup_state(st);
-	(void)v;
 	exit_bad_state(st);
+	v->cr8 = 0;
 	return true;
 }
 
@@ -72,6 +72,26 @@ static bool test_msr_exit(struct vcpu *v, unsigned reason, struct hv_cpu_state *
 	return exit_msr(v, reason, st, test_msr, false);
 }
 
+/* CR8 keeps what the guest writes (as AMD-V's V_TPR does without exits);
+ * with no local APIC it masks nothing. */
+static bool test_cr8(struct vcpu *v, bool write, uint64_t *val)
+{
+	if (!write) {
+		*val = v->cr8;
+		return true;
+	}
+	if (*val & ~0xfull)
+		return false;
+	v->cr8 = (uint8_t)*val;
+	return true;
+}
+
+static bool test_cr(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
+{
+	(void)reason;
+	return exit_cr(v, st, test_cr8);
+}
+
 /*
  * HLT: the vCPU blocks (its handler waits on a semaphore, on the vCPU's SC)
  * until the guest's timer expires or something ups v->wake; then the
@@ -126,7 +146,7 @@ const struct guest_kind test_guest = {
 		[EXIT_REASON_CPUID] = { test_cpuid, HV_MTD_GPR_ACDB | HV_MTD_RIP_LEN },
 		[EXIT_REASON_HLT] = { test_hlt, HV_MTD_RIP_LEN | HV_MTD_RFLAGS | HV_MTD_STA | HV_MTD_INJ },
 		[EXIT_REASON_VMCALL] = { exit_ud, EXIT_MTD_INSN },
-		[EXIT_REASON_CR_ACCESS] = { exit_cr, HV_MTD_ALL },
+		[EXIT_REASON_CR_ACCESS] = { test_cr, HV_MTD_ALL },
 		[EXIT_REASON_IO_INSTRUCTION] = { test_io, EXIT_MTD_IO },
 		[EXIT_REASON_MSR_READ] = { test_msr_exit, EXIT_MTD_MSR },
 		[EXIT_REASON_MSR_WRITE] = { test_msr_exit, EXIT_MTD_MSR },

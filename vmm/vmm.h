@@ -47,6 +47,7 @@ struct vcpu {
 	uint8_t timer_vector;
 	uint64_t pat;
 	uint64_t exits[256];
+	uint8_t cr8;              /* the test guest's CR8 (a PC guest's is its LAPIC's TPR) */
 	/* PC platform state, under the platform lock */
 	bool halted, nmi_pending, init_pending, wait_sipi, in_sipi_wait;
 	uint8_t sipi_vector;

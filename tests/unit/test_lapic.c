@@ -360,6 +360,38 @@ static void test_priority_nesting(void **state)
 	assert_int_equal(lapic_pending(&l), -1);
 }
 
+/* CR8 is TPR[7:4] in both modes; a write clears TPR[3:0]; bits 63:4 are reserved. */
+static void test_cr8(void **state)
+{
+	(void)state;
+	struct lapic l;
+	enabled(&l, 0);
+	assert_int_equal(lapic_cr8_read(&l), 0);
+	wr(&l, 0x80, 0x5a);
+	assert_int_equal(lapic_cr8_read(&l), 5);
+	assert_true(lapic_cr8_write(&l, 3));
+	assert_int_equal(rd(&l, 0x80), 0x30);
+	assert_int_equal(rd(&l, 0xa0), 0x30); /* PPR follows with nothing in service */
+	/* reserved bits: #GP for the caller, the TPR stays */
+	assert_false(lapic_cr8_write(&l, 0x10));
+	assert_false(lapic_cr8_write(&l, 1ull << 63));
+	assert_int_equal(rd(&l, 0x80), 0x30);
+	/* the priority masks requests at or below its class, and lowering it lets them through */
+	irq(&l, 0x41);
+	assert_true(lapic_cr8_write(&l, 4));
+	assert_int_equal(lapic_pending(&l), -1);
+	assert_true(lapic_cr8_write(&l, 15));
+	assert_int_equal(lapic_pending(&l), -1);
+	assert_true(lapic_cr8_write(&l, 3));
+	assert_int_equal(lapic_pending(&l), 0x41);
+	/* the same register in x2APIC mode (MSR 0x808) */
+	assert_true(lapic_msr_write(&l, MSR_IA32_APIC_BASE, l.apic_base | APIC_BASE_EXTD));
+	assert_true(lapic_cr8_write(&l, 0xc));
+	assert_int_equal(msr(&l, 0x808), 0xc0);
+	assert_true(lapic_msr_write(&l, 0x808, 0x7f));
+	assert_int_equal(lapic_cr8_read(&l), 7);
+}
+
 static void test_level_eoi(void **state)
 {
 	(void)state;
@@ -782,6 +814,7 @@ int main(void)
 		cmocka_unit_test_setup(test_x2apic_gp, setup),
 		cmocka_unit_test_setup(test_apic_base_transitions, setup),
 		cmocka_unit_test_setup(test_priority_nesting, setup),
+		cmocka_unit_test_setup(test_cr8, setup),
 		cmocka_unit_test_setup(test_level_eoi, setup),
 		cmocka_unit_test_setup(test_match_xapic, setup),
 		cmocka_unit_test_setup(test_match_x2apic_and_shorthands, setup),

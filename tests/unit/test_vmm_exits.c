@@ -1,7 +1,8 @@
 /*
  * Unit tests of the VMM's exit dispatch (vmm/exits.c) with both guest
- * kinds' tables (vmm/pc_exits.c, vmm/test_exits.c): control-register
- * accesses, VMCALL, the interrupt window the PC's epilogue opens, exits the
+ * kinds' tables (vmm/pc_exits.c, vmm/test_exits.c): CR8 as the LAPIC's TPR
+ * on the PC platform (and the interrupt window it opens), the test guest's
+ * CR8, other control-register accesses, VMCALL, the interrupt window the PC's epilogue opens, exits the
  * VMM does not know and triple faults. The platform lock, the LAPIC lookup
  * and the VMM's main.c are faked below; the LAPIC model is the real one.
  */
@@ -89,6 +90,7 @@ hv_sel_t hv_sel_alloc(void) { return 0; }
 /* ---- helpers -------------------------------------------------------------------- */
 
 #define RIP 0x1000
+#define INJ_GP (HV_INJ_VALID | HV_INJ_HWEXC | HV_INJ_ERRCODE | 13)
 #define INJ_UD (HV_INJ_VALID | HV_INJ_HWEXC | 6)
 
 /* vCPU 0 of a kind, its LAPIC software-enabled as Linux leaves it. */
@@ -127,6 +129,83 @@ static uint64_t cr_qual(unsigned cr, unsigned type, unsigned gpr) { return cr | 
 
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9 };
 
+/* ---- CR8 ------------------------------------------------------------------------ */
+
+static void test_pc_cr8_is_tpr(void **state)
+{
+	(void)state;
+	struct vcpu *v = setup_vcpu(&pc_guest, false);
+	assert_true(lapic_accept(&lapics[0], 0x41, false));
+
+	struct hv_cpu_state st = msg(cr_qual(8, 0, RBX), 4); /* mov %rbx,%cr8 */
+	st.rbx = 4;
+	assert_true(exit_dispatch(v, EXIT_REASON_CR_ACCESS, &st));
+	assert_int_equal(lapic_mmio_read(&lapics[0], 0x80, 4), 0x40);
+	assert_int_equal(st.rip, RIP + 4);
+	assert_true(st.mtd & HV_MTD_RIP_LEN);
+	assert_false(st.mtd & (HV_MTD_INJ | HV_MTD_CTRL)); /* 0x41 stays masked: no window */
+	assert_int_equal(v->exits[EXIT_REASON_CR_ACCESS], 1);
+
+	/* a lower priority lets 0x41 through: the epilogue opens the interrupt window */
+	st = msg(cr_qual(8, 0, R8), 4);
+	st.r8 = 3;
+	assert_true(exit_dispatch(v, EXIT_REASON_CR_ACCESS, &st));
+	assert_int_equal(lapic_mmio_read(&lapics[0], 0x80, 4), 0x30);
+	assert_true(st.mtd & HV_MTD_CTRL);
+	assert_int_equal(st.ctrl[0], HV_CTRL_INTR_WINDOW);
+	/* and raising it again closes the window */
+	st = msg(cr_qual(8, 0, RAX), 4);
+	st.rax = 15;
+	assert_true(exit_dispatch(v, EXIT_REASON_CR_ACCESS, &st));
+	assert_true(st.mtd & HV_MTD_CTRL);
+	assert_int_equal(st.ctrl[0], 0);
+
+	/* mov %cr8,%r9 and mov %cr8,%rsp: TPR[7:4], the whole register */
+	lapic_mmio_write(&lapics[0], 0x80, 4, 0x9c);
+	st = msg(cr_qual(8, 1, R9), 4);
+	st.r9 = ~0ull;
+	assert_true(exit_dispatch(v, EXIT_REASON_CR_ACCESS, &st));
+	assert_int_equal(st.r9, 9);
+	assert_true(st.mtd & HV_MTD_GPR_R8_R15);
+	assert_int_equal(st.rip, RIP + 4);
+	st = msg(cr_qual(8, 1, RSP), 4);
+	st.rsp = 0x1234;
+	assert_true(exit_dispatch(v, EXIT_REASON_CR_ACCESS, &st));
+	assert_int_equal(st.rsp, 9);
+	assert_true(st.mtd & HV_MTD_RSP);
+
+	/* reserved bits: #GP(0), no skip, TPR unchanged */
+	st = msg(cr_qual(8, 0, RDX), 4);
+	st.rdx = 0x10;
+	assert_true(exit_dispatch(v, EXIT_REASON_CR_ACCESS, &st));
+	assert_int_equal(st.inj_info, INJ_GP);
+	assert_int_equal(st.inj_error, 0);
+	assert_true(st.mtd & HV_MTD_INJ);
+	assert_int_equal(st.rip, RIP);
+	assert_false(st.mtd & HV_MTD_RIP_LEN);
+	assert_int_equal(lapic_mmio_read(&lapics[0], 0x80, 4), 0x9c);
+	assert_int_equal(lock_depth, 0);
+	assert_int_equal(stops, 0);
+}
+
+static void test_test_guest_cr8(void **state)
+{
+	(void)state;
+	struct vcpu *v = setup_vcpu(&test_guest, false);
+	struct hv_cpu_state st = msg(cr_qual(8, 0, RCX), 4);
+	st.rcx = 15;
+	assert_true(exit_dispatch(v, EXIT_REASON_CR_ACCESS, &st));
+	assert_int_equal(st.rip, RIP + 4);
+	st = msg(cr_qual(8, 1, RSI), 4);
+	assert_true(exit_dispatch(v, EXIT_REASON_CR_ACCESS, &st));
+	assert_int_equal(st.rsi, 15);
+	st = msg(cr_qual(8, 0, RCX), 4);
+	st.rcx = 1ull << 40;
+	assert_true(exit_dispatch(v, EXIT_REASON_CR_ACCESS, &st));
+	assert_int_equal(st.inj_info, INJ_GP);
+	assert_int_equal(v->cr8, 15);
+}
+
 /* CR0/CR3/CR4, CLTS, LMSW: the same for both kinds (as before the tables). */
 static void test_cr_others(void **state)
 {
@@ -158,12 +237,12 @@ static void test_cr_not_served(void **state)
 {
 	(void)state;
 	struct vcpu *v = setup_vcpu(&pc_guest, false);
-	struct hv_cpu_state st = msg(cr_qual(8, 0, RAX), 3);
+	struct hv_cpu_state st = msg(cr_qual(2, 0, RAX), 3);
 	assert_false(exit_dispatch(v, EXIT_REASON_CR_ACCESS, &st));
 	assert_int_equal(st.mtd, 0);
 	assert_int_equal(stops, 1);
 	assert_int_equal(vcpus_stopped, 1);
-	assert_string_equal(out, "vmm: vCPU 0: access to CR8 at rip 0x1000 not emulated: guest stopped\n");
+	assert_string_equal(out, "vmm: vCPU 0: access to CR2 at rip 0x1000 not emulated: guest stopped\n");
 	v = setup_vcpu(&test_guest, false);
 	st = msg(cr_qual(1, 0, RAX), 3);
 	assert_false(exit_dispatch(v, EXIT_REASON_CR_ACCESS, &st));
@@ -253,6 +332,8 @@ static void test_triple_fault(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pc_cr8_is_tpr),
+		cmocka_unit_test(test_test_guest_cr8),
 		cmocka_unit_test(test_cr_others),
 		cmocka_unit_test(test_cr_not_served),
 		cmocka_unit_test(test_vmcall),
