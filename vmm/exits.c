@@ -14,6 +14,27 @@
 
 /* ---- dispatch ---------------------------------------------------------------- */
 
+#define NAME(r) [EXIT_REASON_##r] = #r
+static const char *const reason_names[HV_VMEVT_COUNT] = {
+	NAME(EXCEPTION_NMI), NAME(EXTERNAL_INTERRUPT), NAME(TRIPLE_FAULT), NAME(INIT_SIGNAL),
+	NAME(SIPI_SIGNAL), NAME(INTERRUPT_WINDOW), NAME(NMI_WINDOW), NAME(TASK_SWITCH),
+	NAME(CPUID), NAME(HLT), NAME(INVD), NAME(INVLPG), NAME(RDPMC), NAME(RDTSC), NAME(VMCALL),
+	NAME(VMCLEAR), NAME(VMXON), NAME(CR_ACCESS), NAME(DR_ACCESS), NAME(IO_INSTRUCTION),
+	NAME(MSR_READ), NAME(MSR_WRITE), NAME(INVALID_STATE), NAME(MSR_LOAD_FAIL),
+	NAME(MWAIT_INSTRUCTION), NAME(MONITOR_TRAP_FLAG), NAME(MONITOR_INSTRUCTION),
+	NAME(PAUSE_INSTRUCTION), NAME(MCE_DURING_VMENTRY), NAME(EPT_VIOLATION), NAME(EPT_MISCONFIG),
+	NAME(INVEPT), NAME(INVVPID), NAME(PREEMPTION_TIMER), NAME(WBINVD), NAME(XSETBV),
+	[HV_VMEVT_RECALL] = "RECALL", [HV_VMEVT_STARTUP] = "STARTUP",
+};
+#undef NAME
+
+/* The name hv/vmexit.h gives an exit reason, for the log. */
+const char *exit_reason_name(unsigned reason)
+{
+	const char *n = reason < HV_VMEVT_COUNT ? reason_names[reason] : NULL;
+	return n ? n : "unnamed";
+}
+
 /*
  * The end of every exit: the kind's work before the guest resumes (on the
  * PC: reset, INIT, interrupt and NMI windows); a vCPU that cannot go on, or
@@ -160,12 +181,13 @@ void exit_bad_state(struct hv_cpu_state *st)
 
 /* ---- handlers both kinds use ------------------------------------------------------- */
 
-/* An exit this VMM does not serve: the vCPU cannot go on. */
+/* An exit this VMM does not serve: the guest crashed, as its kind treats that. */
 bool exit_unknown(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 {
-	printf("vmm: vCPU %u: unhandled VM exit %u at rip %#lx (qualification %#lx): guest stopped\n", v->id, reason,
-	       st->rip, st->qual[0]);
-	return false;
+	char what[80];
+	snprintf(what, sizeof(what), "unhandled VM exit %u (%s, qualification %#lx)", reason,
+		 exit_reason_name(reason), st->qual[0]);
+	return v->kind->crash(v, st, what);
 }
 
 bool exit_recall(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
@@ -177,7 +199,25 @@ bool exit_recall(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 	return true;
 }
 
-/* VMCALL: no hypercalls, #UD. */
+/* WBINVD, INVD: guest memory is always coherent for it; nothing to do. */
+bool exit_skip(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
+{
+	(void)v, (void)reason;
+	st->mtd = 0;
+	exit_skip_insn(st);
+	return true;
+}
+
+/* RDPMC: no performance counters are offered (CPUID leaf 0xa is 0): #GP(0). */
+bool exit_gp(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
+{
+	(void)v, (void)reason;
+	st->mtd = 0;
+	exit_inject_gp(st);
+	return true;
+}
+
+/* VMCALL (no hypercalls), MONITOR and MWAIT (CPUID does not offer them): #UD. */
 bool exit_ud(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 {
 	(void)v, (void)reason;
@@ -288,6 +328,7 @@ bool exit_cr(struct vcpu *v, struct hv_cpu_state *st, cr8_fn *cr8)
 {
 	uint64_t q = st->qual[0], val = 0;
 	unsigned cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
+	char what[48];
 	st->mtd = 0;
 	if (type == 0) { /* mov to cr */
 		val = *exit_gpr(st, reg);
@@ -323,8 +364,8 @@ bool exit_cr(struct vcpu *v, struct hv_cpu_state *st, cr8_fn *cr8)
 	exit_skip_insn(st);
 	return true;
 bad:
-	printf("vmm: vCPU %u: access to CR%u at rip %#lx not emulated: guest stopped\n", v->id, cr, st->rip);
-	return false;
+	snprintf(what, sizeof(what), "%s CR%u (not emulated)", type ? "MOV from" : "MOV to", cr);
+	return v->kind->crash(v, st, what);
 }
 
 /* ---- MMIO ----------------------------------------------------------------------- */
@@ -377,11 +418,11 @@ bool exit_mmio(struct vcpu *v, struct hv_cpu_state *st, bool lock)
 {
 	uint64_t gpa = st->gpa;
 	uint8_t bytes[15];
+	char what[80];
 	st->mtd = 0;
 	if (!fetch_insn(st, bytes)) {
-		printf("vmm: vCPU %u: access to %#lx outside guest memory at rip %#lx (instruction unreadable): stopping\n",
-		       v->id, gpa, st->rip);
-		return false;
+		snprintf(what, sizeof(what), "access to %#lx outside guest memory (instruction unreadable)", gpa);
+		return v->kind->crash(v, st, what);
 	}
 	enum x86_mode mode = (st->efer & (1u << 10)) && (st->cs.ar & (1u << 13)) ? X86_MODE_64
 			     : (st->cs.ar & (1u << 14)) ? X86_MODE_32 : X86_MODE_16;
@@ -412,9 +453,8 @@ bool exit_mmio(struct vcpu *v, struct hv_cpu_state *st, bool lock)
 	if (lock)
 		pc_unlock();
 	if (r < 0) {
-		printf("vmm: vCPU %u: cannot emulate the access at rip %#lx to %#lx (error %d): stopping\n", v->id,
-		       st->rip, gpa, r);
-		return false;
+		snprintf(what, sizeof(what), "cannot emulate the access to %#lx (error %d)", gpa, r);
+		return v->kind->crash(v, st, what);
 	}
 	for (unsigned i = 0; i < 16; i++)
 		*exit_gpr(st, i) = regs.gpr[i];

@@ -27,12 +27,15 @@ struct guest_kind {
 	bool (*resume)(struct vcpu *v, struct hv_cpu_state *st);
 	/* the vCPU stops for good (optional) */
 	void (*stopped)(struct vcpu *v);
+	/* the guest did what its platform cannot serve; what says it, for the
+	 * log line. true: the vCPU goes on (the guest restarts). */
+	bool (*crash)(struct vcpu *v, struct hv_cpu_state *st, const char *what);
 };
 
 extern const struct guest_kind pc_guest, test_guest;
 
 /* The guest state the exits both kinds serve alike ask for. */
-#define EXIT_MTD_INSN HV_MTD_RIP_LEN /* an instruction answered with an exception */
+#define EXIT_MTD_INSN HV_MTD_RIP_LEN /* an instruction skipped or answered with an exception */
 #define EXIT_MTD_IO (HV_MTD_GPR_ACDB | HV_MTD_RIP_LEN | HV_MTD_QUAL)
 #define EXIT_MTD_MSR (HV_MTD_GPR_ACDB | HV_MTD_RIP_LEN | HV_MTD_EFER | HV_MTD_TSC | HV_MTD_SYSENTER)
 
@@ -41,11 +44,14 @@ hv_status_t vcpu_setup(struct vcpu *v, const struct guest_kind *kind);
 
 /* exits.c: dispatch */
 bool exit_dispatch(struct vcpu *v, unsigned reason, struct hv_cpu_state *st);
+const char *exit_reason_name(unsigned reason);
 
 /* exits.c: handlers every kind may put in its table */
 bool exit_unknown(struct vcpu *v, unsigned reason, struct hv_cpu_state *st);
 bool exit_recall(struct vcpu *v, unsigned reason, struct hv_cpu_state *st);
-bool exit_ud(struct vcpu *v, unsigned reason, struct hv_cpu_state *st);       /* VMCALL */
+bool exit_skip(struct vcpu *v, unsigned reason, struct hv_cpu_state *st);     /* WBINVD, INVD */
+bool exit_gp(struct vcpu *v, unsigned reason, struct hv_cpu_state *st);       /* RDPMC */
+bool exit_ud(struct vcpu *v, unsigned reason, struct hv_cpu_state *st);       /* VMCALL, MONITOR, MWAIT */
 
 /* exits.c: building blocks of the kinds' handlers */
 void exit_startup_state(struct hv_cpu_state *st);

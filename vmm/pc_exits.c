@@ -2,7 +2,7 @@
  * The exits of a Linux guest on the PC platform (pc_guest): CPUID and MSRs
  * of a PC with kvmclock, CR8 as the local APIC's TPR, device access under
  * the platform lock, HLT until an interrupt, interrupt and NMI windows,
- * SMP start-up (INIT/SIPI), reset and on_crash= for triple faults.
+ * SMP start-up (INIT/SIPI), reset and on_crash=.
  */
 #include "cpuid.h"
 #include "exits.h"
@@ -404,12 +404,12 @@ static void pc_stopped(struct vcpu *v)
 	vmm_vcpu_stopped(v);
 }
 
-/* A triple fault: on_crash= says whether the guest restarts (a reboot) or stops. */
-static bool pc_triple_fault(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
+/* A triple fault, or anything else the platform cannot serve: on_crash= says
+ * whether the guest restarts (a reboot) or stops. */
+static bool pc_crash(struct vcpu *v, struct hv_cpu_state *st, const char *what)
 {
-	(void)reason;
 	bool restart = vm.on_crash_restart;
-	printf("vmm: vCPU %u: triple fault at rip %#lx: %s the guest\n", v->id, st->rip, restart ? "restarting" : "stopping");
+	printf("vmm: vCPU %u: %s at rip %#lx: %s the guest\n", v->id, what, st->rip, restart ? "restarting" : "stopping");
 	if (!restart)
 		return false;
 	st->mtd = 0;
@@ -417,6 +417,12 @@ static bool pc_triple_fault(struct vcpu *v, unsigned reason, struct hv_cpu_state
 	vm_request_reset();
 	pc_unlock();
 	return true;
+}
+
+static bool pc_triple_fault(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
+{
+	(void)reason;
+	return pc_crash(v, st, "triple fault");
 }
 
 const struct guest_kind pc_guest = {
@@ -430,14 +436,20 @@ const struct guest_kind pc_guest = {
 		/* the OSXSAVE bit follows CR4 */
 		[EXIT_REASON_CPUID] = { pc_cpuid, HV_MTD_GPR_ACDB | HV_MTD_RIP_LEN | HV_MTD_CR },
 		[EXIT_REASON_HLT] = { pc_hlt, HV_MTD_RIP_LEN | HV_MTD_RFLAGS | HV_MTD_STA | HV_MTD_INJ },
+		[EXIT_REASON_INVD] = { exit_skip, EXIT_MTD_INSN },
+		[EXIT_REASON_RDPMC] = { exit_gp, EXIT_MTD_INSN },
 		[EXIT_REASON_VMCALL] = { exit_ud, EXIT_MTD_INSN },
 		[EXIT_REASON_CR_ACCESS] = { pc_cr, HV_MTD_ALL },
 		[EXIT_REASON_IO_INSTRUCTION] = { pc_io, EXIT_MTD_IO },
 		[EXIT_REASON_MSR_READ] = { pc_msr_exit, EXIT_MTD_MSR },
 		[EXIT_REASON_MSR_WRITE] = { pc_msr_exit, EXIT_MTD_MSR },
+		[EXIT_REASON_MWAIT_INSTRUCTION] = { exit_ud, EXIT_MTD_INSN },
+		[EXIT_REASON_MONITOR_INSTRUCTION] = { exit_ud, EXIT_MTD_INSN },
 		[EXIT_REASON_EPT_VIOLATION] = { pc_mmio, HV_MTD_ALL }, /* decoding needs it all */
+		[EXIT_REASON_WBINVD] = { exit_skip, EXIT_MTD_INSN },
 	},
 	.other = exit_unknown,
 	.resume = pc_resume,
 	.stopped = pc_stopped,
+	.crash = pc_crash,
 };

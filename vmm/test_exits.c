@@ -1,7 +1,8 @@
 /*
  * The exits of the test guest (test_guest; guests/test/README.md has the
  * contract): its CPUID leaves, the test device on the bus, HLT until the
- * device's timer, and the requests testsupport.c carries out.
+ * device's timer, and the requests testsupport.c carries out. Anything the
+ * VMM cannot serve stops the guest.
  */
 #include "exits.h"
 #include <stdio.h>
@@ -17,7 +18,8 @@ static bool test_startup(struct vcpu *v, unsigned reason, struct hv_cpu_state *s
 	return true;
 }
 
-/* CPUID: the host's features minus VMX, plus the hypervisor leaves. */
+/* CPUID: the host's features minus VMX, MONITOR/MWAIT and performance
+ * counters (their exits give #UD and #GP), plus the hypervisor leaves. */
 static bool test_cpuid(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 {
 	(void)v, (void)reason;
@@ -32,9 +34,11 @@ static bool test_cpuid(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 	} else {
 		__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(sub));
 		if (leaf == 1) {
-			c &= ~(1u << 5);  /* no VMX inside */
-			c |= 1u << 31;    /* hypervisor present */
-			b &= 0x00ffffffu; /* initial APIC id 0 */
+			c &= ~(1u << 5 | 1u << 3); /* no VMX inside, no MONITOR/MWAIT */
+			c |= 1u << 31;             /* hypervisor present */
+			b &= 0x00ffffffu;          /* initial APIC id 0 */
+		} else if (leaf == 5 || leaf == 0xa) { /* MONITOR/MWAIT, performance monitoring */
+			a = b = c = d = 0;
 		}
 	}
 	st->rax = a, st->rbx = b, st->rcx = c, st->rdx = d;
@@ -129,11 +133,16 @@ static bool test_support(struct vcpu *v, unsigned reason, struct hv_cpu_state *s
 	return testsupport_exit(v, reason, st) || exit_unknown(v, reason, st);
 }
 
+static bool test_crash(struct vcpu *v, struct hv_cpu_state *st, const char *what)
+{
+	printf("vmm: vCPU %u: %s at rip %#lx: guest stopped\n", v->id, what, st->rip);
+	return false;
+}
+
 static bool test_triple_fault(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 {
 	(void)reason;
-	printf("vmm: vCPU %u: triple fault at rip %#lx: guest stopped\n", v->id, st->rip);
-	return false;
+	return test_crash(v, st, "triple fault");
 }
 
 const struct guest_kind test_guest = {
@@ -145,12 +154,18 @@ const struct guest_kind test_guest = {
 		[EXIT_REASON_NMI_WINDOW] = { test_support, HV_MTD_INJ },
 		[EXIT_REASON_CPUID] = { test_cpuid, HV_MTD_GPR_ACDB | HV_MTD_RIP_LEN },
 		[EXIT_REASON_HLT] = { test_hlt, HV_MTD_RIP_LEN | HV_MTD_RFLAGS | HV_MTD_STA | HV_MTD_INJ },
+		[EXIT_REASON_INVD] = { exit_skip, EXIT_MTD_INSN },
+		[EXIT_REASON_RDPMC] = { exit_gp, EXIT_MTD_INSN },
 		[EXIT_REASON_VMCALL] = { exit_ud, EXIT_MTD_INSN },
 		[EXIT_REASON_CR_ACCESS] = { test_cr, HV_MTD_ALL },
 		[EXIT_REASON_IO_INSTRUCTION] = { test_io, EXIT_MTD_IO },
 		[EXIT_REASON_MSR_READ] = { test_msr_exit, EXIT_MTD_MSR },
 		[EXIT_REASON_MSR_WRITE] = { test_msr_exit, EXIT_MTD_MSR },
+		[EXIT_REASON_MWAIT_INSTRUCTION] = { exit_ud, EXIT_MTD_INSN },
+		[EXIT_REASON_MONITOR_INSTRUCTION] = { exit_ud, EXIT_MTD_INSN },
 		[EXIT_REASON_EPT_VIOLATION] = { test_ept, HV_MTD_ALL },
+		[EXIT_REASON_WBINVD] = { exit_skip, EXIT_MTD_INSN },
 	},
 	.other = test_support,
+	.crash = test_crash,
 };

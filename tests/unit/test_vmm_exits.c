@@ -2,9 +2,11 @@
  * Unit tests of the VMM's exit dispatch (vmm/exits.c) with both guest
  * kinds' tables (vmm/pc_exits.c, vmm/test_exits.c): CR8 as the LAPIC's TPR
  * on the PC platform (and the interrupt window it opens), the test guest's
- * CR8, other control-register accesses, VMCALL, the interrupt window the PC's epilogue opens, exits the
- * VMM does not know and triple faults. The platform lock, the LAPIC lookup
- * and the VMM's main.c are faked below; the LAPIC model is the real one.
+ * CR8, control-register accesses nobody serves, WBINVD/INVD, RDPMC,
+ * MONITOR/MWAIT, exits the VMM does not know and what on_crash= makes of
+ * them, and CPUID agreeing with the #UD/#GP answers. The platform lock,
+ * the LAPIC lookup and the VMM's main.c are faked below; the LAPIC model
+ * is the real one.
  */
 #include "unit.h"
 
@@ -232,7 +234,7 @@ static void test_cr_others(void **state)
 }
 
 /* A control register the VMM does not emulate: a clear line, the guest stops
- * (PC: every vCPU), and the VMM goes on. */
+ * (PC: every vCPU, as on_crash=stop says) or restarts, and the VMM goes on. */
 static void test_cr_not_served(void **state)
 {
 	(void)state;
@@ -242,46 +244,87 @@ static void test_cr_not_served(void **state)
 	assert_int_equal(st.mtd, 0);
 	assert_int_equal(stops, 1);
 	assert_int_equal(vcpus_stopped, 1);
-	assert_string_equal(out, "vmm: vCPU 0: access to CR2 at rip 0x1000 not emulated: guest stopped\n");
+	assert_non_null(strstr(out, "vmm: vCPU 0: MOV to CR2 (not emulated) at rip 0x1000: stopping the guest\n"));
+
+	v = setup_vcpu(&pc_guest, true);
+	st = msg(cr_qual(15, 1, RAX), 3);
+	assert_true(exit_dispatch(v, EXIT_REASON_CR_ACCESS, &st));
+	assert_int_equal(fake_resets, 1);
+	assert_int_equal(stops, 0);
+	assert_non_null(strstr(out, "MOV from CR15 (not emulated) at rip 0x1000: restarting the guest\n"));
+
 	v = setup_vcpu(&test_guest, false);
 	st = msg(cr_qual(1, 0, RAX), 3);
 	assert_false(exit_dispatch(v, EXIT_REASON_CR_ACCESS, &st));
-	assert_string_equal(out, "vmm: vCPU 0: access to CR1 at rip 0x1000 not emulated: guest stopped\n");
+	assert_non_null(strstr(out, "MOV to CR1 (not emulated) at rip 0x1000: guest stopped\n"));
 }
 
-/* VMCALL: #UD, for both kinds. */
-static void test_vmcall(void **state)
+/* ---- the instruction exits the kernel forwards ---------------------------------- */
+
+static void check_insn_exits(const struct guest_kind *kind)
+{
+	static const unsigned skipped[] = { EXIT_REASON_WBINVD, EXIT_REASON_INVD };
+	static const unsigned ud[] = { EXIT_REASON_MONITOR_INSTRUCTION, EXIT_REASON_MWAIT_INSTRUCTION,
+				       EXIT_REASON_VMCALL };
+	struct vcpu *v = setup_vcpu(kind, false);
+	for (unsigned i = 0; i < 2; i++) {
+		struct hv_cpu_state st = msg(0, 2);
+		assert_true(exit_dispatch(v, skipped[i], &st));
+		assert_int_equal(st.rip, RIP + 2);
+		assert_true(st.mtd & HV_MTD_RIP_LEN);
+		assert_false(st.mtd & HV_MTD_INJ);
+		assert_true(kind->exit[skipped[i]].mtd & HV_MTD_RIP_LEN);
+	}
+	struct hv_cpu_state st = msg(0, 2); /* rdpmc */
+	assert_true(exit_dispatch(v, EXIT_REASON_RDPMC, &st));
+	assert_int_equal(st.inj_info, INJ_GP);
+	assert_int_equal(st.inj_error, 0);
+	assert_int_equal(st.mtd & (HV_MTD_INJ | HV_MTD_RIP_LEN), HV_MTD_INJ);
+	for (unsigned i = 0; i < 3; i++) {
+		st = msg(0, 3);
+		assert_true(exit_dispatch(v, ud[i], &st));
+		assert_int_equal(st.inj_info, INJ_UD);
+		assert_int_equal(st.rip, RIP);
+		assert_int_equal(st.mtd & (HV_MTD_INJ | HV_MTD_RIP_LEN), HV_MTD_INJ);
+	}
+	assert_int_equal(stops, 0);
+	assert_string_equal(out, "");
+}
+
+static void test_pc_insn_exits(void **state)
+{
+	(void)state;
+	check_insn_exits(&pc_guest);
+}
+
+static void test_test_guest_insn_exits(void **state)
+{
+	(void)state;
+	check_insn_exits(&test_guest);
+}
+
+/* CPUID agrees: neither kind offers MONITOR/MWAIT or performance counters. */
+static void test_cpuid_agrees(void **state)
 {
 	(void)state;
 	const struct guest_kind *kinds[] = { &pc_guest, &test_guest };
 	for (unsigned k = 0; k < 2; k++) {
 		struct vcpu *v = setup_vcpu(kinds[k], false);
-		struct hv_cpu_state st = msg(0, 3);
-		assert_true(exit_dispatch(v, EXIT_REASON_VMCALL, &st));
-		assert_int_equal(st.inj_info, INJ_UD);
-		assert_int_equal(st.rip, RIP);
-		assert_int_equal(st.mtd & (HV_MTD_INJ | HV_MTD_RIP_LEN), HV_MTD_INJ);
+		struct hv_cpu_state st = msg(0, 2);
+		st.rax = 1;
+		assert_true(exit_dispatch(v, EXIT_REASON_CPUID, &st));
+		assert_false(st.rcx & (1u << 3)); /* MONITOR */
+		assert_false(st.rcx & (1u << 5)); /* VMX */
+		assert_true(st.rcx & (1u << 31));
+		st = msg(0, 2);
+		st.rax = 0xa;
+		assert_true(exit_dispatch(v, EXIT_REASON_CPUID, &st));
+		assert_int_equal(st.rax | st.rbx | st.rcx | st.rdx, 0);
+		st = msg(0, 2);
+		st.rax = 5;
+		assert_true(exit_dispatch(v, EXIT_REASON_CPUID, &st));
+		assert_int_equal(st.rax | st.rbx | st.rcx | st.rdx, 0);
 	}
-}
-
-/* The PC's epilogue opens the interrupt window for a deliverable interrupt,
- * whatever the exit was, and closes it when there is none. */
-static void test_pc_window(void **state)
-{
-	(void)state;
-	struct vcpu *v = setup_vcpu(&pc_guest, false);
-	assert_true(lapic_accept(&lapics[0], 0x41, false));
-	struct hv_cpu_state st = msg(0, 3);
-	assert_true(exit_dispatch(v, EXIT_REASON_VMCALL, &st));
-	assert_true(st.mtd & HV_MTD_CTRL);
-	assert_int_equal(st.ctrl[0], HV_CTRL_INTR_WINDOW);
-	st = msg(0, 0);
-	assert_true(exit_dispatch(v, EXIT_REASON_INTERRUPT_WINDOW, &st));
-	assert_int_equal(st.inj_info, HV_INJ_VALID | HV_INJ_EXTINT | 0x41);
-	assert_true(st.mtd & HV_MTD_CTRL);
-	assert_int_equal(st.ctrl[0], 0);
-	assert_int_equal(v->exits[EXIT_REASON_INTERRUPT_WINDOW], 1);
-	assert_int_equal(lock_depth, 0);
 }
 
 /* ---- exits the VMM does not know -------------------------------------------------- */
@@ -289,30 +332,45 @@ static void test_pc_window(void **state)
 static void test_unknown_exit(void **state)
 {
 	(void)state;
-	/* PC: the whole guest stops */
-	struct vcpu *v = setup_vcpu(&pc_guest, true);
+	/* PC, on_crash=stop: the whole guest stops, with the reason's name */
+	struct vcpu *v = setup_vcpu(&pc_guest, false);
 	struct hv_cpu_state st = msg(0x1234, 0);
 	assert_true(pc_guest.exit[EXIT_REASON_TASK_SWITCH].fn == NULL);
 	assert_false(exit_dispatch(v, EXIT_REASON_TASK_SWITCH, &st));
 	assert_int_equal(st.mtd, 0);
 	assert_int_equal(stops, 1);
 	assert_int_equal(vcpus_stopped, 1);
-	assert_string_equal(out, "vmm: vCPU 0: unhandled VM exit 9 at rip 0x1000 (qualification 0x1234): guest stopped\n");
+	assert_string_equal(out, "vmm: vCPU 0: unhandled VM exit 9 (TASK_SWITCH, qualification 0x1234) at rip 0x1000: "
+				 "stopping the guest\n");
 	/* a vCPU of a stopping guest stops at its next exit, whatever it was */
-	st = msg(0, 3);
-	assert_false(exit_dispatch(v, EXIT_REASON_VMCALL, &st));
+	st = msg(0, 2);
+	assert_false(exit_dispatch(v, EXIT_REASON_WBINVD, &st));
 	assert_int_equal(vcpus_stopped, 2);
+
+	/* PC, on_crash=restart: the guest reboots, the vCPU goes on to park */
+	v = setup_vcpu(&pc_guest, true);
+	st = msg(0, 0);
+	assert_true(exit_dispatch(v, 57, &st));
+	assert_int_equal(fake_resets, 1);
+	assert_int_equal(stops + vcpus_stopped, 0);
+	assert_int_equal(st.mtd & ~HV_MTD_CTRL, 0);
+	assert_string_equal(out, "vmm: vCPU 0: unhandled VM exit 57 (unnamed, qualification 0) at rip 0x1000: "
+				 "restarting the guest\n");
 
 	/* the test guest: stopped */
 	v = setup_vcpu(&test_guest, false);
 	st = msg(0, 0);
 	assert_false(exit_dispatch(v, EXIT_REASON_PREEMPTION_TIMER, &st));
 	assert_int_equal(st.mtd, 0);
-	assert_string_equal(out, "vmm: vCPU 0: unhandled VM exit 52 at rip 0x1000 (qualification 0): guest stopped\n");
+	assert_string_equal(out, "vmm: vCPU 0: unhandled VM exit 52 (PREEMPTION_TIMER, qualification 0) at rip 0x1000: "
+				 "guest stopped\n");
 
 	/* their portals carry everything the report (and testsupport.c) may need */
 	assert_true(pc_guest.exit[EXIT_REASON_EPT_VIOLATION].mtd == HV_MTD_ALL);
 	assert_true(pc_guest.exit[EXIT_REASON_CR_ACCESS].mtd == HV_MTD_ALL);
+	assert_string_equal(exit_reason_name(EXIT_REASON_WBINVD), "WBINVD");
+	assert_string_equal(exit_reason_name(HV_VMEVT_RECALL), "RECALL");
+	assert_string_equal(exit_reason_name(1000), "unnamed");
 }
 
 /* A triple fault: as before the tables (the boot tests match these lines). */
@@ -336,8 +394,9 @@ int main(void)
 		cmocka_unit_test(test_test_guest_cr8),
 		cmocka_unit_test(test_cr_others),
 		cmocka_unit_test(test_cr_not_served),
-		cmocka_unit_test(test_vmcall),
-		cmocka_unit_test(test_pc_window),
+		cmocka_unit_test(test_pc_insn_exits),
+		cmocka_unit_test(test_test_guest_insn_exits),
+		cmocka_unit_test(test_cpuid_agrees),
 		cmocka_unit_test(test_unknown_exit),
 		cmocka_unit_test(test_triple_fault),
 	};
