@@ -40,6 +40,7 @@ enum lapic_lvt {
 #define LVT_MASKED (1u << 16)
 
 struct lapic {
+	const struct platform *pf;
 	uint32_t id;         /* initial (x2)APIC id; the xAPIC ID register reads id << 24 */
 	int index;           /* vCPU index: src of the messages this LAPIC sends (VMM may change it) */
 	bool bsp;
@@ -56,7 +57,7 @@ struct lapic {
 	uint64_t timer_next;     /* ns: next expiry, UINT64_MAX if none */
 };
 
-void lapic_init(struct lapic *l, unsigned apic_id, bool bsp);
+void lapic_init(struct lapic *l, const struct platform *pf, unsigned apic_id, bool bsp);
 /* power_on: RESET (APIC base MSR back to its reset value, xAPIC mode);
  * otherwise INIT (keeps the APIC base MSR and the x2APIC mode). */
 void lapic_reset(struct lapic *l, bool power_on);

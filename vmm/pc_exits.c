@@ -73,7 +73,7 @@ static void kvmclock_write(struct vcpu *v)
 		return;
 	uint8_t *p = vm.ram + gpa;
 	uint64_t tsc = hv_rdtsc();
-	uint64_t ns = vm_tsc_to_ns(tsc);
+	uint64_t ns = pc_tsc_to_ns(tsc);
 	/* ns = ((tsc delta shifted by shift) * mul) >> 32, mul below 2^32 */
 	int8_t shift = 0;
 	uint64_t hz = tsc_khz * 1000;
@@ -414,7 +414,7 @@ static bool pc_crash(struct vcpu *v, struct hv_cpu_state *st, const char *what)
 		return false;
 	st->mtd = 0;
 	pc_lock(v);
-	vm_request_reset();
+	pc_request_reset();
 	pc_unlock();
 	return true;
 }
