@@ -34,14 +34,14 @@ static void update_sci(struct acpi_pm *pm)
 	bool sci = (pm->sts & pm->en & STS_EVENTS) != 0;
 	if (sci != pm->sci) {
 		pm->sci = sci;
-		vm_irq_set(PC_ACPI_SCI_IRQ, sci);
+		platform_irq(pm->pf, PC_ACPI_SCI_IRQ, sci);
 	}
 }
 
-void acpi_pm_init(struct acpi_pm *pm)
+void acpi_pm_init(struct acpi_pm *pm, const struct platform *pf)
 {
-	*pm = (struct acpi_pm){ .cnt = CNT_SCI_EN, .tmr_half = ticks(vm_clock_ns()) >> 31 };
-	vm_irq_set(PC_ACPI_SCI_IRQ, false);
+	*pm = (struct acpi_pm){ .pf = pf, .cnt = CNT_SCI_EN, .tmr_half = ticks(platform_clock_ns(pf)) >> 31 };
+	platform_irq(pf, PC_ACPI_SCI_IRQ, false);
 }
 
 void acpi_pm_update(struct acpi_pm *pm, uint64_t now)
@@ -114,7 +114,7 @@ static void write_byte(struct acpi_pm *pm, unsigned off, uint8_t b)
 		pm->cnt = (uint16_t)((pm->cnt & 0x00ff) | ((unsigned)(b & 0x1c) << 8)); /* SLP_EN reads 0 */
 		if ((b << 8) & CNT_SLP_EN) {
 			if (slp_typ == PC_ACPI_S5_SLP_TYP)
-				vm_request_poweroff();
+				platform_poweroff(pm->pf);
 			/* other sleep states are not supported: the guest keeps running */
 		}
 		break;
@@ -127,7 +127,7 @@ static void write_byte(struct acpi_pm *pm, unsigned off, uint8_t b)
 uint64_t acpi_pm_read(void *ctx, uint64_t off, unsigned size)
 {
 	struct acpi_pm *pm = ctx;
-	uint64_t now = vm_clock_ns();
+	uint64_t now = platform_clock_ns(pm->pf);
 	acpi_pm_update(pm, now);
 	uint32_t tmr = acpi_pm_timer(now);
 	uint64_t v = 0;
@@ -139,7 +139,7 @@ uint64_t acpi_pm_read(void *ctx, uint64_t off, unsigned size)
 void acpi_pm_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 {
 	struct acpi_pm *pm = ctx;
-	acpi_pm_update(pm, vm_clock_ns());
+	acpi_pm_update(pm, platform_clock_ns(pm->pf));
 	for (unsigned i = 0; i < size && i < 8 && off + i < ACPI_PM_LEN; i++)
 		write_byte(pm, (unsigned)(off + i), (uint8_t)(val >> (8 * i)));
 	update_sci(pm);

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "platform.h"
+
 /*
  * ACPI fixed hardware: PM1a event block (status, enable), PM1a control and
  * the PM timer. Bus mapping (ctx = struct acpi_pm *):
@@ -21,12 +23,13 @@
 #define ACPI_PM1_WAK_STS 0x8000
 
 struct acpi_pm {
+	const struct platform *pf;
 	uint16_t sts, en, cnt;
 	uint64_t tmr_half;   /* timer bit-31 periods seen (TMR_STS edges) */
 	bool sci;
 };
 
-void acpi_pm_init(struct acpi_pm *pm);
+void acpi_pm_init(struct acpi_pm *pm, const struct platform *pf);
 uint64_t acpi_pm_read(void *ctx, uint64_t off, unsigned size);
 void acpi_pm_write(void *ctx, uint64_t off, unsigned size, uint64_t val);
 uint64_t acpi_pm_deadline(const struct acpi_pm *pm);

@@ -3,7 +3,7 @@
  * version, arbitration and redirection table registers, the version 0x20
  * EOI register, and the pin logic: edge pins send on an asserting edge,
  * level pins send while asserted and their remote IRR is clear. Every
- * interrupt leaves as a message through vm_apic_send() (src -1).
+ * interrupt leaves as a message through platform_apic_send() (src -1).
  */
 #include "ioapic.h"
 
@@ -18,9 +18,10 @@
 #define REG_ARB 0x02
 #define REG_REDIR 0x10
 
-void ioapic_init(struct ioapic *io, unsigned id)
+void ioapic_init(struct ioapic *io, const struct platform *pf, unsigned id)
 {
 	memset(io, 0, sizeof(*io));
+	io->pf = pf;
 	io->id = id & 0xf;
 	for (unsigned i = 0; i < PC_IOAPIC_PINS; i++)
 		io->redir[i] = IOAPIC_MASKED;
@@ -50,7 +51,7 @@ static void send(struct ioapic *io, unsigned pin)
 	 * (fixed and lowest priority only: the other modes get no EOI). */
 	if ((e & IOAPIC_LEVEL) && (msg.mode == APIC_DM_FIXED || msg.mode == APIC_DM_LOWEST))
 		io->redir[pin] |= IOAPIC_REMOTE_IRR;
-	vm_apic_send(&msg);
+	platform_apic_send(io->pf, &msg);
 }
 
 /* Level pins: send while asserted, unmasked and not awaiting an EOI. */

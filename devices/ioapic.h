@@ -24,13 +24,14 @@
 #define IOAPIC_MASKED (1ull << 16)
 
 struct ioapic {
+	const struct platform *pf;
 	uint32_t id;                      /* 4 bits */
 	uint32_t ioregsel;
 	uint32_t wire;                    /* input line levels, one bit per pin */
 	uint64_t redir[PC_IOAPIC_PINS];
 };
 
-void ioapic_init(struct ioapic *io, unsigned id);
+void ioapic_init(struct ioapic *io, const struct platform *pf, unsigned id);
 
 /* MMIO bus callbacks (ctx = struct ioapic *, off within the 4 KiB page) */
 uint64_t ioapic_mmio_read(void *ctx, uint64_t off, unsigned size);
@@ -39,7 +40,7 @@ void ioapic_mmio_write(void *ctx, uint64_t off, unsigned size, uint64_t val);
 /* Input pin's wire level (high = 1); the entry's polarity says which level
  * is asserted. Pins beyond PC_IOAPIC_PINS are ignored. */
 void ioapic_set_irq(struct ioapic *io, unsigned pin, bool level);
-/* A LAPIC's EOI of a level-triggered vector (vm_apic_eoi()). */
+/* A LAPIC's EOI of a level-triggered vector (passed on by the VMM's apic_eoi). */
 void ioapic_eoi(struct ioapic *io, uint8_t vector);
 
 #endif

@@ -3,9 +3,9 @@
  * acceptance and priority (IRR/ISR/TMR, TPR/PPR), EOI, IPIs through the ICR,
  * and the timer (one-shot, periodic, TSC-deadline) on the VMM's clock.
  *
- * Messages leave through vm_apic_send(); the VMM delivers them with
+ * Messages leave through platform_apic_send(); the VMM delivers them with
  * lapic_match() and lapic_accept(), possibly to this very LAPIC from inside
- * vm_apic_send() (self IPIs, broadcasts), so every register update is
+ * platform_apic_send() (self IPIs, broadcasts), so every register update is
  * complete before the call.
  */
 #include "lapic.h"
@@ -150,7 +150,7 @@ static uint32_t timer_current(const struct lapic *l)
 {
 	if (timer_mode(l) == TIMER_TSC_DEADLINE || !l->timer_period)
 		return 0;
-	uint64_t now = vm_clock_ns(), rem, tick = tick_ns(l);
+	uint64_t now = platform_clock_ns(l->pf), rem, tick = tick_ns(l);
 	if (now < l->timer_next)
 		rem = l->timer_next - now;
 	else if (timer_mode(l) == TIMER_PERIODIC) /* overdue: lapic_update() comes */
@@ -171,7 +171,7 @@ static void timer_load(struct lapic *l, uint32_t count)
 		return;
 	}
 	l->timer_period = (uint64_t)count * tick_ns(l);
-	l->timer_next = vm_clock_ns() + l->timer_period;
+	l->timer_next = platform_clock_ns(l->pf) + l->timer_period;
 }
 
 /* A new divider applies to the remaining count. */
@@ -183,7 +183,7 @@ static void timer_set_dcr(struct lapic *l, uint32_t dcr)
 		return;
 	l->timer_period = (uint64_t)l->initial_count * tick_ns(l);
 	if (cur)
-		l->timer_next = vm_clock_ns() + cur * tick_ns(l);
+		l->timer_next = platform_clock_ns(l->pf) + cur * tick_ns(l);
 }
 
 static void timer_set_lvt(struct lapic *l, uint32_t val)
@@ -204,7 +204,7 @@ static void timer_set_tsc_deadline(struct lapic *l, uint64_t tsc)
 		return; /* writes are ignored in the other modes */
 	l->tsc_deadline = tsc;
 	l->timer_period = 0;
-	l->timer_next = tsc ? vm_tsc_to_ns(tsc) : UINT64_MAX;
+	l->timer_next = tsc ? platform_tsc_to_ns(l->pf, tsc) : UINT64_MAX;
 }
 
 uint64_t lapic_deadline(const struct lapic *l)
@@ -235,11 +235,13 @@ void lapic_update(struct lapic *l, uint64_t now)
 void lapic_reset(struct lapic *l, bool power_on)
 {
 	uint64_t base = power_on ? APIC_BASE_RESET | (l->bsp ? APIC_BASE_BSP : 0) : l->apic_base;
+	const struct platform *pf = l->pf;
 	uint32_t id = l->id;
 	int index = l->index;
 	bool bsp = l->bsp;
 
 	memset(l, 0, sizeof(*l));
+	l->pf = pf;
 	l->id = id;
 	l->index = index;
 	l->bsp = bsp;
@@ -252,9 +254,10 @@ void lapic_reset(struct lapic *l, bool power_on)
 	timer_stop(l);
 }
 
-void lapic_init(struct lapic *l, unsigned apic_id, bool bsp)
+void lapic_init(struct lapic *l, const struct platform *pf, unsigned apic_id, bool bsp)
 {
 	memset(l, 0, sizeof(*l));
+	l->pf = pf;
 	l->id = apic_id;
 	l->index = (int)apic_id;
 	l->bsp = bsp;
@@ -276,6 +279,18 @@ bool lapic_accept(struct lapic *l, uint8_t vector, bool level_trig)
 		vec_set(l->tmr, vector);
 	else
 		vec_clear(l->tmr, vector);
+	return true;
+}
+
+/* MOV from/to CR8 (SDM Vol. 3, "Task Priority Register"): CR8[3:0] is
+ * TPR[7:4], and a write clears TPR[3:0]. */
+uint64_t lapic_cr8_read(const struct lapic *l) { return (l->tpr >> 4) & 0xf; }
+
+bool lapic_cr8_write(struct lapic *l, uint64_t cr8)
+{
+	if (cr8 & ~0xfull)
+		return false;
+	l->tpr = (uint32_t)cr8 << 4;
 	return true;
 }
 
@@ -302,7 +317,7 @@ static void lapic_eoi(struct lapic *l)
 		return;
 	vec_clear(l->isr, (unsigned)v);
 	if (vec_test(l->tmr, (unsigned)v))
-		vm_apic_eoi((uint8_t)v);
+		platform_apic_eoi(l->pf, (uint8_t)v);
 }
 
 bool lapic_extint_allowed(const struct lapic *l)
@@ -382,7 +397,7 @@ static void lapic_send_icr(struct lapic *l)
 	default:
 		return; /* reserved, or ExtINT (not an IPI) */
 	}
-	vm_apic_send(&msg);
+	platform_apic_send(l->pf, &msg);
 }
 
 /* ---- registers (xAPIC offsets; x2APIC MSR = 0x800 + off / 16) ---------------- */

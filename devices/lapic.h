@@ -40,6 +40,7 @@ enum lapic_lvt {
 #define LVT_MASKED (1u << 16)
 
 struct lapic {
+	const struct platform *pf;
 	uint32_t id;         /* initial (x2)APIC id; the xAPIC ID register reads id << 24 */
 	int index;           /* vCPU index: src of the messages this LAPIC sends (VMM may change it) */
 	bool bsp;
@@ -56,7 +57,7 @@ struct lapic {
 	uint64_t timer_next;     /* ns: next expiry, UINT64_MAX if none */
 };
 
-void lapic_init(struct lapic *l, unsigned apic_id, bool bsp);
+void lapic_init(struct lapic *l, const struct platform *pf, unsigned apic_id, bool bsp);
 /* power_on: RESET (APIC base MSR back to its reset value, xAPIC mode);
  * otherwise INIT (keeps the APIC base MSR and the x2APIC mode). */
 void lapic_reset(struct lapic *l, bool power_on);
@@ -70,6 +71,12 @@ void lapic_mmio_write(void *ctx, uint64_t off, unsigned size, uint64_t val);
 bool lapic_msr_handles(uint32_t msr);
 bool lapic_msr_read(struct lapic *l, uint32_t msr, uint64_t *val);
 bool lapic_msr_write(struct lapic *l, uint32_t msr, uint64_t val);
+
+/* CR8, the task-priority class: TPR[7:4] on reads; a write sets TPR to
+ * cr8 << 4, and false (#GP, TPR unchanged) if bits 63:4 are set. A lower
+ * priority may let a requested interrupt through: lapic_pending() sees it. */
+uint64_t lapic_cr8_read(const struct lapic *l);
+bool lapic_cr8_write(struct lapic *l, uint64_t cr8);
 
 /* A fixed/lowest-priority interrupt for this LAPIC (IRR, TMR); false if it
  * was dropped (illegal vector, LAPIC disabled). */

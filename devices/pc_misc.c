@@ -14,9 +14,9 @@
 #define KBD_CB_INT 0x01       /* command byte: IRQ 1 on output */
 #define KBD_CB_SYS 0x04
 
-void pc_misc_init(struct pc_misc *m)
+void pc_misc_init(struct pc_misc *m, const struct platform *pf)
 {
-	*m = (struct pc_misc){ .kbd_cmd_byte = 0x45, .kbd_status = KBD_SYS, .a20 = true, .port92 = 0x02 };
+	*m = (struct pc_misc){ .pf = pf, .kbd_cmd_byte = 0x45, .kbd_status = KBD_SYS, .a20 = true, .port92 = 0x02 };
 }
 
 uint64_t pc_misc_post_read(void *ctx, uint64_t off, unsigned size)
@@ -51,7 +51,7 @@ void pc_misc_port92_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 	m->port92 = (uint8_t)(val & 0x03);
 	m->a20 = val & 2;
 	if ((val & 1) && !(old & 1))
-		vm_request_reset(); /* a 0 -> 1 transition of bit 0 */
+		platform_reset(m->pf); /* a 0 -> 1 transition of bit 0 */
 }
 
 uint64_t pc_misc_cf9_read(void *ctx, uint64_t off, unsigned size)
@@ -70,7 +70,7 @@ void pc_misc_cf9_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 	uint8_t v = (uint8_t)val;
 	if ((v & 0x04) && !(m->cf9 & 0x04)) {
 		m->cf9 = v & 0x0a;
-		vm_request_reset(); /* bit 2 0 -> 1: reset CPU (bit 1 picks the kind) */
+		platform_reset(m->pf); /* bit 2 0 -> 1: reset CPU (bit 1 picks the kind) */
 		return;
 	}
 	m->cf9 = v & 0x0e;
@@ -82,8 +82,8 @@ static void kbd_put(struct pc_misc *m, uint8_t b)
 	m->kbd_out = b;
 	m->kbd_obf = true;
 	if (m->kbd_cmd_byte & KBD_CB_INT) {
-		vm_irq_set(1, true);
-		vm_irq_set(1, false);
+		platform_irq(m->pf, 1, true);
+		platform_irq(m->pf, 1, false);
 	}
 }
 
@@ -120,7 +120,7 @@ void pc_misc_kbd_data_write(void *ctx, uint64_t off, unsigned size, uint64_t val
 	case 0xd1: /* write output port: bit 0 low resets, bit 1 is A20 */
 		m->a20 = v & 2;
 		if (!(v & 1))
-			vm_request_reset();
+			platform_reset(m->pf);
 		break;
 	case 0xd2: /* write keyboard output buffer: echoed back */
 	case 0xd3: /* write aux output buffer */
@@ -151,7 +151,7 @@ void pc_misc_kbd_ctl_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 	m->kbd_pending = 0;
 	if (v >= 0xf0) { /* pulse output lines whose bit is 0; bit 0 is reset */
 		if (!(v & 1))
-			vm_request_reset();
+			platform_reset(m->pf);
 		return;
 	}
 	switch (v) {

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "platform.h"
+
 /*
  * The PC's small odds and ends. Bus mapping (ctx = struct pc_misc *):
  *   0x80, 0xed  pc_misc_post_read/write     (POST code / I/O delay sink)
@@ -15,6 +17,7 @@
  * own commands, device bytes get no reply (Linux's drivers time out).
  */
 struct pc_misc {
+	const struct platform *pf;
 	uint8_t post;          /* last POST code */
 	uint8_t port92;
 	uint8_t cf9;
@@ -27,7 +30,7 @@ struct pc_misc {
 	bool a20;
 };
 
-void pc_misc_init(struct pc_misc *m);
+void pc_misc_init(struct pc_misc *m, const struct platform *pf);
 uint64_t pc_misc_post_read(void *ctx, uint64_t off, unsigned size);
 void pc_misc_post_write(void *ctx, uint64_t off, unsigned size, uint64_t val);
 uint64_t pc_misc_port92_read(void *ctx, uint64_t off, unsigned size);

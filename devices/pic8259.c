@@ -51,16 +51,16 @@ static void pic_update(struct pic *p)
 	bool intr = chip_pending(m, true) >= 0;
 	if (intr != p->intr) {
 		p->intr = intr;
-		vm_pic_intr(intr);
+		platform_pic_intr(p->pf, intr);
 	}
 }
 
-void pic_init(struct pic *p)
+void pic_init(struct pic *p, const struct platform *pf)
 {
-	*p = (struct pic){ 0 };
+	*p = (struct pic){ .pf = pf };
 	chip_reset(&p->c[0], 0xf8); /* IRQ 0, 1, 2 are always edge */
 	chip_reset(&p->c[1], 0xde); /* IRQ 8, 13 are always edge */
-	vm_pic_intr(false);
+	platform_pic_intr(pf, false);
 }
 
 void pic_set_irq(struct pic *p, unsigned irq, bool level)

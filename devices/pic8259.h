@@ -4,12 +4,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "platform.h"
+
 /*
  * The PC's cascaded 8259A pair. Bus mapping (ctx = struct pic *):
  *   0x20-0x21  pic_master_read/write    (off 0 command, 1 data)
  *   0xa0-0xa1  pic_slave_read/write
  *   0x4d0-0x4d1 pic_elcr_read/write     (off 0 master, 1 slave)
- * INTR changes are reported through vm_pic_intr().
+ * INTR changes are reported through platform_pic_intr().
  */
 struct pic_chip {
 	uint8_t irr, isr, imr;
@@ -22,11 +24,12 @@ struct pic_chip {
 };
 
 struct pic {
+	const struct platform *pf;
 	struct pic_chip c[2];     /* master, slave */
 	bool intr;
 };
 
-void pic_init(struct pic *p);
+void pic_init(struct pic *p, const struct platform *pf);
 void pic_set_irq(struct pic *p, unsigned irq, bool level);
 int pic_ack(struct pic *p);
 bool pic_intr(const struct pic *p);

@@ -147,12 +147,12 @@ static void load_count(struct pit *p, unsigned i, uint16_t raw)
 	/* modes 2/3 reload at the end of the period; restarting is close enough */
 	c->counting = true;
 	c->armed = !(c->mode == 1 || c->mode == 5);
-	start(p, i, vm_clock_ns());
+	start(p, i, platform_clock_ns(p->pf));
 }
 
-void pit_init(struct pit *p)
+void pit_init(struct pit *p, const struct platform *pf)
 {
-	*p = (struct pit){ .next_irq = UINT64_MAX };
+	*p = (struct pit){ .pf = pf, .next_irq = UINT64_MAX };
 	for (unsigned i = 0; i < 3; i++) {
 		p->ch[i] = (struct pit_chan){ .count = 65536, .rw = 3, .gate = i < 2, .null_count = true };
 	}
@@ -174,7 +174,7 @@ static void latch_count(struct pit_chan *c, uint64_t now)
 
 static void control(struct pit *p, uint8_t v)
 {
-	uint64_t now = vm_clock_ns();
+	uint64_t now = platform_clock_ns(p->pf);
 	unsigned sc = v >> 6;
 	if (sc == 3) { /* read-back */
 		for (unsigned i = 0; i < 3; i++) {
@@ -236,7 +236,7 @@ static void write_count(struct pit *p, unsigned i, uint8_t b)
 		p->next_irq = UINT64_MAX;
 }
 
-static uint8_t read_count(struct pit_chan *c)
+static uint8_t read_count(struct pit_chan *c, uint64_t now)
 {
 	if (c->status_latched) {
 		c->status_latched = false;
@@ -247,7 +247,7 @@ static uint8_t read_count(struct pit_chan *c)
 		v = c->latch;
 		c->latch_bytes--;
 	} else {
-		uint32_t n = counter(c, vm_clock_ns());
+		uint32_t n = counter(c, now);
 		v = (uint16_t)(c->bcd ? bin_to_bcd(n) : n);
 	}
 	bool hi = c->rw == 2 || (c->rw == 3 && c->read_hi);
@@ -261,7 +261,7 @@ uint64_t pit_read(void *ctx, uint64_t off, unsigned size)
 	struct pit *p = ctx;
 	(void)size;
 	if (off < 3)
-		return read_count(&p->ch[off]);
+		return read_count(&p->ch[off], platform_clock_ns(p->pf));
 	return 0xff; /* the control word is write-only */
 }
 
@@ -278,7 +278,7 @@ void pit_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 static void set_gate(struct pit *p, unsigned i, bool gate)
 {
 	struct pit_chan *c = &p->ch[i];
-	uint64_t now = vm_clock_ns();
+	uint64_t now = platform_clock_ns(p->pf);
 	if (gate == c->gate)
 		return;
 	if (!gate) {
@@ -309,7 +309,7 @@ uint64_t pit_port61_read(void *ctx, uint64_t off, unsigned size)
 	(void)size;
 	if (off)
 		return 0xff;
-	uint64_t now = vm_clock_ns();
+	uint64_t now = platform_clock_ns(p->pf);
 	uint8_t v = p->port61 & 0x0f;
 	if ((now / 15085) & 1) /* DRAM refresh toggles every 15.085 us */
 		v |= 0x10;
@@ -337,7 +337,7 @@ void pit_update(struct pit *p, uint64_t now)
 {
 	if (now < p->next_irq)
 		return;
-	vm_irq_set(0, true);
-	vm_irq_set(0, false);
+	platform_irq(p->pf, 0, true);
+	platform_irq(p->pf, 0, false);
 	schedule(p, now);
 }

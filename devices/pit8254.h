@@ -4,8 +4,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "platform.h"
+
 /*
- * The PC's 8254 interval timer, clocked at 1.193182 MHz from vm_clock_ns().
+ * The PC's 8254 interval timer, clocked at 1.193182 MHz from platform_clock_ns().
  * Bus mapping (ctx = struct pit *):
  *   0x40-0x43  pit_read/write          (channels 0-2, control word)
  *   0x61       pit_port61_read/write   (gate 2, speaker, OUT2, refresh)
@@ -32,12 +34,13 @@ struct pit_chan {
 };
 
 struct pit {
+	const struct platform *pf;
 	struct pit_chan ch[3];
 	uint8_t port61;        /* bits 0-3 as written */
 	uint64_t next_irq;     /* next rising edge of OUT0, UINT64_MAX if none */
 };
 
-void pit_init(struct pit *p);
+void pit_init(struct pit *p, const struct platform *pf);
 uint64_t pit_read(void *ctx, uint64_t off, unsigned size);
 void pit_write(void *ctx, uint64_t off, unsigned size, uint64_t val);
 uint64_t pit_port61_read(void *ctx, uint64_t off, unsigned size);

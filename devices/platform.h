@@ -1,32 +1,33 @@
 /*
  * The contract between the PC device models in devices/ and the VMM that
- * owns them.
+ * owns them: struct platform, which the VMM hands each model when it
+ * initialises it. A model reaches its VM only through that struct, never
+ * through functions it links against, so devices/ depends on this header
+ * alone and a host test gives a model fakes (tests/unit/fake_vm.h).
  *
  * Threading: device models are plain state machines and are never called
  * concurrently; the VMM serialises every call into a model of one VM (one
- * lock per VM). The callbacks below are made with that lock held and must
- * not call back into the calling model.
+ * lock per VM). The platform's functions are called with that lock held
+ * and must not call back into the calling model.
  *
  * Time: models see time as nanoseconds since the VM started, through
- * vm_clock_ns(). A model with timers exposes NAME_deadline() (the next
- * absolute time in ns at which it needs NAME_update(), UINT64_MAX if none)
- * and NAME_update(now) (fires everything due at or before now). The VMM
- * calls update when a deadline passes and after every register access.
+ * platform_clock_ns(). A model with timers exposes NAME_deadline() (the
+ * next absolute time in ns at which it needs NAME_update(), UINT64_MAX if
+ * none) and NAME_update(now) (fires everything due at or before now). The
+ * VMM calls update when a deadline passes and after every register access.
  *
- * Interrupts: a model that drives an interrupt line calls vm_irq_set(gsi,
- * level) (edge-triggered devices pulse: 1 then 0). The VMM routes ISA lines
- * 0..15 to the PIC pair and every GSI to the IOAPIC pin of the same number
- * (with ISA IRQ 0 on pin 2, as the MADT's override says). Local APIC
- * messages (from the IOAPIC or from a LAPIC's ICR) go through
- * vm_apic_send(), which the VMM delivers to the matching LAPICs.
- *
- * The unit tests in tests/unit/ provide their own versions of these
- * functions to observe what a model does.
+ * Interrupts: a model that drives an interrupt line calls platform_irq(pf,
+ * gsi, level) (edge-triggered devices pulse: 1 then 0). The VMM routes ISA
+ * lines 0..15 to the PIC pair and every GSI to the IOAPIC pin of the same
+ * number (with ISA IRQ 0 on pin 2, as the MADT's override says). Local
+ * APIC messages (from the IOAPIC, a LAPIC's ICR, or an MSI) go through
+ * platform_apic_send(), which the VMM delivers to the matching LAPICs.
  */
 #ifndef DEVICES_PLATFORM_H
 #define DEVICES_PLATFORM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* The PC the VMM builds (ACPI tables and device models agree on these). */
@@ -41,15 +42,6 @@
 #define PC_RESET_PORT 0xcf9        /* reset control; FADT reset register, value 0x06 */
 #define PC_RESET_VALUE 0x06
 #define PC_PVPANIC_PORT 0x505      /* panic notification (QEMU's pvpanic protocol) */
-
-/* Nanoseconds since the VM started; monotonic. */
-uint64_t vm_clock_ns(void);
-/* Guest TSC value <-> guest time (TSC-deadline timer, kvmclock). */
-uint64_t vm_tsc_to_ns(uint64_t tsc);
-uint64_t vm_ns_to_tsc(uint64_t ns);
-
-/* Drive interrupt line gsi (ISA IRQ number for 0..15) to level. */
-void vm_irq_set(unsigned gsi, bool level);
 
 /* Delivery modes of a local APIC message (ICR / IOAPIC redirection entry). */
 enum apic_delivery {
@@ -82,19 +74,49 @@ struct apic_msg {
 	int src;              /* sending vCPU for IPIs, -1 for the IOAPIC */
 };
 
-/* Deliver msg to every LAPIC it addresses (the VMM kicks their vCPUs). */
-void vm_apic_send(const struct apic_msg *msg);
+/* What the VMM gives a device model; vm is passed back to every call. */
+struct platform {
+	void *vm;
+	/* nanoseconds since the VM started; monotonic */
+	uint64_t (*clock_ns)(void *vm);
+	/* a guest TSC value in guest time (the TSC-deadline timer) */
+	uint64_t (*tsc_to_ns)(void *vm, uint64_t tsc);
+	/* drive interrupt line gsi (the ISA IRQ number for 0..15) to level */
+	void (*irq_set)(void *vm, unsigned gsi, bool level);
+	/* deliver msg to every LAPIC it addresses (the VMM kicks their vCPUs) */
+	void (*apic_send)(void *vm, const struct apic_msg *msg);
+	/* a LAPIC got an EOI for a level-triggered vector: the IOAPIC re-checks
+	 * its pins with that vector (remote IRR) */
+	void (*apic_eoi)(void *vm, uint8_t vector);
+	/* the PIC pair's INTR output changed (LAPIC LINT0 of vCPU 0) */
+	void (*pic_intr)(void *vm, bool level);
+	/* the guest asked for a reset (0xcf9, keyboard controller, ACPI reset
+	 * register) or to power off (ACPI S5) */
+	void (*request_reset)(void *vm);
+	void (*request_poweroff)(void *vm);
+	/* guest-physical memory (for models that do DMA); false outside RAM */
+	bool (*mem_read)(void *vm, uint64_t gpa, void *buf, size_t len);
+	bool (*mem_write)(void *vm, uint64_t gpa, const void *buf, size_t len);
+};
 
-/* A LAPIC got an EOI for a level-triggered vector: the IOAPIC re-checks
- * its pins with that vector (remote IRR). */
-void vm_apic_eoi(uint8_t vector);
-
-/* The PIC pair's INTR output changed (wired to LAPIC LINT0 of vCPU 0). */
-void vm_pic_intr(bool level);
-
-/* The guest asked for a reset (0xcf9, keyboard controller, ACPI reset
- * register) or to power off (ACPI S5). */
-void vm_request_reset(void);
-void vm_request_poweroff(void);
+static inline uint64_t platform_clock_ns(const struct platform *pf) { return pf->clock_ns(pf->vm); }
+static inline uint64_t platform_tsc_to_ns(const struct platform *pf, uint64_t tsc) { return pf->tsc_to_ns(pf->vm, tsc); }
+static inline void platform_irq(const struct platform *pf, unsigned gsi, bool level) { pf->irq_set(pf->vm, gsi, level); }
+static inline void platform_apic_send(const struct platform *pf, const struct apic_msg *msg)
+{
+	pf->apic_send(pf->vm, msg);
+}
+static inline void platform_apic_eoi(const struct platform *pf, uint8_t vector) { pf->apic_eoi(pf->vm, vector); }
+static inline void platform_pic_intr(const struct platform *pf, bool level) { pf->pic_intr(pf->vm, level); }
+static inline void platform_reset(const struct platform *pf) { pf->request_reset(pf->vm); }
+static inline void platform_poweroff(const struct platform *pf) { pf->request_poweroff(pf->vm); }
+static inline bool platform_mem_read(const struct platform *pf, uint64_t gpa, void *buf, size_t len)
+{
+	return pf->mem_read(pf->vm, gpa, buf, len);
+}
+static inline bool platform_mem_write(const struct platform *pf, uint64_t gpa, const void *buf, size_t len)
+{
+	return pf->mem_write(pf->vm, gpa, buf, len);
+}
 
 #endif

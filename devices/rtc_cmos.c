@@ -180,7 +180,7 @@ static void update_irq(struct rtc *r)
 	if ((*c & r->cmos[REG_B] & (C_PF | C_AF | C_UF)) && !(*c & C_IRQF)) {
 		*c |= C_IRQF;
 		r->irq = true;
-		vm_irq_set(8, true);
+		platform_irq(r->pf, 8, true);
 	}
 }
 
@@ -231,7 +231,7 @@ uint64_t rtc_deadline(const struct rtc *r)
 
 static uint8_t cmos_read(struct rtc *r)
 {
-	uint64_t now = vm_clock_ns();
+	uint64_t now = platform_clock_ns(r->pf);
 	uint8_t i = r->index;
 	if ((i <= REG_YEAR || i == REG_CENTURY) && !set_mode(r))
 		refresh(r, now);
@@ -247,7 +247,7 @@ static uint8_t cmos_read(struct rtc *r)
 		r->cmos[REG_C] = 0;
 		if (r->irq) {
 			r->irq = false;
-			vm_irq_set(8, false);
+			platform_irq(r->pf, 8, false);
 		}
 		return v;
 	}
@@ -260,7 +260,7 @@ static uint8_t cmos_read(struct rtc *r)
 
 static void cmos_write(struct rtc *r, uint8_t v)
 {
-	uint64_t now = vm_clock_ns();
+	uint64_t now = platform_clock_ns(r->pf);
 	uint8_t i = r->index;
 	switch (i) {
 	case REG_SEC:
@@ -333,17 +333,18 @@ static void set16(uint8_t *cmos, unsigned lo, uint64_t v)
 	cmos[lo + 1] = (uint8_t)(v >> 8);
 }
 
-void rtc_init(struct rtc *r, uint64_t unix_seconds_at_start, uint64_t ram_below_4g, uint64_t ram_above_4g)
+void rtc_init(struct rtc *r, const struct platform *pf, uint64_t unix_seconds_at_start, uint64_t ram_below_4g,
+	      uint64_t ram_above_4g)
 {
-	*r = (struct rtc){ 0 };
-	vm_irq_set(8, false);
+	*r = (struct rtc){ .pf = pf };
+	platform_irq(r->pf, 8, false);
 	uint8_t *c = r->cmos;
 	c[REG_A] = 0x26; /* 32.768 kHz time base, 1024 Hz periodic rate */
 	c[REG_B] = B_24H;
 	c[REG_D] = 0x80;
 	if (unix_seconds_at_start > (uint64_t)253402300799) /* 9999-12-31 */
 		unix_seconds_at_start = 253402300799;
-	set_clock(r, (int64_t)unix_seconds_at_start, vm_clock_ns(), false);
+	set_clock(r, (int64_t)unix_seconds_at_start, platform_clock_ns(r->pf), false);
 	refresh(r, r->epoch_ns);
 	r->last_period = ticks_32k(r->epoch_ns) / period_ticks(r);
 	c[0x14] = 0x02;             /* equipment: FPU, VGA, no floppy */

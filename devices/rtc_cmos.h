@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "platform.h"
+
 /*
  * MC146818 real-time clock and its CMOS RAM. Bus mapping (ctx = struct rtc *):
  *   0x70-0x71  rtc_read/write   (off 0 index + NMI mask in bit 7, off 1 data)
@@ -11,6 +13,7 @@
  * register C); the VMM calls rtc_update() when rtc_deadline() passes.
  */
 struct rtc {
+	const struct platform *pf;
 	uint8_t cmos[128];
 	uint8_t index;
 	bool nmi_masked;          /* port 0x70 bit 7: the VMM may honour it */
@@ -24,7 +27,8 @@ struct rtc {
 /* Starts the clock at unix_seconds (now, in VM time) and fills in the CMOS
  * bytes a BIOS leaves: memory sizes from the RAM below and above 4 GiB,
  * century, checksum. */
-void rtc_init(struct rtc *r, uint64_t unix_seconds_at_start, uint64_t ram_below_4g, uint64_t ram_above_4g);
+void rtc_init(struct rtc *r, const struct platform *pf, uint64_t unix_seconds_at_start, uint64_t ram_below_4g,
+	      uint64_t ram_above_4g);
 uint64_t rtc_read(void *ctx, uint64_t off, unsigned size);
 void rtc_write(void *ctx, uint64_t off, unsigned size, uint64_t val);
 uint64_t rtc_deadline(const struct rtc *r);

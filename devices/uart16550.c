@@ -25,10 +25,11 @@
 #define IIR_RDI 0x04
 #define FCR_ENABLE 0x01
 
-void uart16550_init(struct uart16550 *u, int irq)
+void uart16550_init(struct uart16550 *u, const struct platform *pf, int irq)
 {
 	memset(u, 0, sizeof(*u));
-	u->irq = irq;
+	u->pf = pf;
+	u->irq = pf ? irq : -1;
 }
 
 static void out_line(struct uart16550 *u, bool end)
@@ -58,7 +59,7 @@ static void update_irq(struct uart16550 *u)
 	bool level = iir(u) != IIR_NONE && (u->mcr & MCR_OUT2);
 	if (u->irq >= 0 && level != u->irq_level) {
 		u->irq_level = level;
-		vm_irq_set((unsigned)u->irq, level);
+		platform_irq(u->pf, (unsigned)u->irq, level);
 	}
 }
 

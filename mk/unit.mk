@@ -110,6 +110,13 @@ UNIT_SRCS_test_uart := devices/uart16550.c
 # the model prints its lines: into the test's buffer instead
 UNIT_CFLAGS_test_uart := -U_FORTIFY_SOURCE -Dprintf=uart_test_printf
 
+# the VMM's exit tables of both guest kinds, with the real LAPIC model
+UNIT_TESTS += test_vmm_exits
+UNIT_SRCS_test_vmm_exits := vmm/exits.c vmm/pc_exits.c vmm/test_exits.c vmm/cpuid.c \
+	vmm/bus.c vmm/guest.c vmm/x86/decode.c vmm/x86/emulate.c devices/lapic.c
+# what the VMM prints: into the test's buffer instead
+UNIT_CFLAGS_test_vmm_exits := -U_FORTIFY_SOURCE -Dprintf=test_printf
+
 # ---- rules (nothing to edit below) ------------------------------------------
 
 # UNIT_test(name): objects in $(UNIT_DIR)/obj/name/, linked to $(UNIT_DIR)/name

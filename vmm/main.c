@@ -7,6 +7,7 @@
 #include "../devices/testdev.h"
 #include "../devices/uart16550.h"
 #include "acpi.h"
+#include "exits.h"
 #include "pc.h"
 #include "vmm.h"
 #include <stdio.h>
@@ -96,6 +97,7 @@ void vmm_vcpu_stopped(struct vcpu *v)
 
 static bool setup_devices(void)
 {
+	uart16550_init(&com1, NULL, -1); /* no interrupt controller: no line */
 	struct bus_dev uart = { "uart", 0x3f8, 0x3ff, uart16550_read, uart16550_write, &com1 };
 	struct bus_dev tpio = { "testdev", 0x500, 0x51f, testdev_pio_read, testdev_pio_write, &testdev };
 	struct bus_dev tmem = { "testdev-mmio", TESTDEV_MMIO_BASE, TESTDEV_MMIO_BASE + 0xfff, testdev_mmio_read,
@@ -164,8 +166,8 @@ static bool create_vm(uint64_t mem, unsigned ncpus)
 	return true;
 }
 
-/* vCPUs 0..n-1 on consecutive CPUs from cpu0; false after saying why not. */
-static bool create_vcpus(const struct hv_startinfo *si, unsigned n, unsigned cpu0)
+/* vCPUs 0..n-1 of a guest kind on consecutive CPUs from cpu0; false after saying why not. */
+static bool create_vcpus(const struct hv_startinfo *si, unsigned n, unsigned cpu0, const struct guest_kind *kind)
 {
 	vm.nvcpus = n;
 	for (unsigned i = 0; i < n; i++) {
@@ -174,7 +176,7 @@ static bool create_vcpus(const struct hv_startinfo *si, unsigned n, unsigned cpu
 		if (vcpus[i].cpu != si->cpu && hv_service("console", vcpus[i].cpu, &unused) != HV_OK)
 			printf("vmm: no console on CPU %u ('call console' missing): the guest's output from vCPU %u is lost\n",
 			       vcpus[i].cpu, i);
-		hv_status_t st = vcpu_setup(&vcpus[i]);
+		hv_status_t st = vcpu_setup(&vcpus[i], kind);
 		if (st != HV_OK) {
 			printf("vmm: cannot create vCPU %u on CPU %u: %s%s\n", i, vcpus[i].cpu, hv_status_str(st),
 			       st == HV_EPERM ? " (vCPUs run at priority 10 on CPUs the domain's 'cpus' must list)" : "");
@@ -233,7 +235,7 @@ static int linux_main(const struct hv_startinfo *si, uint64_t mem, unsigned ncpu
 		printf("vmm: cannot set up the PC platform\n");
 		return 1;
 	}
-	if (!create_vcpus(si, ncpus, cpu0))
+	if (!create_vcpus(si, ncpus, cpu0, &pc_guest))
 		return 1;
 	if (!pc_start_timer(vcpus[0].cpu)) {
 		printf("vmm: cannot start the timer thread (priority 20: the domain needs max-priority 20)\n");
@@ -307,7 +309,7 @@ int main(const struct hv_startinfo *si)
 	}
 	memcpy(vm.ram + GUEST_LOAD, (const void *)img->addr, img->size);
 	testsupport_init(&testdev);
-	if (!create_vcpus(si, ncpus, cpu0))
+	if (!create_vcpus(si, ncpus, cpu0, &test_guest))
 		return 1;
 	printf("vmm: guest '%s' started: %lu KiB, %u vCPU%s on CPU %u\n", guest, mem >> 10, ncpus,
 	       ncpus == 1 ? "" : "s", vcpus[0].cpu);

@@ -1,13 +1,14 @@
 /*
  * The PC platform of a Linux guest: the device models of devices/ on the
- * bus, the functions devices/platform.h asks for (time, interrupt routing,
- * APIC messages, reset and power-off), and the VM's timer thread.
+ * bus, the struct platform they get (devices/platform.h: time, interrupt
+ * routing, APIC messages, reset and power-off, guest memory), and the VM's
+ * timer thread.
  *
  * One lock (a kernel semaphore) serialises everything that touches device
  * state: exit handlers of all vCPUs and the timer thread. A vCPU with an
  * interrupt to take is "kicked": woken if it waits in HLT, recalled out of
  * the guest otherwise; its handler then opens an interrupt window and
- * injects the vector when the guest can take it (exits.c).
+ * injects the vector when the guest can take it (pc_exits.c).
  */
 #include "pc.h"
 #include "../devices/acpi_pm.h"
@@ -47,9 +48,9 @@ static uint64_t next_poll_ns;
 
 static uint64_t scale(uint64_t x, uint64_t mul) { return (uint64_t)(((unsigned __int128)x * mul) >> 32); }
 
-uint64_t vm_tsc_to_ns(uint64_t tsc) { return tsc > tsc0 ? scale(tsc - tsc0, tsc_to_ns_mul) : 0; }
-uint64_t vm_ns_to_tsc(uint64_t ns) { return tsc0 + scale(ns, ns_to_tsc_mul); }
-uint64_t vm_clock_ns(void) { return vm_tsc_to_ns(hv_rdtsc()); }
+uint64_t pc_tsc_to_ns(uint64_t tsc) { return tsc > tsc0 ? scale(tsc - tsc0, tsc_to_ns_mul) : 0; }
+uint64_t pc_ns_to_tsc(uint64_t ns) { return tsc0 + scale(ns, ns_to_tsc_mul); }
+uint64_t pc_clock_ns(void) { return pc_tsc_to_ns(hv_rdtsc()); }
 
 /* ---- lock ------------------------------------------------------------------ */
 
@@ -100,8 +101,10 @@ static void kick(struct vcpu *v)
 	}
 }
 
-void vm_irq_set(unsigned gsi, bool level)
+/* An interrupt line: ISA lines to the PIC pair, every line to the IOAPIC. */
+static void pf_irq_set(void *vmp, unsigned gsi, bool level)
 {
+	(void)vmp;
 	if (gsi < 16)
 		pic_set_irq(&pic, gsi, level);
 	unsigned pin = gsi == 0 ? 2 : gsi; /* the MADT's override: ISA IRQ 0 is pin 2 */
@@ -109,16 +112,24 @@ void vm_irq_set(unsigned gsi, bool level)
 		ioapic_set_irq(&ioapic, pin, level);
 }
 
-void vm_pic_intr(bool level)
+/* The PIC pair's INTR is LINT0 of vCPU 0. */
+static void pf_pic_intr(void *vmp, bool level)
 {
+	(void)vmp;
 	if (level && lapic_extint_allowed(&lapics[0]))
 		kick(&vcpus[0]);
 }
 
-void vm_apic_eoi(uint8_t vector) { ioapic_eoi(&ioapic, vector); }
-
-void vm_apic_send(const struct apic_msg *m)
+static void pf_apic_eoi(void *vmp, uint8_t vector)
 {
+	(void)vmp;
+	ioapic_eoi(&ioapic, vector);
+}
+
+/* An APIC message (IPI, IOAPIC interrupt, MSI) to the LAPICs it addresses. */
+static void pf_apic_send(void *vmp, const struct apic_msg *m)
+{
+	(void)vmp;
 	for (unsigned i = 0; i < vm.nvcpus; i++) {
 		struct vcpu *v = &vcpus[i];
 		if (!lapic_match(&lapics[i], m))
@@ -182,7 +193,7 @@ void pc_reset_lapic(struct vcpu *v) { lapic_reset(&lapics[v->id], false); }
 
 /* ---- reset and power ------------------------------------------------------------ */
 
-void vm_request_reset(void)
+void pc_request_reset(void)
 {
 	if (vm.reset_req || vm.stopping)
 		return;
@@ -199,13 +210,66 @@ void vm_stop_guest(void)
 		kick(&vcpus[i]);
 }
 
-void vm_request_poweroff(void)
+static void pf_request_reset(void *vmp)
 {
+	(void)vmp;
+	pc_request_reset();
+}
+
+static void pf_request_poweroff(void *vmp)
+{
+	(void)vmp;
 	if (vm.stopping)
 		return;
 	vm.poweroff = true;
 	vm_stop_guest();
 }
+
+/* Guest RAM for models that do DMA: false if [gpa, gpa + len) is not all RAM. */
+static bool pf_mem_read(void *vmp, uint64_t gpa, void *buf, size_t len)
+{
+	struct vm *m = vmp;
+	if (gpa >= m->ram_size || len > m->ram_size - gpa)
+		return false;
+	memcpy(buf, m->ram + gpa, len);
+	return true;
+}
+
+static bool pf_mem_write(void *vmp, uint64_t gpa, const void *buf, size_t len)
+{
+	struct vm *m = vmp;
+	if (gpa >= m->ram_size || len > m->ram_size - gpa)
+		return false;
+	memcpy(m->ram + gpa, buf, len);
+	return true;
+}
+
+static uint64_t pf_clock_ns(void *vmp)
+{
+	(void)vmp;
+	return pc_clock_ns();
+}
+
+static uint64_t pf_tsc_to_ns(void *vmp, uint64_t tsc)
+{
+	(void)vmp;
+	return pc_tsc_to_ns(tsc);
+}
+
+/* What every device model of this VM gets. */
+static const struct platform platform = {
+	.vm = &vm,
+	.clock_ns = pf_clock_ns,
+	.tsc_to_ns = pf_tsc_to_ns,
+	.irq_set = pf_irq_set,
+	.apic_send = pf_apic_send,
+	.apic_eoi = pf_apic_eoi,
+	.pic_intr = pf_pic_intr,
+	.request_reset = pf_request_reset,
+	.request_poweroff = pf_request_poweroff,
+	.mem_read = pf_mem_read,
+	.mem_write = pf_mem_write,
+};
 
 /* ---- devices on the bus ------------------------------------------------------------ */
 
@@ -225,7 +289,7 @@ static void pvpanic_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 	vm.panics++;
 	printf("vmm: guest '%s' panicked: %s\n", vm.name, vm.on_crash_restart ? "restarting it" : "stopping it");
 	if (vm.on_crash_restart)
-		vm_request_reset();
+		pc_request_reset();
 	else
 		vm_stop_guest();
 }
@@ -287,16 +351,16 @@ bool pc_setup(uint64_t ram_size)
 void pc_reset(uint64_t ram_size)
 {
 	uart16550_flush_partial(&pc_com1);
-	uart16550_init(&pc_com1, 4); /* its interrupt line is low, as the PIC's and IOAPIC's */
-	pic_init(&pic);
-	pit_init(&pit);
-	rtc_init(&rtc, PC_RTC_EPOCH + vm_clock_ns() / 1000000000ull, ram_size, 0);
-	acpi_pm_init(&pm);
+	uart16550_init(&pc_com1, &platform, 4); /* its interrupt line is low, as the PIC's and IOAPIC's */
+	pic_init(&pic, &platform);
+	pit_init(&pit, &platform);
+	rtc_init(&rtc, &platform, PC_RTC_EPOCH + pc_clock_ns() / 1000000000ull, ram_size, 0);
+	acpi_pm_init(&pm, &platform);
 	pci_host_init(&pci);
-	pc_misc_init(&misc);
-	ioapic_init(&ioapic, vm.nvcpus);
+	pc_misc_init(&misc, &platform);
+	ioapic_init(&ioapic, &platform, vm.nvcpus);
 	for (unsigned i = 0; i < vm.nvcpus; i++)
-		lapic_init(&lapics[i], i, i == 0);
+		lapic_init(&lapics[i], &platform, i, i == 0);
 }
 
 /* ---- the timer thread ------------------------------------------------------------- */
@@ -322,7 +386,7 @@ static void timer_thread(void *arg)
 	(void)arg;
 	for (;;) {
 		pc_lock(NULL);
-		uint64_t now = vm_clock_ns();
+		uint64_t now = pc_clock_ns();
 		if (now >= next_poll_ns) {
 			console_poll();
 			next_poll_ns = now + CONSOLE_POLL_NS;
@@ -340,7 +404,7 @@ static void timer_thread(void *arg)
 		pc_unlock();
 		if (vm.stopping)
 			break;
-		(void)hv_sm_down_until(timer_sm, vm_ns_to_tsc(armed_ns));
+		(void)hv_sm_down_until(timer_sm, pc_ns_to_tsc(armed_ns));
 	}
 }
 

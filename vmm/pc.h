@@ -12,6 +12,10 @@ struct uart16550;
 extern struct uart16550 pc_com1;
 
 bool pc_setup(uint64_t ram_size);
+/* Guest time: ns since the VM started, and guest TSC values <-> ns. */
+uint64_t pc_clock_ns(void);
+uint64_t pc_tsc_to_ns(uint64_t tsc);
+uint64_t pc_ns_to_tsc(uint64_t ns);
 void pc_reset(uint64_t ram_size);
 bool pc_start_timer(unsigned cpu);
 
@@ -26,5 +30,6 @@ int pc_irq_ack(struct vcpu *v);  /* the vector to inject now, or -1 */
 struct lapic *pc_lapic(struct vcpu *v);
 void pc_reset_lapic(struct vcpu *v);
 void vm_stop_guest(void); /* every vCPU stops at its next exit; the VMM ends */
+void pc_request_reset(void); /* every vCPU parks at its next exit; the guest reboots */
 
 #endif

@@ -9,7 +9,7 @@
  *    violations that interrupted an event delivery (IDT-vectoring
  *    information valid); the kernel then delivers that event again.
  * Hooks: testsupport_init() once the VM exists, testsupport_exit() before
- * the exit handlers and testsupport_reply() after them (vmm/exits.c).
+ * the exit handlers and testsupport_reply() after them (vmm/test_exits.c).
  */
 #include "../devices/testdev.h"
 #include "vmm.h"

@@ -34,8 +34,11 @@ struct vm {
 	struct linux_boot boot;
 };
 
+struct guest_kind;
+
 struct vcpu {
 	struct vm *vm;
+	const struct guest_kind *kind; /* its exit handlers (exits.h) */
 	unsigned id, cpu;
 	hv_sel_t ec, sc, handler;
 	uint64_t timer_deadline;  /* TSC; 0 = not armed */
@@ -44,6 +47,7 @@ struct vcpu {
 	uint8_t timer_vector;
 	uint64_t pat;
 	uint64_t exits[256];
+	uint8_t cr8;              /* the test guest's CR8 (a PC guest's is its LAPIC's TPR) */
 	/* PC platform state, under the platform lock */
 	bool halted, nmi_pending, init_pending, wait_sipi, in_sipi_wait;
 	uint8_t sipi_vector;
@@ -75,9 +79,6 @@ bool bus_probe_mmio(uint64_t gpa);
 void vmm_after_io(struct vcpu *v);
 bool vmm_load_linux(void);
 void vmm_vcpu_stopped(struct vcpu *v);
-
-/* exits.c */
-hv_status_t vcpu_setup(struct vcpu *v);
 
 /* testsupport.c: NMI and test-page requests of the test device */
 struct testdev;

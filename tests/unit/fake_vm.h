@@ -1,7 +1,8 @@
 /*
- * Fake platform.h callbacks for the device-model tests: a settable clock
- * and recorders for interrupt lines, INTR and reset/poweroff requests.
- * Include once per test program (it defines the vm_* functions).
+ * A fake struct platform (devices/platform.h) for the device-model tests,
+ * fake_pf: a settable clock, recorders for interrupt lines, INTR and
+ * reset/poweroff requests, and a small guest RAM. Include once per test
+ * program.
  */
 #ifndef FAKE_VM_H
 #define FAKE_VM_H
@@ -17,12 +18,14 @@ static bool fake_intr;
 static unsigned fake_intr_calls;
 static unsigned fake_resets, fake_poweroffs;
 
-uint64_t vm_clock_ns(void) { return fake_now; }
-uint64_t vm_tsc_to_ns(uint64_t tsc) { return tsc; }
-uint64_t vm_ns_to_tsc(uint64_t ns) { return ns; }
+static uint8_t fake_ram[4096];
 
-void vm_irq_set(unsigned gsi, bool level)
+static uint64_t fake_clock_ns(void *ctx) { return (void)ctx, fake_now; }
+static uint64_t fake_tsc_to_ns(void *ctx, uint64_t tsc) { return (void)ctx, tsc; }
+
+static void fake_irq_set(void *ctx, unsigned gsi, bool level)
 {
+	(void)ctx;
 	assert_true(gsi < FAKE_LINES);
 	if (level)
 		fake_raises[gsi]++;
@@ -31,15 +34,47 @@ void vm_irq_set(unsigned gsi, bool level)
 	fake_level[gsi] = level;
 }
 
-void vm_apic_send(const struct apic_msg *msg) { (void)msg; }
-void vm_apic_eoi(uint8_t vector) { (void)vector; }
-void vm_pic_intr(bool level)
+static void fake_apic_send(void *ctx, const struct apic_msg *msg) { (void)ctx, (void)msg; }
+static void fake_apic_eoi(void *ctx, uint8_t vector) { (void)ctx, (void)vector; }
+static void fake_pic_intr(void *ctx, bool level)
 {
+	(void)ctx;
 	fake_intr = level;
 	fake_intr_calls++;
 }
-void vm_request_reset(void) { fake_resets++; }
-void vm_request_poweroff(void) { fake_poweroffs++; }
+static void fake_request_reset(void *ctx) { (void)ctx, fake_resets++; }
+static void fake_request_poweroff(void *ctx) { (void)ctx, fake_poweroffs++; }
+
+static bool fake_mem_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	(void)ctx;
+	if (gpa >= sizeof(fake_ram) || len > sizeof(fake_ram) - gpa)
+		return false;
+	memcpy(buf, fake_ram + gpa, len);
+	return true;
+}
+
+static bool fake_mem_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+	(void)ctx;
+	if (gpa >= sizeof(fake_ram) || len > sizeof(fake_ram) - gpa)
+		return false;
+	memcpy(fake_ram + gpa, buf, len);
+	return true;
+}
+
+static const struct platform fake_pf = {
+	.clock_ns = fake_clock_ns,
+	.tsc_to_ns = fake_tsc_to_ns,
+	.irq_set = fake_irq_set,
+	.apic_send = fake_apic_send,
+	.apic_eoi = fake_apic_eoi,
+	.pic_intr = fake_pic_intr,
+	.request_reset = fake_request_reset,
+	.request_poweroff = fake_request_poweroff,
+	.mem_read = fake_mem_read,
+	.mem_write = fake_mem_write,
+};
 
 static void fake_reset_all(void)
 {

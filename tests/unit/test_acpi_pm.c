@@ -16,7 +16,7 @@ static int setup(void **state)
 {
 	(void)state;
 	fake_reset_all();
-	acpi_pm_init(&pm);
+	acpi_pm_init(&pm, &fake_pf);
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /*
  * The local APICs and the I/O APIC together, wired the way the VMM wires
- * them: vm_apic_send() delivers to every matching LAPIC, vm_apic_eoi()
- * reaches the IOAPIC. Checks the round trips: level interrupts with their
+ * them: the platform's apic_send delivers to every matching LAPIC, its
+ * apic_eoi reaches the IOAPIC. Checks the round trips: level interrupts with their
  * EOI, IPIs between vCPUs, self and broadcast shorthands.
  */
 #include "unit.h"
@@ -16,23 +16,21 @@ static struct ioapic io;
 static unsigned inits, sipis, eoi_calls;
 static uint8_t sipi_vector;
 
-uint64_t vm_clock_ns(void)
+static uint64_t clock_ns(void *vm)
 {
+	(void)vm;
 	return 0;
 }
 
-uint64_t vm_tsc_to_ns(uint64_t tsc)
+static uint64_t tsc_to_ns(void *vm, uint64_t tsc)
 {
+	(void)vm;
 	return tsc;
 }
 
-uint64_t vm_ns_to_tsc(uint64_t ns)
+static void apic_send(void *vm, const struct apic_msg *msg)
 {
-	return ns;
-}
-
-void vm_apic_send(const struct apic_msg *msg)
-{
+	(void)vm;
 	for (unsigned i = 0; i < NCPU; i++) {
 		if (!lapic_match(&cpu[i], msg))
 			continue;
@@ -54,19 +52,24 @@ void vm_apic_send(const struct apic_msg *msg)
 	}
 }
 
-void vm_apic_eoi(uint8_t vector)
+static void apic_eoi(void *vm, uint8_t vector)
 {
+	(void)vm;
 	eoi_calls++;
 	ioapic_eoi(&io, vector);
 }
+
+static const struct platform pf = {
+	.clock_ns = clock_ns, .tsc_to_ns = tsc_to_ns, .apic_send = apic_send, .apic_eoi = apic_eoi
+};
 
 static int setup(void **state)
 {
 	(void)state;
 	inits = sipis = eoi_calls = 0;
-	ioapic_init(&io, 0);
+	ioapic_init(&io, &pf, 0);
 	for (unsigned i = 0; i < NCPU; i++) {
-		lapic_init(&cpu[i], i, i == 0);
+		lapic_init(&cpu[i], &pf, i, i == 0);
 		lapic_mmio_write(&cpu[i], 0xf0, 4, 0x1ff);
 	}
 	return 0;

@@ -1,7 +1,7 @@
 /*
  * Unit tests of the I/O APIC model (devices/ioapic.c): the register window,
  * edge and level pins, remote IRR and EOI (broadcast and the EOI register),
- * masking and polarity. vm_apic_send() records the messages.
+ * masking and polarity. Its platform records the messages it sends.
  */
 #include "unit.h"
 
@@ -10,11 +10,14 @@
 static struct apic_msg sent[64];
 static unsigned nsent;
 
-void vm_apic_send(const struct apic_msg *msg)
+static void apic_send(void *vm, const struct apic_msg *msg)
 {
+	(void)vm;
 	assert_true(nsent < 64);
 	sent[nsent++] = *msg;
 }
+
+static const struct platform pf = { .apic_send = apic_send };
 
 static int setup(void **state)
 {
@@ -47,7 +50,7 @@ static void test_registers(void **state)
 {
 	(void)state;
 	struct ioapic io;
-	ioapic_init(&io, 2);
+	ioapic_init(&io, &pf, 2);
 	assert_int_equal(rd(&io, 0), 2u << 24);
 	assert_int_equal(rd(&io, 1), 0x170020); /* 24 entries, version 0x20 */
 	assert_int_equal(rd(&io, 2), 2u << 24);
@@ -79,7 +82,7 @@ static void test_edge(void **state)
 {
 	(void)state;
 	struct ioapic io;
-	ioapic_init(&io, 0);
+	ioapic_init(&io, &pf, 0);
 	route(&io, 4, 1ull << 56 | 0x34);
 	ioapic_set_irq(&io, 4, true);
 	assert_int_equal(nsent, 1);
@@ -120,7 +123,7 @@ static void test_level_remote_irr(void **state)
 {
 	(void)state;
 	struct ioapic io;
-	ioapic_init(&io, 0);
+	ioapic_init(&io, &pf, 0);
 	route(&io, 9, IOAPIC_LEVEL | 0x39);
 	ioapic_set_irq(&io, 9, true);
 	assert_int_equal(nsent, 1);
@@ -160,7 +163,7 @@ static void test_level_masking(void **state)
 {
 	(void)state;
 	struct ioapic io;
-	ioapic_init(&io, 0);
+	ioapic_init(&io, &pf, 0);
 	route(&io, 11, IOAPIC_MASKED | IOAPIC_LEVEL | 0x3b);
 	ioapic_set_irq(&io, 11, true);
 	assert_int_equal(nsent, 0);
@@ -194,7 +197,7 @@ static void test_polarity(void **state)
 {
 	(void)state;
 	struct ioapic io;
-	ioapic_init(&io, 0);
+	ioapic_init(&io, &pf, 0);
 	/* active-low edge: the falling wire edge is the assertion */
 	ioapic_set_irq(&io, 3, true);
 	route(&io, 3, IOAPIC_POLARITY_LOW | 0x33);
@@ -223,7 +226,7 @@ static void test_bad_input(void **state)
 	(void)state;
 	struct ioapic io;
 	struct unit_rng r;
-	ioapic_init(&io, 0);
+	ioapic_init(&io, &pf, 0);
 	ioapic_set_irq(&io, PC_IOAPIC_PINS, true);
 	ioapic_set_irq(&io, 1000, true);
 	assert_int_equal(nsent, 0);

@@ -2,7 +2,7 @@
  * Unit tests of the local APIC model (devices/lapic.c): the register file
  * in xAPIC (MMIO) and x2APIC (MSR) mode as Linux programs it, priorities
  * and EOI, message matching, IPIs through the ICR and the timer modes on a
- * fake clock. The vm_* callbacks below record what the model does.
+ * fake clock. The platform below records what the model does.
  */
 #include "unit.h"
 
@@ -16,33 +16,36 @@ static unsigned nsent;
 static uint8_t eois[16];
 static unsigned neoi;
 
-uint64_t vm_clock_ns(void)
+static uint64_t clock_ns(void *vm)
 {
+	(void)vm;
 	return now_ns;
 }
 
 /* a 2 GHz guest TSC */
-uint64_t vm_tsc_to_ns(uint64_t tsc)
+static uint64_t tsc_to_ns(void *vm, uint64_t tsc)
 {
+	(void)vm;
 	return tsc / 2;
 }
 
-uint64_t vm_ns_to_tsc(uint64_t ns)
+static void apic_send(void *vm, const struct apic_msg *msg)
 {
-	return ns * 2;
-}
-
-void vm_apic_send(const struct apic_msg *msg)
-{
+	(void)vm;
 	assert_true(nsent < 16);
 	sent[nsent++] = *msg;
 }
 
-void vm_apic_eoi(uint8_t vector)
+static void apic_eoi(void *vm, uint8_t vector)
 {
+	(void)vm;
 	assert_true(neoi < 16);
 	eois[neoi++] = vector;
 }
+
+static const struct platform pf = {
+	.clock_ns = clock_ns, .tsc_to_ns = tsc_to_ns, .apic_send = apic_send, .apic_eoi = apic_eoi
+};
 
 static int setup(void **state)
 {
@@ -75,7 +78,7 @@ static uint64_t msr(struct lapic *l, uint32_t idx)
 /* A LAPIC set up the way Linux leaves it: software-enabled, spurious 0xff. */
 static void enabled(struct lapic *l, unsigned id)
 {
-	lapic_init(l, id, id == 0);
+	lapic_init(l, &pf, id, id == 0);
 	wr(l, 0xf0, 0x1ff);
 	assert_true(lapic_enabled(l));
 }
@@ -97,8 +100,8 @@ static void test_reset_state(void **state)
 {
 	(void)state;
 	struct lapic bsp, ap;
-	lapic_init(&bsp, 0, true);
-	lapic_init(&ap, 3, false);
+	lapic_init(&bsp, &pf, 0, true);
+	lapic_init(&ap, &pf, 3, false);
 	assert_int_equal(msr(&bsp, MSR_IA32_APIC_BASE), 0xfee00900);
 	assert_int_equal(msr(&ap, MSR_IA32_APIC_BASE), 0xfee00800);
 	assert_int_equal(ap.index, 3);
@@ -123,7 +126,7 @@ static void test_linux_xapic_setup(void **state)
 {
 	(void)state;
 	struct lapic l;
-	lapic_init(&l, 1, false);
+	lapic_init(&l, &pf, 1, false);
 	/* LVT unmask attempts are ignored while software-disabled */
 	wr(&l, 0x350, 0x700);
 	assert_int_equal(rd(&l, 0x350), 0x10700);
@@ -217,7 +220,7 @@ static void test_x2apic_enable(void **state)
 	(void)state;
 	struct lapic l;
 	uint64_t v;
-	lapic_init(&l, 0x23, false);
+	lapic_init(&l, &pf, 0x23, false);
 	/* x2APIC MSRs fault in xAPIC mode */
 	assert_false(lapic_msr_read(&l, 0x802, &v));
 	assert_false(lapic_msr_write(&l, 0x808, 0));
@@ -289,7 +292,7 @@ static void test_apic_base_transitions(void **state)
 {
 	(void)state;
 	struct lapic l;
-	lapic_init(&l, 0, true);
+	lapic_init(&l, &pf, 0, true);
 	/* reserved bits, x2APIC without enable */
 	assert_false(lapic_msr_write(&l, MSR_IA32_APIC_BASE, 0xfee00900 | 1));
 	assert_false(lapic_msr_write(&l, MSR_IA32_APIC_BASE, 0xfee00900 | (1ull << 60)));
@@ -358,6 +361,38 @@ static void test_priority_nesting(void **state)
 	wr(&l, 0xb0, 0);
 	wr(&l, 0xb0, 0);
 	assert_int_equal(lapic_pending(&l), -1);
+}
+
+/* CR8 is TPR[7:4] in both modes; a write clears TPR[3:0]; bits 63:4 are reserved. */
+static void test_cr8(void **state)
+{
+	(void)state;
+	struct lapic l;
+	enabled(&l, 0);
+	assert_int_equal(lapic_cr8_read(&l), 0);
+	wr(&l, 0x80, 0x5a);
+	assert_int_equal(lapic_cr8_read(&l), 5);
+	assert_true(lapic_cr8_write(&l, 3));
+	assert_int_equal(rd(&l, 0x80), 0x30);
+	assert_int_equal(rd(&l, 0xa0), 0x30); /* PPR follows with nothing in service */
+	/* reserved bits: #GP for the caller, the TPR stays */
+	assert_false(lapic_cr8_write(&l, 0x10));
+	assert_false(lapic_cr8_write(&l, 1ull << 63));
+	assert_int_equal(rd(&l, 0x80), 0x30);
+	/* the priority masks requests at or below its class, and lowering it lets them through */
+	irq(&l, 0x41);
+	assert_true(lapic_cr8_write(&l, 4));
+	assert_int_equal(lapic_pending(&l), -1);
+	assert_true(lapic_cr8_write(&l, 15));
+	assert_int_equal(lapic_pending(&l), -1);
+	assert_true(lapic_cr8_write(&l, 3));
+	assert_int_equal(lapic_pending(&l), 0x41);
+	/* the same register in x2APIC mode (MSR 0x808) */
+	assert_true(lapic_msr_write(&l, MSR_IA32_APIC_BASE, l.apic_base | APIC_BASE_EXTD));
+	assert_true(lapic_cr8_write(&l, 0xc));
+	assert_int_equal(msr(&l, 0x808), 0xc0);
+	assert_true(lapic_msr_write(&l, 0x808, 0x7f));
+	assert_int_equal(lapic_cr8_read(&l), 7);
 }
 
 static void test_level_eoi(void **state)
@@ -729,7 +764,7 @@ static void test_fuzz(void **state)
 	struct unit_rng r;
 	struct lapic l;
 	unit_rng_seed(&r, 0x1a71c);
-	lapic_init(&l, 1, true);
+	lapic_init(&l, &pf, 1, true);
 	for (unsigned i = 0; i < 200000; i++) {
 		uint64_t v = unit_rng_next(&r), x;
 		uint32_t off = (uint32_t)unit_rng_below(&r, 0x1010);
@@ -782,6 +817,7 @@ int main(void)
 		cmocka_unit_test_setup(test_x2apic_gp, setup),
 		cmocka_unit_test_setup(test_apic_base_transitions, setup),
 		cmocka_unit_test_setup(test_priority_nesting, setup),
+		cmocka_unit_test_setup(test_cr8, setup),
 		cmocka_unit_test_setup(test_level_eoi, setup),
 		cmocka_unit_test_setup(test_match_xapic, setup),
 		cmocka_unit_test_setup(test_match_x2apic_and_shorthands, setup),

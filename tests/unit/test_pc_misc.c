@@ -10,7 +10,7 @@ static int setup(void **state)
 {
 	(void)state;
 	fake_reset_all();
-	pc_misc_init(&m);
+	pc_misc_init(&m, &fake_pf);
 	return 0;
 }
 
@@ -47,7 +47,7 @@ static void test_cf9(void **state)
 	pc_misc_cf9_write(&m, 0, 1, v | 0x06);
 	assert_int_equal(fake_resets, 1);
 	/* the FADT reset register: one write of PC_RESET_VALUE */
-	pc_misc_init(&m);
+	pc_misc_init(&m, &fake_pf);
 	pc_misc_cf9_write(&m, 0, 1, PC_RESET_VALUE);
 	assert_int_equal(fake_resets, 2);
 	assert_int_equal(pc_misc_cf9_read(&m, 0, 1) & 0x04, 0);

@@ -62,7 +62,7 @@ static int setup(void **state)
 {
 	(void)state;
 	fake_reset_all();
-	pic_init(&pic);
+	pic_init(&pic, &fake_pf);
 	linux_init(false);
 	return 0;
 }

@@ -39,7 +39,7 @@ static int setup(void **state)
 	(void)state;
 	fake_reset_all();
 	fake_now = 5000; /* not zero: loads are relative to their time */
-	pit_init(&pit);
+	pit_init(&pit, &fake_pf);
 	return 0;
 }
 

@@ -27,7 +27,7 @@ static int setup(void **state)
 	(void)state;
 	fake_reset_all();
 	fake_now = 3 * S + 250000000; /* the VM has run a while */
-	rtc_init(&rtc, T0, 1ull << 30, 2ull << 30);
+	rtc_init(&rtc, &fake_pf, T0, 1ull << 30, 2ull << 30);
 	return 0;
 }
 
@@ -244,7 +244,7 @@ static void test_cmos_memory(void **state)
 		sum += cmos(i);
 	assert_int_equal(cmos(0x2e) << 8 | cmos(0x2f), sum);
 	/* small guest */
-	rtc_init(&rtc, T0, 8u << 20, 0);
+	rtc_init(&rtc, &fake_pf, T0, 8u << 20, 0);
 	assert_int_equal(cmos(0x17) | cmos(0x18) << 8, 7 * 1024);
 	assert_int_equal(cmos(0x34) | cmos(0x35) << 8, 0);
 	/* RAM bytes are read/write; C and D are read-only; index bit 7 is NMI */
@@ -267,7 +267,7 @@ static void test_far_future(void **state)
 	(void)rtc_deadline(&rtc);
 	rtc_update(&rtc, UINT64_MAX);
 	(void)cmos(0x0c);
-	rtc_init(&rtc, UINT64_MAX, UINT64_MAX, UINT64_MAX);
+	rtc_init(&rtc, &fake_pf, UINT64_MAX, UINT64_MAX, UINT64_MAX);
 	assert_int_equal(cmos(0x09), 0x99);
 	assert_int_equal(cmos(0x32), 0x99);
 	assert_int_equal(cmos(0x5d), 0xff);

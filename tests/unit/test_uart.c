@@ -27,7 +27,7 @@ static int setup(void **state)
 {
 	(void)state;
 	fake_reset_all();
-	uart16550_init(&u, 4);
+	uart16550_init(&u, &fake_pf, 4);
 	out_len = 0;
 	out[0] = 0;
 	return 0;
@@ -93,12 +93,51 @@ static void test_loopback_and_receive(void **state)
 	assert_false(uart16550_receive(&u, 'y')); /* full */
 }
 
+/* Two VMs' platforms: which VM each call of a model was made for. */
+static unsigned vm_irqs[2];
+
+static void per_vm_irq(void *vm, unsigned gsi, bool level)
+{
+	(void)gsi;
+	if (level)
+		vm_irqs[*(int *)vm]++;
+}
+
+/* A model reaches only the VM whose platform it was given; without a
+ * platform a UART has no interrupt line (the test guest's COM1). */
+static void test_platform_per_vm(void **state)
+{
+	(void)state;
+	static int ids[2] = { 0, 1 };
+	struct platform pf0 = { .vm = &ids[0], .irq_set = per_vm_irq }, pf1 = { .vm = &ids[1], .irq_set = per_vm_irq };
+	struct uart16550 a, b, c;
+	uart16550_init(&a, &pf0, 4);
+	uart16550_init(&b, &pf1, 3);
+	uart16550_init(&c, NULL, 4);
+	vm_irqs[0] = vm_irqs[1] = 0;
+	for (struct uart16550 *x = &a; x; x = x == &a ? &c : NULL) {
+		uart16550_write(x, 4, 1, 0x08); /* OUT2 */
+		uart16550_write(x, 1, 1, 0x01); /* receive interrupt */
+		assert_true(uart16550_receive(x, 'x'));
+	}
+	assert_int_equal(vm_irqs[0], 1);
+	assert_int_equal(vm_irqs[1], 0);
+	uart16550_write(&b, 4, 1, 0x08);
+	uart16550_write(&b, 1, 1, 0x01);
+	assert_true(uart16550_receive(&b, 'y'));
+	assert_int_equal(vm_irqs[0], 1);
+	assert_int_equal(vm_irqs[1], 1);
+	assert_int_equal(c.irq, -1);
+	assert_int_equal(uart16550_read(&c, 0, 1), 'x');
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_lines, setup),
 		cmocka_unit_test_setup(test_control_sequences, setup),
 		cmocka_unit_test_setup(test_loopback_and_receive, setup),
+		cmocka_unit_test_setup(test_platform_per_vm, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
