@@ -7,6 +7,7 @@
 #include "sched.h"
 #include <arch/cpu.h>
 #include <arch/paging.h>
+#include <arch/percpu.h>
 #include <arch/virt.h>
 
 static u32 next_pd_id;
@@ -54,6 +55,9 @@ static void pd_free_if_unused(struct pd *pd)
 	struct pd *parent = pd->obj.charged;
 	if (parent)
 		kmem_uncharge(&parent->quota, pd->quota.limit);
+	for (unsigned i = 0; i < num_cpus; i++) /* a new PD here must not pass for the old one: IBPB */
+		if (percpu_area[i].last_pd == pd)
+			percpu_area[i].last_pd = NULL;
 	obj_free(&pd->obj, pd, sizeof(*pd));
 }
 

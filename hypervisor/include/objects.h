@@ -132,7 +132,8 @@ struct sm {
  *   ec.tnext (timeout list)   EC      ec_cancel_wait
  *   sc.next (run queue)       SC      sched_unready: from sc_destroy
  *   percpu cur_ec / cur_sc    EC/SC   obj_reap defers destruction while set
- *   percpu io_pd              PD      pd_destroy (compared only, never followed)
+ *   percpu io_pd, last_pd,    PD      compared only, never followed: a stale one costs at most
+ *          cr3_pd                          an extra I/O-bitmap load, IBPB or shootdown IPI
  *   percpu fpu_owner          vCPU EC vcpu_destroy
  *   gsi_sm[]                  SM      R (the kernel's own): never destroyed
  * No EC remembers the SC it blocked on: ec_chain_sc() finds the SC to
