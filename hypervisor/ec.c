@@ -16,19 +16,15 @@ void ret_user_sysret(struct regs *r) NORETURN;
 
 static u32 next_ec_id;
 
+/*
+ * A thread (global) or portal handler (local) in pd; its arguments are
+ * checked by the caller (decode_create_ec, or the kernel's own for the
+ * roottask): only kernel memory can run out here.
+ */
 hv_status_t ec_create(struct pd *pd, struct pd *charged, unsigned cpu, bool global, u64 utcb_va,
 		      u64 sp, u64 ip, hv_sel_t evt, struct ec **out)
 {
-	if (cpu >= num_cpus || !percpu_area[cpu].online)
-		return HV_ECPU;
-	if (!utcb_va || (utcb_va & (PAGE_SIZE - 1)) || utcb_va >= HV_USER_END || sp >= HV_USER_END ||
-	    ip >= HV_USER_END || evt >= HV_SEL_MAX)
-		return HV_EPARAM;
-	if (pd->killed)
-		return HV_EABORT;
 	struct space *mem = &pd->spaces[HV_KIND_MEM];
-	if (mdb_check_free(mem, utcb_va >> PAGE_SHIFT, 0) != HV_OK)
-		return HV_EBUSY;
 	struct ec *ec = obj_alloc(charged, sizeof(*ec));
 	if (!ec)
 		return HV_EMEM;
@@ -71,18 +67,11 @@ hv_status_t ec_create(struct pd *pd, struct pd *charged, unsigned cpu, bool glob
 
 /*
  * A virtual CPU of VM PD `pd`: a global EC without UTCB whose user state is
- * a guest, run by VMX. Its first event is HV_VMEVT_STARTUP.
+ * a guest, run by VT-x or AMD-V. Its first event is HV_VMEVT_STARTUP;
+ * decode_create_ec checked the arguments.
  */
 hv_status_t ec_create_vcpu(struct pd *pd, unsigned cpu, hv_sel_t evt, struct ec **out)
 {
-	if (cpu >= num_cpus || !percpu_area[cpu].online)
-		return HV_ECPU;
-	if (!pd->vm || evt + HV_VMEVT_COUNT > HV_SEL_MAX)
-		return HV_EPARAM;
-	if (!virt_available() || !percpu_area[cpu].virt_on)
-		return HV_ECPU;
-	if (pd->killed)
-		return HV_EABORT;
 	struct ec *ec = obj_alloc(pd, sizeof(*ec));
 	if (!ec)
 		return HV_EMEM;
