@@ -25,6 +25,7 @@ enum cfg_key {
 	CFG_K_PROVIDES,
 	CFG_K_CALL,
 	CFG_K_FILE,
+	CFG_K_REPORT,
 	CFG_K_COUNT
 };
 
