@@ -2,7 +2,8 @@
  * A deliberately faulting domain, for the containment tests. Its argument
  * says how it dies: "ptr" (bad pointer), "div0" (divide by zero), "priv"
  * (privileged instruction), "ud" (invalid opcode), "kernel" (reads kernel
- * memory). The roottask's exception portal reports and stops it; nothing
+ * memory), "df" (invalid opcode with the direction flag set: the kernel
+ * must not run its string instructions backwards). The roottask's exception portal reports and stops it; nothing
  * else in the system may notice.
  */
 #include <hv/console.h>
@@ -25,6 +26,8 @@ int main(const struct hv_startinfo *si)
 		__asm__ volatile("cli; hlt");
 	} else if (!strcmp(how, "ud")) {
 		__asm__ volatile("ud2");
+	} else if (!strcmp(how, "df")) {
+		__asm__ volatile("std; ud2; cld");
 	} else if (!strcmp(how, "kernel")) {
 		volatile unsigned long *k = (volatile unsigned long *)0xffffffff80100000ul;
 		(void)*k;
