@@ -507,12 +507,12 @@ static const struct {
 	void (*fn)(void);
 } acts[] = {
 	{ "CR8 = 15 for a while", act_cr8 },
+	{ "CR8 = 15 and halt", act_cr8_halt },
 	{ "CR0.NW without CR0.CD", act_cr0 },
 	{ "reserved and VMX bits in CR4", act_cr4 },
 	{ "memory types that do not exist in PAT", act_pat },
 	{ "#DB loop", act_db_loop },
 	{ "#AC loop", act_ac_loop },
-	{ "CR8 = 15 and halt", act_cr8_halt },
 	{ "leaving long mode with EFER.LME on and CR4.PAE off", act_leave_long_mode },
 	{ "triple fault", act_triple_fault },
 };
