@@ -44,10 +44,12 @@ void obj_put(struct kobj *o)
 	}
 }
 
+/* Whether ec must outlive this reap: it runs somewhere, or it is in a call
+ * (the handler runs on its behalf and replies to it; ec dies at the reply). */
 static bool ec_busy(struct ec *ec)
 {
-	if (ec->dying && ec->callee)
-		return true; /* its handler still runs on its behalf */
+	if (ec->callee)
+		return true;
 	for (unsigned i = 0; i < num_cpus; i++)
 		if (percpu_area[i].cur_ec == ec)
 			return true;
@@ -63,11 +65,12 @@ static bool pd_busy(struct pd *pd)
 	return false;
 }
 
+/* Whether sc must outlive this reap: it runs, or its EC is in a call whose
+ * handler (and what that calls) run on it until the reply. */
 static bool sc_busy(struct sc *sc)
 {
-	for (struct ec *e = sc->ec; e; e = e->callee)
-		if (e->dying)
-			return true; /* a handler still runs on it for a killed caller */
+	if (sc->ec && sc->ec->callee)
+		return true;
 	for (unsigned i = 0; i < num_cpus; i++)
 		if (percpu_area[i].cur_sc == sc)
 			return true;

@@ -10,6 +10,8 @@
 #   make run-pxe      the same through iPXE network boot (EMU=pxe)
 #   make test         deps, build, unit tests, boot tests; last line
 #                     "N passed, N failed"; TESTS="name ..." EMUS="qemu ..."
+#   make fuzz         a fuzzing campaign (scripts/fuzz): SEED=N COUNT=N calls,
+#                     THREADS=N per CPU; QEMU (AMD-V) unless EMU=bochs
 #   make bench        bench/run, then bench/linux (Linux guest vs native):
 #                     under Bochs (VT-x, deterministic ticks) and QEMU
 #                     (AMD-V, wall-clock TSC), reports in bench/results/
@@ -29,7 +31,7 @@ RUN_EMU_AUTO = $(eval RUN_EMU_AUTO := $(shell scripts/kvm-usable && echo kvm || 
 RUN_EMU = $(or $(EMU),$(RUN_EMU_AUTO))
 RUN_DEPS = build $(if $(filter bochs,$(RUN_EMU)),bochs,qemu)
 
-.PHONY: iso run run-pxe test bench
+.PHONY: iso run run-pxe test bench fuzz
 
 iso:
 	@scripts/deps build
@@ -48,6 +50,15 @@ run-pxe:
 test:
 	@scripts/deps all
 	@MAKE="$(MAKE)" BUILD="$(BUILD)" tests/run $(TESTS)
+
+SEED ?= 1
+COUNT ?= 1000000
+THREADS ?= 2
+fuzz:
+	@scripts/deps build $(if $(filter bochs,$(EMU)),bochs,qemu)
+	@$(MAKE) --no-print-directory all
+	@scripts/fuzz --emu $(or $(EMU),qemu) --seed $(SEED) --count $(COUNT) --threads $(THREADS) \
+		$(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 bench:
 	@scripts/deps build bochs qemu

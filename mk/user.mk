@@ -71,12 +71,15 @@ $$(USER_OBJS_$(1)): USER_EXTRA_CFLAGS := $(3)
 -include $$(USER_OBJS_$(1):.o=.d)
 endef
 
-$(eval $(call user_prog,roottask,servers/roottask/main.c servers/roottask/domain.c servers/roottask/config.c servers/roottask/config_keys.c servers/roottask/elf.c servers/roottask/ralloc.c))
+$(eval $(call user_prog,roottask,servers/roottask/main.c servers/roottask/domain.c servers/roottask/config.c servers/roottask/config_keys.c servers/roottask/elf.c servers/roottask/ralloc.c \
+	servers/roottask/report.c))
 $(eval $(call user_prog,console,servers/console/main.c))
 $(eval $(call user_prog,echo,guests/native/echo/echo.c))
 $(eval $(call user_prog,faulty,guests/native/faulty/faulty.c))
 $(eval $(call user_prog,bench,bench/bench.c))
 $(eval $(call user_prog,selftest,guests/native/selftest/selftest.c))
+$(eval $(call user_prog,fuzz,guests/native/fuzz/main.c guests/native/fuzz/gen.c guests/native/fuzz/ops.c \
+	guests/native/fuzz/serve.c guests/native/fuzz/vm.c))
 $(eval $(call user_prog,vmm,vmm/main.c vmm/exits.c vmm/pc_exits.c vmm/test_exits.c vmm/testsupport.c vmm/bus.c vmm/guest.c vmm/x86/decode.c vmm/x86/emulate.c \
 	vmm/acpi.c vmm/linux.c vmm/pc.c vmm/cpuid.c devices/uart16550.c devices/testdev.c \
 	devices/lapic.c devices/ioapic.c devices/pic8259.c devices/pit8254.c devices/rtc_cmos.c \

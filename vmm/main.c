@@ -275,8 +275,10 @@ int main(const struct hv_startinfo *si)
 			testdev.mode |= 1;
 		else if (!strcmp(buf, "bench"))
 			testdev.mode |= 2;
+		else if (!strcmp(buf, "hostile")) /* guests/test/hostile.c, seeded by seed=N (0..65535) */
+			testdev.mode |= 8 | (arg(si->args, "seed", buf, sizeof(buf)) ? (uint32_t)(parse_size(buf) & 0xffff) << 16 : 0);
 		else {
-			printf("vmm: unknown mode=%s (isolation, bench)\n", buf);
+			printf("vmm: unknown mode=%s (isolation, bench, hostile)\n", buf);
 			return 2;
 		}
 	}

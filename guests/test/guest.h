@@ -29,6 +29,7 @@
 #define MODE_ISOLATION 1u
 #define MODE_BENCH 2u
 #define MODE_EVENTS 4u		/* the VMM carries out PORT_NMI and PORT_PAGE requests */
+#define MODE_HOSTILE 8u		/* hostile.c instead of the checks; seed in bits 16..31 */
 #define TEST_CONST 0x12345678u
 #define TIMER_VECTOR 0x30
 #define MMIO_BASE 0xfeb00000UL	/* test device, 4 KiB, mapped uncached */
@@ -81,6 +82,10 @@ struct expected {
 extern volatile struct expected xp;
 extern volatile uint64_t timer_ticks, timer_rip;
 extern void (*volatile nmi_hook)(struct frame *f); /* NMIs go here while set */
+/* While catch_all is set, every exception (vectors 0..31) is counted in
+ * caught[] and resumes at catch_all, with TF and AC cleared (hostile.c). */
+extern volatile uint64_t catch_all;
+extern volatile uint64_t caught[32];
 extern int have_microhv;
 
 /*
@@ -142,6 +147,7 @@ void end(void);
 void skip_without_vmm(void);
 void finish(void) __attribute__((noreturn));
 void check_isolation(uint32_t id);
+void run_hostile(uint32_t seed) __attribute__((noreturn));
 void run_bench(void);
 void trap(struct frame *f);
 void *memset(void *d, int c, size_t n);

@@ -390,6 +390,8 @@ void guest_main(void)
 	idt_init();
 	print("test guest: long mode, image 0x%lx-0x%lx\n", LOAD_ADDR, (uintptr_t)__image_end - 1);
 	check_cpuid();
+	if (have_microhv && (inl(PORT_MODE) & MODE_HOSTILE))
+		run_hostile(inl(PORT_MODE) >> 16);
 	xsave_prepare();
 	syscall_prepare();
 	check_pio();

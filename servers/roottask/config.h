@@ -75,11 +75,12 @@ struct cfg_domain {
 	unsigned ncalls;
 	char files[CFG_MAX_FILES][CFG_MODULE_MAX]; /* extra modules it may read */
 	unsigned nfiles;
+	bool report_kmem; /* 'report kmem': kernel memory before start and after end */
 
 	unsigned line; /* of 'domain' */
 	unsigned module_line, cpu_line, prio_line, quantum_line;
 	unsigned max_prio_line, cpus_line;
-	unsigned memory_line, kmem_line;
+	unsigned memory_line, kmem_line, report_line;
 	unsigned io_line[CFG_MAX_IO];
 	unsigned irq_line[CFG_MAX_IRQ];
 	unsigned provides_line[CFG_MAX_PROVIDES];

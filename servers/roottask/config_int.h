@@ -27,6 +27,7 @@ enum cfg_key {
 	CFG_K_FILE,
 	CFG_K_MAX_PRIO,
 	CFG_K_CPUS,
+	CFG_K_REPORT,
 	CFG_K_COUNT
 };
 

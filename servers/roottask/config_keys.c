@@ -23,6 +23,7 @@ const struct cfg_keyinfo cfg_keys[CFG_K_COUNT] = {
 	[CFG_K_FILE] = {"file", "a module name"},
 	[CFG_K_MAX_PRIO] = {"max-priority", "a priority 1..63"},
 	[CFG_K_CPUS] = {"cpus", "a list of CPUs 0..15 such as 0,2-3"},
+	[CFG_K_REPORT] = {"report", "what to report: kmem"},
 };
 
 /*
@@ -447,6 +448,14 @@ void cfg_key_value(struct cfg_state *st, struct cfg_domain *d, enum cfg_key k)
 		break;
 	case CFG_K_FILE:
 		cfg_do_file(st, d);
+		break;
+	case CFG_K_REPORT:
+		if (!cfg_once(st, d, CFG_K_REPORT, &d->report_line))
+			break;
+		if (strcmp(t, "kmem") == 0)
+			d->report_kmem = true;
+		else
+			CFG_ERR(st, d, "unknown report '%s' (expected kmem)", t);
 		break;
 	default:
 		break;

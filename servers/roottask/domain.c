@@ -95,6 +95,14 @@ static hv_status_t give_cap(hv_sel_t pd, hv_sel_t src, hv_sel_t dst, unsigned ri
 	return hv_delegate(HV_SEL_PD, pd, HV_ITEM(HV_KIND_OBJ, rights, 0), src, dst);
 }
 
+/* A portal the roottask made for d: revoked when d ends. */
+static hv_sel_t own(struct domain *d, hv_sel_t pt)
+{
+	if (pt != HV_SEL_NONE && d->nowned < RT_MAX_OWNED)
+		d->owned[d->nowned++] = pt;
+	return pt;
+}
+
 /* Memory the domain pays from its 'memory' budget: zeroed, in the roottask's window. */
 static bool take_ram(const struct cfg_domain *c, hv_word_t size, hv_word_t *budget, hv_word_t *phys)
 {
@@ -199,7 +207,7 @@ static bool grant(struct domain *d, struct hv_startinfo *si, hv_sel_t *next)
 			hv_sel_t pt = hv_sel_alloc();
 			hv_status_t st = hv_create_pt(pt, HV_SEL_PD, s->handler[cpu], 0, s->entry, d->id);
 			if (st == HV_OK)
-				st = give_cap(d->pd, pt, *next + cpu, HV_R_PT_CALL);
+				st = give_cap(d->pd, own(d, pt), *next + cpu, HV_R_PT_CALL);
 			if (st != HV_OK)
 				FAIL(0, "%s:%u: call %s: %s", config_name, c->call_line[i], s->name, hv_status_str(st));
 		}
@@ -219,6 +227,7 @@ bool domain_start(struct domain *d)
 	if (c->cpu >= hip->num_cpus)
 		FAIL(0, "%s:%u: cpu %u: this machine has CPUs 0..%lu", config_name, c->cpu_line, c->cpu,
 		     hip->num_cpus - 1);
+	report_start(d);
 	d->pd = hv_sel_alloc();
 	hv_status_t st = hv_create_pd(d->pd, HV_SEL_PD, c->kmem + QUOTA_OVERHEAD + c->memory / 256, c->max_prio,
 				      c->cpus);
@@ -260,10 +269,10 @@ bool domain_start(struct domain *d)
 		hv_sel_t pt = hv_sel_alloc();
 		st = hv_create_pt(pt, HV_SEL_PD, cons->handler[c->cpu < cons->ncpus ? c->cpu : 0], 0, cons->entry, d->id);
 		if (st == HV_OK)
-			st = give_cap(d->pd, pt, HV_SI_SEL_CONSOLE, HV_R_PT_CALL);
+			st = give_cap(d->pd, own(d, pt), HV_SI_SEL_CONSOLE, HV_R_PT_CALL);
 		console_name(d->id, c->name);
 	}
-	hv_sel_t rpt = root_portal(c->cpu, d->id, false), mpt = root_portal(c->cpu, d->id | RT_ID_MAIN, true);
+	hv_sel_t rpt = own(d, root_portal(c->cpu, d->id, false)), mpt = own(d, root_portal(c->cpu, d->id | RT_ID_MAIN, true));
 	if (st == HV_OK && (rpt == HV_SEL_NONE || mpt == HV_SEL_NONE))
 		st = HV_EMEM;
 	if (st == HV_OK)
@@ -272,7 +281,7 @@ bool domain_start(struct domain *d)
 		st = give_cap(d->pd, mpt, HV_SI_SEL_EVT_MAIN + e, HV_R_PT_CALL);
 	/* the other threads' exceptions, on whichever CPU they run */
 	for (unsigned cpu = 0; st == HV_OK && cpu < hip->num_cpus && cpu < RT_MAX_CPUS; cpu++) {
-		hv_sel_t fpt = root_portal(cpu, d->id, true);
+		hv_sel_t fpt = own(d, root_portal(cpu, d->id, true));
 		if (fpt == HV_SEL_NONE)
 			st = HV_EMEM;
 		for (unsigned e = 0; st == HV_OK && e < 32; e++)
@@ -309,7 +318,8 @@ bool domain_start(struct domain *d)
  * Ends domain d: revoking the roottask's capabilities to its PD, EC and SC
  * removes everything derived from them; the kernel then destroys the PD
  * with its threads, its mappings and every object only it held (a VMM's
- * VM and vCPUs, for example). Its RAM is not reused yet.
+ * VM and vCPUs, for example). The portals the roottask made for it go
+ * too. Its RAM is not reused yet.
  */
 void domain_stop(struct domain *d)
 {
@@ -317,7 +327,11 @@ void domain_stop(struct domain *d)
 	for (unsigned i = 0; i < 3; i++)
 		if (sels[i])
 			(void)hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 0) | HV_REVOKE_SELF, sels[i]);
+	for (unsigned i = 0; i < d->nowned; i++)
+		(void)hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 0) | HV_REVOKE_SELF, d->owned[i]);
+	d->nowned = 0;
 	d->state = DOM_FAILED;
+	report_end(d);
 }
 
 /* Whether every service d calls (and the console, if any) is registered. */

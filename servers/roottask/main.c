@@ -282,8 +282,13 @@ int main(const struct hv_startinfo *unused)
 	rt_log("roottask: %lu CPUs, %lu modules, %lu KiB kernel memory, TSC %lu kHz", hip->num_cpus,
 	       hip->num_mods, hip->kmem_quota >> 10, hip->tsc_khz);
 	table_lock = hv_sel_alloc();
-	if (hv_create_sm(table_lock, HV_SEL_PD, 1) != HV_OK) {
+	hv_sel_t idle = hv_sel_alloc(); /* the main thread waits on it for good once domains are started */
+	if (hv_create_sm(table_lock, HV_SEL_PD, 1) != HV_OK || hv_create_sm(idle, HV_SEL_PD, 0) != HV_OK) {
 		rt_log("cannot create the table lock");
+		return 1;
+	}
+	if (!report_init()) {
+		rt_log("cannot start the kernel-memory reports");
 		return 1;
 	}
 	for (unsigned c = 0; c < hip->num_cpus && c < RT_MAX_CPUS; c++)
@@ -305,5 +310,6 @@ int main(const struct hv_startinfo *unused)
 	tables_unlock();
 	rt_log("roottask: %u domain%s configured, %u with errors, %u waiting for services", config.ndom,
 	       config.ndom == 1 ? "" : "s", config.nerrors ? config.nerrors : 0, waiting);
-	hv_block_forever();
+	for (;;)
+		(void)hv_sm_down(idle);
 }

@@ -9,6 +9,7 @@
 
 #define RT_MAX_CPUS HV_HIP_MAX_CPUS
 #define RT_MAX_SERVICES 16
+#define RT_MAX_OWNED (4 + (CFG_MAX_CALLS + 1) * RT_MAX_CPUS) /* portals the roottask makes for a domain */
 
 enum dom_state { DOM_INVALID, DOM_WAITING, DOM_STARTING, DOM_RUNNING, DOM_FAILED, DOM_EXITED };
 
@@ -17,6 +18,10 @@ struct domain {
 	enum dom_state state;
 	unsigned id;      /* portal id of everything it calls: index + 1 */
 	hv_sel_t pd, ec, sc;
+	hv_sel_t owned[RT_MAX_OWNED]; /* the roottask's portals for it: revoked at its end */
+	unsigned nowned;
+	bool kmem_pending, kmem_reported;  /* 'report kmem' (report.c) */
+	hv_word_t kmem_used, kmem_free;    /* before its start */
 };
 
 struct service {
@@ -50,5 +55,10 @@ void domain_stop(struct domain *d);
 
 #define RT_ID_MAIN 0x10000u /* portal id bit: the event is from the main EC */
 void domains_start_ready(void);
+
+/* 'report kmem' (report.c) */
+bool report_init(void);
+void report_start(struct domain *d);
+void report_end(struct domain *d);
 
 #endif

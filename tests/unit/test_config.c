@@ -345,7 +345,7 @@ static void check_result(const struct cfg *c, unsigned reported)
 
 static const char *const words[] = {
 	"domain", "module", "cpu", "priority", "quantum", "memory", "kmem",
-	"ioport", "irq", "provides", "call", " ", " ", "\t", "\n", "\n", "\n",
+	"ioport", "irq", "provides", "call", "report", "kmem", " ", " ", "\t", "\n", "\n", "\n",
 	"\r\n", "#", "a", "b", "s", "0", "1", "15", "63", "0x", "0xffff", "-",
 	"K", "M", "G", "64K", "1M", "100", "99999999999999999999", "x", "\0",
 };

@@ -52,6 +52,7 @@ static void test_missing_argument(void **state)
 		{ "call", "a service name" },
 		{ "max-priority", "a priority 1..63" },
 		{ "cpus", "a list of CPUs 0..15 such as 0,2-3" },
+		{ "report", "what to report: kmem" },
 	};
 	char text[200], want[200];
 	(void)state;
@@ -83,7 +84,7 @@ static void test_extra_argument(void **state)
 					     "kmem 0",  "ioport 1-2",
 					     "irq 1",   "provides x",
 					     "call x",  "max-priority 20",
-					     "cpus 0" };
+					     "cpus 0", "report kmem" };
 	char text[200], want[200];
 	(void)state;
 
@@ -190,6 +191,12 @@ static void test_ranges(void **state)
 	assert_int_equal(dom("a")->kmem, 12345);
 	bad_line("kmem 67108865", "kmem 67108865 out of range (0..64M)");
 	bad_line("kmem 1G", "kmem 1G out of range (0..64M)");
+
+	assert_false(dom("a")->report_kmem);
+	ok_line("report kmem");
+	assert_true(dom("a")->report_kmem);
+	bad_line("report KMEM", "unknown report 'KMEM' (expected kmem)");
+	bad_line("report quota", "unknown report 'quota' (expected kmem)");
 
 	ok_line("ioport 0");
 	ok_line("ioport 0xffff");
@@ -411,6 +418,8 @@ static void test_repeated(void **state)
 		  "t.conf:4: service 'x' called twice (first on line 3)");
 	one_error("domain a\nmodule m\nprovides x\nprovides x\n",
 		  "t.conf:4: service 'x' provided twice (first on line 3)");
+	one_error("domain a\nmodule m\nreport kmem\nreport kmem\n",
+		  "t.conf:4: 'report' given twice (first on line 3)");
 	/* even a bad value counts as given */
 	parse("domain a\nmodule m\ncpu 99\ncpu 1\n");
 	assert_int_equal(M.n, 2);

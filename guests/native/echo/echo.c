@@ -8,7 +8,9 @@
  *              handler, starting MS milliseconds after the domain starts
  *              on its own CPU, checks every reply, reports and exits.
  *   client N every=MS   the same N calls every MS milliseconds, forever,
- *              reporting each round (a neighbour that keeps answering).
+ *              reporting each round (a neighbour that keeps answering);
+ *              every=0: round after round without a pause (and without
+ *              the semaphore a pause needs: no kernel memory after start).
  * The words "server"/"client" may appear anywhere in the arguments (a
  * leading program name is skipped).
  */
@@ -170,13 +172,14 @@ int main(const struct hv_startinfo *si)
 			    parse_ulong(word + 6, &ms)) {
 				/* start late: e.g. after a neighbour was made to crash */
 				(void)hv_sleep_until(hv_rdtsc() + ms * si->tsc_khz);
-			} else if (!strncmp(word, "every=", 6) && parse_ulong(word + 6, &ms) && ms) {
+			} else if (!strncmp(word, "every=", 6) && parse_ulong(word + 6, &ms)) {
 				for (unsigned long round = 1;; round++) {
 					hv_word_t next = hv_rdtsc() + ms * si->tsc_khz;
 					if (run_client(si, n))
 						return 1;
 					printf("echo client on cpu %u: round %lu done\n", (unsigned)si->cpu, round);
-					(void)hv_sleep_until(next);
+					if (ms)
+						(void)hv_sleep_until(next);
 				}
 			}
 			return run_client(si, n);

@@ -2437,6 +2437,32 @@ static void test_harden(void)
 	EXPECT(drop(sc2), HV_OK);
 	EXPECT(drop(ec), HV_OK);
 
+	/* a thread whose EC and SC capabilities go while it is in a call: the
+	 * handler runs on for it; it dies at the reply (nothing is freed under
+	 * the handler, which keeps serving) */
+	hold2_in = new_sm(0);
+	hold2_go = new_sm(0);
+	pts = portal(h2_storm = handler(me_cpu), 0, ID_HOLD2);
+	EXPECT(hv_thread_create(me_cpu, hd_hold, (void *)pts, HV_QOS(PRIO_HIGH, 0), &ec, &sc), HV_OK);
+	WAIT(hold2_in);
+	EXPECT(drop(ec), HV_OK);
+	EXPECT(drop(sc), HV_OK);
+	yield();
+	for (i = 0; i < 8; i++) /* capabilities and objects on the memory the caller had */
+		copies[i] = copy_cap(hd_sm, HV_R_SM_UP);
+	EXPECT(hv_sm_up(hold2_go), HV_OK); /* the handler finishes the call and replies */
+	yield();
+	for (i = 0, bad = 0; i < 8; i++)
+		if (hv_lookup(HV_KIND_OBJ, copies[i], &item) != HV_OK || HV_ITEM_TYPE(item) != HV_OBJ_SM)
+			bad++;
+	CHECK(bad == 0, "capabilities intact after the reply to a destroyed caller (%u changed)", bad);
+	(void)thread(me_cpu, hd_hold, (void *)pts, PRIO_HIGH); /* the handler serves a new call */
+	WAIT(hold2_in);
+	EXPECT(hv_sm_up(hold2_go), HV_OK);
+	yield();
+	for (i = 0; i < 8; i++)
+		EXPECT(drop(copies[i]), HV_OK);
+
 	/* RFLAGS from an exception handler: NT is not a flag user code may set */
 	exc_set_nt = 1;
 	evt = sel_block(6);
