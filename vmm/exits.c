@@ -550,6 +550,9 @@ static uint64_t *gpr(struct hv_cpu_state *st, unsigned n)
 	return (uint64_t *)((char *)st + off[n & 15]);
 }
 
+/* gpr() for testsupport.c */
+uint64_t *vmm_gpr(struct hv_cpu_state *st, unsigned n) { return gpr(st, n); }
+
 static int null_read(void *ctx, uint64_t addr, unsigned size, uint64_t *val)
 {
 	(void)ctx, (void)addr, (void)size;
@@ -745,7 +748,7 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 		ok = (!vm.pc && testsupport_exit(v, reason, st)) || ept_exit(v, st);
 		break;
 	case EXIT_REASON_CR_ACCESS:
-		ok = cr_exit(v, st);
+		ok = (!vm.pc && testsupport_exit(v, reason, st)) || cr_exit(v, st);
 		break;
 	case EXIT_REASON_TRIPLE_FAULT:
 		if (vm.pc && vm.on_crash_restart) {

@@ -7,7 +7,10 @@
  *  - a test page at TESTDEV_PAGE_GPA the VMM takes away from the guest on
  *    request and gives back at the first EPT violation on it, counting the
  *    violations that interrupted an event delivery (IDT-vectoring
- *    information valid); the kernel then delivers that event again.
+ *    information valid); the kernel then delivers that event again;
+ *  - CR8 (the task-priority register): the kernel makes every MOV to or
+ *    from CR8 exit; the test guest's CR8 is a value kept here (it gates
+ *    nothing: the test device's timer ignores it).
  * Hooks: testsupport_init() once the VM exists, testsupport_exit() before
  * the exit handlers and testsupport_reply() after them (vmm/exits.c).
  */
@@ -25,6 +28,7 @@
 
 static struct testdev *dev;
 static uint32_t nmi_pending;
+static uint64_t cr8;
 static bool page_ok, page_mapped;
 
 static hv_status_t page_map(void)
@@ -49,12 +53,36 @@ void testsupport_init(struct testdev *t)
 	t->mode |= TESTDEV_MODE_EVENTS;
 }
 
+/* MOV to/from CR8 (SDM Table 28-3 qualification: CR in 3:0, 0 to / 1 from in 5:4, GPR in 11:8). */
+static bool cr8_exit(struct hv_cpu_state *st)
+{
+	uint64_t q = st->qual[0], *reg = vmm_gpr(st, (q >> 8) & 15);
+	if ((q & 15) != 8 || ((q >> 4) & 3) > 1)
+		return false;
+	st->mtd = HV_MTD_RIP_LEN;
+	if (((q >> 4) & 3) == 1) {
+		*reg = cr8;
+		st->mtd |= HV_MTD_GPR_ACDB | HV_MTD_GPR_BSD | HV_MTD_GPR_R8_R15 | HV_MTD_RSP;
+	} else if (*reg >> 4) { /* reserved bits: #GP(0) */
+		st->inj_info = HV_INJ_VALID | HV_INJ_HWEXC | HV_INJ_ERRCODE | 13;
+		st->inj_error = 0;
+		st->mtd = HV_MTD_INJ;
+		return true;
+	} else {
+		cr8 = *reg;
+	}
+	st->rip += st->inst_len;
+	return true;
+}
+
 /* Exits this file handles entirely; true if st is the reply. */
 bool testsupport_exit(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 {
 	(void)v;
 	if (!dev)
 		return false;
+	if (reason == EXIT_REASON_CR_ACCESS)
+		return cr8_exit(st);
 	if (reason == EXIT_REASON_NMI_WINDOW && nmi_pending) {
 		nmi_pending--;
 		st->inj_info = HV_INJ_VALID | HV_INJ_NMI | 2;

@@ -126,7 +126,16 @@ static void vmcb_setup(struct ec *ec)
 	b->iopm_pa = virt_to_phys(iopm);
 	b->msrpm_pa = virt_to_phys(msrpm);
 	b->tsc_offset = 0;
-	b->vintr = SVM_V_INTR_MASKING; /* host interrupts exit whatever the guest's IF */
+	/*
+	 * V_INTR_MASKING: host interrupts exit whatever the guest's IF, and a
+	 * guest's MOV to CR8 writes V_TPR here, never the local APIC's TPR (a
+	 * CR8 that reached the host's TPR would mask its timer and IPIs: on
+	 * VT-x CR8 accesses exit for that reason). V_TPR gates only virtual
+	 * interrupts, and the interrupt window's ignores it (V_IGN_TPR). CR8
+	 * accesses are not intercepted: without DecodeAssists (QEMU has none)
+	 * the register operand is unknown, so they stay the guest's own.
+	 */
+	b->vintr = SVM_V_INTR_MASKING;
 	b->np_enable = 1;
 	b->n_cr3 = ec->pd->gpt_root;
 	seg_real(&b->cs, 0xf000, 0x9b);

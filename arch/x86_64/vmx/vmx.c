@@ -39,6 +39,8 @@
 #define PROC_INTR_WINDOW_EXITING (1u << 2)
 #define PROC_USE_TSC_OFFSETTING (1u << 3)
 #define PROC_HLT_EXITING (1u << 7)
+#define PROC_CR8_LOAD_EXITING (1u << 19)
+#define PROC_CR8_STORE_EXITING (1u << 20)
 #define PROC_NMI_WINDOW_EXITING (1u << 22)
 #define PROC_USE_IO_BITMAPS (1u << 25)
 #define PROC_USE_MSR_BITMAPS (1u << 28)
@@ -105,11 +107,16 @@ bool vmx_probe(void)
 	vmx.preempt_shift = rdmsr(MSR_VMX_MISC) & 0x1f;
 	if (!(vmx.pin & PIN_NMI_EXITING))
 		vmx.pin &= ~PIN_VIRTUAL_NMIS; /* needs NMI exiting */
-	ok &= adjust(tru ? MSR_VMX_TRUE_PROCBASED_CTLS : MSR_VMX_PROCBASED_CTLS,
-		     PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_USE_TSC_OFFSETTING |
-			     PROC_ACTIVATE_SECONDARY,
-		     PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY,
-		     &vmx.proc);
+	/*
+	 * Without a TPR shadow, a guest's MOV to/from CR8 reaches the local
+	 * APIC's TPR: `mov $15, %cr8` would mask the host's timer and IPIs on
+	 * this CPU (and the next TLB shootdown would wait forever). So CR8
+	 * accesses always exit (to the VMM, reason 28).
+	 */
+	u32 need = PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY |
+		   PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
+	ok &= adjust(tru ? MSR_VMX_TRUE_PROCBASED_CTLS : MSR_VMX_PROCBASED_CTLS, need | PROC_USE_TSC_OFFSETTING,
+		     need, &vmx.proc);
 	vmx.proc &= ~((1u << 15) | (1u << 16)); /* CR3 load/store exiting: not with EPT */
 	ok &= adjust(MSR_VMX_PROCBASED_CTLS2, PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST,
 		     PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST, &vmx.proc2);
