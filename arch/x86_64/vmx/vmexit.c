@@ -33,10 +33,23 @@ static void vmcs_dump(struct ec *ec)
 	       vmcs_readl(EXIT_QUALIFICATION));
 }
 
-/* The TSS limit is 0x67 after every exit; reload TR so user I/O bitmaps work. */
-static void reload_tr(struct percpu *c)
+/*
+ * A VM exit leaves the GDTR limit at 0xffff and TR's limit at 0x67 (SDM
+ * Vol. 3C, loading host segment and descriptor-table registers). With that GDT limit user selectors would reach past the GDT into
+ * the TSS, its I/O bitmap, the IST stack and the next CPU's per-CPU data
+ * (LAR/LSL/VERR at CPL 3 read them; bytes there could form a call gate), so
+ * the real limit is loaded again before anything else; TR is reloaded so
+ * that user I/O bitmaps work again.
+ */
+_Static_assert(SEL_TSS + 16 <= sizeof(((struct percpu *)0)->gdt), "the GDT limit covers the TSS descriptor");
+static void restore_gdt_tr(struct percpu *c)
 {
-	c->gdt[5] &= ~(1ull << 41); /* clear the busy bit */
+	struct PACKED {
+		u16 limit;
+		u64 base;
+	} gdtr = { sizeof(c->gdt) - 1, (u64)c->gdt };
+	__asm__ volatile("lgdt %0" ::"m"(gdtr));
+	c->gdt[5] &= ~(1ull << 41); /* clear the TSS's busy bit */
 	__asm__ volatile("ltr %w0" ::"r"(SEL_TSS));
 }
 
@@ -102,7 +115,7 @@ NORETURN void vmx_exit_handler(void)
 	struct ec *ec = c->cur_ec;
 	struct vcpu *v = ec->vcpu;
 	__asm__ volatile("mov %%cr2, %0" : "=r"(v->cr2));
-	reload_tr(c);
+	restore_gdt_tr(c);
 	bkl_lock();
 	v->launched = true;
 	u32 reason = vmcs_read32(VM_EXIT_REASON);
