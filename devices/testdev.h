@@ -17,6 +17,7 @@
 #define TESTDEV_MMIO_BASE 0xfeb00000ull
 #define TESTDEV_TIMER_VECTOR 0x30
 #define TESTDEV_MODE_EVENTS 4u /* port 0x51c: the VMM carries out 0x504 and 0x508 */
+#define TESTDEV_MODE_ACLOOP 8u /* port 0x51c: the guest makes the #AC delivery loop instead of its checks */
 #define TESTDEV_PAGE_GPA 0xfea00000ull /* one page of RAM the VMM can take away */
 
 struct testdev {

@@ -262,8 +262,10 @@ int main(const struct hv_startinfo *si)
 			testdev.mode |= 1;
 		else if (!strcmp(buf, "bench"))
 			testdev.mode |= 2;
+		else if (!strcmp(buf, "acloop"))
+			testdev.mode |= TESTDEV_MODE_ACLOOP;
 		else {
-			printf("vmm: unknown mode=%s (isolation, bench)\n", buf);
+			printf("vmm: unknown mode=%s (isolation, bench, acloop)\n", buf);
 			return 2;
 		}
 	}

@@ -231,10 +231,13 @@ bool vcpu_xsetbv(struct ec *ec, u32 xcr, u64 value)
 }
 
 /*
- * Takes the host interrupts that are pending after an exit (AMD-V leaves
- * them in the local APIC; the IDT delivers them here, trap_kernel() sees
- * irq_window and handles each as on any other path). Called without the
- * kernel lock.
+ * Takes a host interrupt that is pending after an exit (AMD-V leaves them
+ * in the local APIC; on VT-x they come while the kernel runs with IF clear,
+ * and a kernel-handled exit can recur before the guest reaches an
+ * instruction boundary where they would exit it). The IDT delivers it
+ * here, trap_kernel() sees irq_window, handles it as on any other path and
+ * returns with IF clear: one per exit, since a timer whose SC has used its
+ * slice fires again at once. Called without the kernel lock.
  */
 void vcpu_irq_window(void)
 {

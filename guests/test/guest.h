@@ -51,11 +51,13 @@
 
 /* Exception vectors used by the checks. */
 #define VEC_DE 0
+#define VEC_DB 1
 #define VEC_NMI 2
 #define VEC_BP 3
 #define VEC_UD 6
 #define VEC_GP 13
 #define VEC_PF 14
+#define VEC_AC 17
 
 #define NO_VMM "no microhv VMM"
 
@@ -80,7 +82,7 @@ struct expected {
 };
 extern volatile struct expected xp;
 extern volatile uint64_t timer_ticks, timer_rip;
-extern void (*volatile nmi_hook)(struct frame *f); /* NMIs go here while set */
+extern void (*volatile exc_hook[32])(struct frame *f); /* exceptions (and NMIs) of a vector go here while set */
 extern int have_microhv;
 
 /*
@@ -156,6 +158,8 @@ void syscall_prepare(void);
 void check_syscall(void);
 void check_nmi(void);
 void check_vectoring(void);
+void check_debug(void);
+void check_ac(void);
 
 /* main.c: run on a copy of the IDT at `base` / back to the original one */
 void idt_use_copy(void *base);
@@ -170,6 +174,10 @@ struct syscall_result {
 };
 void syscall_roundtrip(struct syscall_result *r);
 void syscall_entry(void);
+/* the same way to CPL 3 and back, running `code` with `rflags` there; code ends with the LEAVE SYSCALL */
+void user_run(struct syscall_result *r, void (*code)(void), uint64_t rflags);
+void user_ac(void);		/* three misaligned 2-byte loads from user_ac_loads on */
+extern const char user_ac_loads[];
 
 /* Called from start.S. */
 void guest_main(void) __attribute__((noreturn));

@@ -24,9 +24,6 @@
 #define MSR_VM_CR 0xc0010114
 #define MSR_VM_HSAVE_PA 0xc0010117
 #define VM_CR_SVMDIS (1u << 4)
-#define RFLAGS_TF (1ul << 8)
-#define DR6_BS (1ul << 14)
-#define EXC_DB (1u << 1)
 
 static struct {
 	bool nrips, flush_by_asid;
@@ -123,6 +120,16 @@ static void vmcb_setup(struct ec *ec)
 			SVM_I1_IOIO | SVM_I1_MSR | SVM_I1_TASK_SWITCH | SVM_I1_SHUTDOWN;
 	b->intercept2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD | SVM_I2_VMSAVE | SVM_I2_STGI | SVM_I2_CLGI |
 			SVM_I2_SKINIT | SVM_I2_RDTSCP | SVM_I2_MONITOR | SVM_I2_MWAIT | SVM_I2_XSETBV;
+	/*
+	 * #AC and #DB exit and go straight back into the guest (svm_exit_handler):
+	 * a #AC raised while a #AC is delivered (a misaligned CPL 3 stack in
+	 * legacy mode), or a #DB while a #DB is delivered (a breakpoint on the
+	 * IDT or stack), would otherwise make the CPU loop in microcode, deaf
+	 * to interrupts (CVE-2015-5307, CVE-2015-8104); this way every round is
+	 * a #VMEXIT the host can preempt. The #DB intercept also ends the
+	 * single step over an NMI handler's IRET.
+	 */
+	b->intercept_exc = SVM_EXC_DB | SVM_EXC_AC;
 	b->iopm_pa = virt_to_phys(iopm);
 	b->msrpm_pa = virt_to_phys(msrpm);
 	b->tsc_offset = 0;
@@ -179,7 +186,7 @@ static void set_nmi_blocked(struct vcpu *v, bool blocked)
 		v->vmcb->intercept1 &= ~SVM_I1_IRET;
 }
 
-static bool nmi_stepping(const struct vcpu *v) { return v->vmcb->intercept_exc & EXC_DB; }
+static bool nmi_stepping(const struct vcpu *v) { return v->nmi_step; }
 
 /* A fresh ASID of this CPU's generation; a new generation flushes every ASID. */
 static u8 asid_check(struct percpu *c, struct vcpu *v)
@@ -331,17 +338,22 @@ NORETURN void svm_exit_handler(void)
 		kernel_exit(ec);
 	case SVM_EXIT_IRET: /* of an NMI handler: step over it, then NMIs are unblocked */
 		b->intercept1 &= ~SVM_I1_IRET;
-		b->intercept_exc |= EXC_DB;
+		v->nmi_step = true;
 		b->rflags |= RFLAGS_TF;
 		kernel_exit(ec);
 	case SVM_EXIT_EXC_DB:
 		if (nmi_stepping(v)) { /* the IRET is done: TF is the guest's own again */
-			b->intercept_exc &= ~EXC_DB;
+			v->nmi_step = false;
 			b->dr6 &= ~DR6_BS;
 			set_nmi_blocked(v, false);
 			kernel_exit(ec);
 		}
-		break;
+		inject_exc(b, 1, false); /* the guest's own: reflected (see vmcb_setup) */
+		kernel_exit(ec);
+	case SVM_EXIT_EXC_AC:
+		b->rflags |= RFLAGS_RF; /* as the CPU sets it for a fault */
+		inject_exc(b, 17, true);
+		kernel_exit(ec);
 	case SVM_EXIT_VMRUN:
 	case SVM_EXIT_VMLOAD ... SVM_EXIT_RDTSCP: /* not VMMCALL: that one is the VMM's */
 	case SVM_EXIT_INVLPGA: /* SVM is not offered to guests, nor RDTSCP (as on VT-x) */

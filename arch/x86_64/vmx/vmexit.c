@@ -108,6 +108,21 @@ static void xsetbv_exit(struct ec *ec)
 	vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, 0);
 }
 
+/*
+ * #AC exits (it is in the exception bitmap) and goes straight back into the
+ * guest: a #AC raised while a #AC is delivered (a misaligned CPL 3 stack in
+ * legacy mode) would otherwise make the CPU loop in microcode, deaf to
+ * interrupts (CVE-2015-5307); this way every round is a VM exit the host
+ * can preempt. RF is set in the guest's RFLAGS, as the CPU sets it for a
+ * fault; an event whose delivery raised it is dropped, as the CPU would.
+ */
+static void reflect_ac(void)
+{
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, HV_INJ_VALID | HV_INJ_HWEXC | HV_INJ_ERRCODE | 17);
+	vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read32(VM_EXIT_INTR_ERROR_CODE));
+	vmcs_writel(GUEST_RFLAGS, vmcs_readl(GUEST_RFLAGS) | RFLAGS_RF);
+}
+
 NORETURN void vmx_exit_handler(void);
 NORETURN void vmx_exit_handler(void)
 {
@@ -116,6 +131,7 @@ NORETURN void vmx_exit_handler(void)
 	struct vcpu *v = ec->vcpu;
 	__asm__ volatile("mov %%cr2, %0" : "=r"(v->cr2));
 	restore_gdt_tr(c);
+	vcpu_irq_window(); /* host interrupts that came in VMX root: a kernel-handled exit can recur at once */
 	bkl_lock();
 	v->launched = true;
 	u32 reason = vmcs_read32(VM_EXIT_REASON);
@@ -149,6 +165,10 @@ NORETURN void vmx_exit_handler(void)
 	}
 	if (basic == EXIT_REASON_EXCEPTION_NMI && ((vmcs_read32(VM_EXIT_INTR_INFO) >> 8) & 7) == 2)
 		kernel_exit(ec); /* a host NMI: nothing uses them */
+	if (basic == EXIT_REASON_EXCEPTION_NMI && (vmcs_read32(VM_EXIT_INTR_INFO) & 0xff) == 17) {
+		reflect_ac();
+		kernel_exit(ec);
+	}
 	if (basic == EXIT_REASON_XSETBV) {
 		xsetbv_exit(ec);
 		kernel_exit(ec);

@@ -258,7 +258,7 @@ static void vmcs_setup(struct ec *ec)
 	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmx.proc2);
 	vmcs_write32(VM_EXIT_CONTROLS, vmx.exit);
 	vmcs_write32(VM_ENTRY_CONTROLS, vmx.entry);
-	vmcs_write32(EXCEPTION_BITMAP, 0);
+	vmcs_write32(EXCEPTION_BITMAP, 1u << 17); /* #AC: reflected by the kernel (vmexit.c) */
 	vmcs_write32(CR3_TARGET_COUNT, 0);
 	/* the guest's syscall MSRs: stored at exit, loaded at entry; the host's loaded at exit */
 	vmcs_write32(VM_EXIT_MSR_STORE_COUNT, VMX_GUEST_MSRS);

@@ -75,6 +75,9 @@ _Static_assert(__builtin_offsetof(struct vmcb, cr2) == 0x640, "VMCB layout");
 _Static_assert(__builtin_offsetof(struct vmcb, g_pat) == 0x668, "VMCB layout");
 _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB layout");
 
+/* intercept_exc (VMCB 0x008): one bit per vector */
+#define SVM_EXC_DB (1u << 1)
+#define SVM_EXC_AC (1u << 17)
 /* intercept1 (VMCB 0x00c) */
 #define SVM_I1_INTR (1u << 0)
 #define SVM_I1_NMI (1u << 1)
@@ -122,6 +125,7 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB layout");
 
 /* exit codes (APM Vol. 2 appendix C) */
 #define SVM_EXIT_EXC_DB 0x41 /* 0x40 + vector */
+#define SVM_EXIT_EXC_AC 0x51
 #define SVM_EXIT_INTR 0x60
 #define SVM_EXIT_NMI 0x61
 #define SVM_EXIT_VINTR 0x64

@@ -15,6 +15,11 @@ struct hv_cpu_state;
 struct vmx_msr;
 struct vmcb;
 
+/* Guest register bits both backends use (SDM Vol. 3 / APM Vol. 2 names). */
+#define RFLAGS_TF (1ul << 8)
+#define RFLAGS_RF (1ul << 16)
+#define DR6_BS (1ul << 14)
+
 enum virt_kind { VIRT_NONE, VIRT_VMX, VIRT_SVM };
 extern enum virt_kind virt_kind;
 
@@ -40,6 +45,7 @@ struct vcpu {
 	u32 inst_len;
 	u32 vect_info, vect_error;
 	bool nmi_blocked;     /* an injected NMI's handler has not reached IRET yet */
+	bool nmi_step;        /* that IRET is being single-stepped */
 	bool nmi_window;      /* the VMM asked for an exit once NMIs can be injected */
 };
 
