@@ -97,7 +97,7 @@ void vmm_vcpu_stopped(struct vcpu *v)
 static bool setup_devices(void)
 {
 	struct bus_dev uart = { "uart", 0x3f8, 0x3ff, uart16550_read, uart16550_write, &com1 };
-	struct bus_dev tpio = { "testdev", 0x500, 0x51f, testdev_pio_read, testdev_pio_write, &testdev };
+	struct bus_dev tpio = { "testdev", 0x500, 0x523, testdev_pio_read, testdev_pio_write, &testdev };
 	struct bus_dev tmem = { "testdev-mmio", TESTDEV_MMIO_BASE, TESTDEV_MMIO_BASE + 0xfff, testdev_mmio_read,
 				testdev_mmio_write, &testdev };
 	return bus_add_io(&uart) && bus_add_io(&tpio) && bus_add_mmio(&tmem);
@@ -297,6 +297,7 @@ int main(const struct hv_startinfo *si)
 		return 1;
 	}
 	memcpy(vm.ram + GUEST_LOAD, (const void *)img->addr, img->size);
+	testdev.host_code = (uint32_t)(uintptr_t)vmexit_serve;
 	testsupport_init(&testdev);
 	if (!create_vcpus(si, ncpus, cpu0))
 		return 1;

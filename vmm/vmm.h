@@ -79,6 +79,7 @@ void vmm_vcpu_stopped(struct vcpu *v);
 /* exits.c */
 hv_status_t vcpu_setup(struct vcpu *v);
 uint64_t *vmm_gpr(struct hv_cpu_state *st, unsigned n); /* general register n, x86 encoding order */
+hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag); /* every exit of every vCPU */
 
 /* testsupport.c: NMI and test-page requests of the test device */
 struct testdev;

@@ -1,9 +1,10 @@
 /*
  * Test guest: the checks debug (single-step traps and an instruction
- * breakpoint reach the guest's #DB handler) and ac (alignment-check
- * faults at CPL 3 reach its #AC handler). A hypervisor may intercept both
- * (it must, against exception-delivery loops) but must reflect them
- * exactly. See README.md.
+ * breakpoint reach the guest's #DB handler), ac (alignment-check faults at
+ * CPL 3 reach its #AC handler) and hostbp (a breakpoint on an address the
+ * VMM executes fires neither there nor in the guest). A hypervisor may
+ * intercept #DB and #AC (it must, against exception-delivery loops) but
+ * must reflect them exactly. See README.md.
  */
 #include "guest.h"
 
@@ -135,5 +136,33 @@ void check_ac(void)
 			fail("#AC %u at rip 0x%lx cs 0x%lx error code 0x%lx, expected 0x%lx 0x33 0", i, trap_rip[i],
 			     trap_cs[i], trap_err[i], (uintptr_t)user_ac_loads + 2 * i);
 	info("3 #AC at CPL 3 at their RIPs");
+	end();
+}
+
+/* Breakpoints the guest arms stay the guest's: one on VMM code must not fire there. */
+void check_hostbp(void)
+{
+	uint32_t a, b, c, d;
+
+	begin("hostbp");
+	if (!have_microhv) {
+		skip_without_vmm();
+		return;
+	}
+	uint64_t target = inl(PORT_HOST_CODE);
+	traps_reset();
+	exc_hook[VEC_DB] = db_hook;
+	__asm__ volatile("mov %0, %%dr0" ::"r"(target));
+	__asm__ volatile("mov %0, %%dr7" ::"r"(0x401UL));
+	for (unsigned i = 0; i < 3; i++) { /* exits: the VMM runs its exit handler */
+		cpuid(0, &a, &b, &c, &d);
+		outl(PORT_TEST_CONST, i);
+		(void)inl(PORT_TEST_LATCH);
+	}
+	__asm__ volatile("mov %0, %%dr7" ::"r"(0x400UL));
+	exc_hook[VEC_DB] = 0;
+	if (n_traps)
+		fail("%u #DB in the guest for a breakpoint at 0x%lx, which it never executes", n_traps, target);
+	info("breakpoint at the VMM's 0x%lx armed through 9 exits", target);
 	end();
 }

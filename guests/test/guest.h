@@ -25,6 +25,7 @@
 #define PORT_PAGE 0x508		/* outl 1: the VMM takes TEST_PAGE away until it is touched;
 				 * inl: exits on it that interrupted an event delivery */
 #define PORT_VECT 0x50c		/* inl: the last such event (IDT-vectoring information) */
+#define PORT_HOST_CODE 0x520	/* inl: an address of VMM code that runs at every exit */
 #define TEST_PAGE 0xfea00000UL	/* one page of RAM outside 0..RAM_END, mapped write-back */
 #define MODE_ISOLATION 1u
 #define MODE_BENCH 2u
@@ -160,6 +161,7 @@ void check_nmi(void);
 void check_vectoring(void);
 void check_debug(void);
 void check_ac(void);
+void check_hostbp(void);
 
 /* main.c: run on a copy of the IDT at `base` / back to the original one */
 void idt_use_copy(void *base);

@@ -443,6 +443,7 @@ void guest_main(void)
 	check_vectoring();
 	check_debug();
 	check_ac();
+	check_hostbp();
 	check_cr8();
 	uint32_t mode = have_microhv ? inl(PORT_MODE) : 0;
 	if (mode & MODE_ISOLATION)

@@ -304,12 +304,34 @@ static bool exit_reason(struct vcpu *v, u64 code, unsigned *reason)
 	return false;
 }
 
+/*
+ * The guest's breakpoints must not fire in host code (the VMM's, or the
+ * kernel's). AMD CPUs disarm them at #VMEXIT. QEMU before 9.1 sets DR7 to
+ * 0x400 there but leaves the guest's instruction breakpoints in force, and
+ * removes them only when a MOV to DR7 changes more than the enable bits: so
+ * one with LE set, then 0x400. Its data breakpoints do not fire in the host
+ * (it checks DR7 for those), and the detour is not safe with them armed.
+ * (VT-x loads DR7 = 0x400 at every exit: vmx.c.)
+ */
+static void host_dr7(const struct vmcb *b)
+{
+	u64 on = b->dr7 & 0xff, types = b->dr7 >> 16;
+	for (unsigned i = 0; i < 4; i++)
+		if (on & (3u << (2 * i)) && types & (3u << (4 * i)))
+			return; /* a data or I/O breakpoint */
+	if (on) {
+		__asm__ volatile("mov %0, %%dr7" ::"r"(0x500ul));
+		__asm__ volatile("mov %0, %%dr7" ::"r"(0x400ul));
+	}
+}
+
 NORETURN void svm_exit_handler(void)
 {
 	struct percpu *c = this_cpu();
 	struct ec *ec = c->cur_ec;
 	struct vcpu *v = ec->vcpu;
 	struct vmcb *b = v->vmcb;
+	host_dr7(b);
 	ec->regs.rax = b->rax;
 	vcpu_irq_window(); /* host interrupts that exited the guest, or came meanwhile */
 	bkl_lock();

@@ -48,12 +48,14 @@
 #define PROC2_ENABLE_EPT (1u << 1)
 #define PROC2_ENABLE_VPID (1u << 5)
 #define PROC2_UNRESTRICTED_GUEST (1u << 7)
+#define EXIT_SAVE_DEBUG_CONTROLS (1u << 2)
 #define EXIT_HOST_ADDR_SPACE_SIZE (1u << 9)
 #define EXIT_ACK_INTR_ON_EXIT (1u << 15)
 #define EXIT_SAVE_IA32_PAT (1u << 18)
 #define EXIT_LOAD_IA32_PAT (1u << 19)
 #define EXIT_SAVE_IA32_EFER (1u << 20)
 #define EXIT_LOAD_IA32_EFER (1u << 21)
+#define ENTRY_LOAD_DEBUG_CONTROLS (1u << 2)
 #define ENTRY_IA32E_MODE (1u << 9)
 #define ENTRY_LOAD_IA32_PAT (1u << 14)
 #define ENTRY_LOAD_IA32_EFER (1u << 15)
@@ -120,13 +122,19 @@ bool vmx_probe(void)
 	vmx.proc &= ~((1u << 15) | (1u << 16)); /* CR3 load/store exiting: not with EPT */
 	ok &= adjust(MSR_VMX_PROCBASED_CTLS2, PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST,
 		     PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST, &vmx.proc2);
-	ok &= adjust(tru ? MSR_VMX_TRUE_EXIT_CTLS : MSR_VMX_EXIT_CTLS,
-		     EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
-			     EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT,
-		     EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER,
-		     &vmx.exit);
-	ok &= adjust(tru ? MSR_VMX_TRUE_ENTRY_CTLS : MSR_VMX_ENTRY_CTLS, ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT,
-		     ENTRY_LOAD_IA32_EFER, &vmx.entry);
+	/*
+	 * The guest's DR7 and IA32_DEBUGCTL are saved at every exit and loaded
+	 * at every entry; in between the host runs with DR7 = 0x400 and
+	 * DEBUGCTL 0, which every VM exit loads (SDM Vol. 3C, loading host
+	 * control and debug registers): a guest's breakpoints never fire in
+	 * host code. (AMD-V has to do it itself: svm_entry.S.)
+	 */
+	need = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
+	       EXIT_SAVE_DEBUG_CONTROLS;
+	ok &= adjust(tru ? MSR_VMX_TRUE_EXIT_CTLS : MSR_VMX_EXIT_CTLS, need | EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT,
+		     need, &vmx.exit);
+	need = ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_DEBUG_CONTROLS;
+	ok &= adjust(tru ? MSR_VMX_TRUE_ENTRY_CTLS : MSR_VMX_ENTRY_CTLS, need | ENTRY_LOAD_IA32_PAT, need, &vmx.entry);
 	vmx.entry &= ~ENTRY_IA32E_MODE;
 	vmx.cr0_fixed0 = rdmsr(MSR_VMX_CR0_FIXED0);
 	vmx.cr0_fixed1 = rdmsr(MSR_VMX_CR0_FIXED1);
