@@ -1,6 +1,7 @@
 /*
  * Test guest: the checks debug (single-step traps and an instruction
- * breakpoint reach the guest's #DB handler), ac (alignment-check faults at
+ * breakpoint reach the guest's #DB handler), step (one single-step trap
+ * after each instruction a VMM emulates), ac (alignment-check faults at
  * CPL 3 reach its #AC handler) and hostbp (a breakpoint on an address the
  * VMM executes fires neither there nor in the guest). A hypervisor may
  * intercept #DB and #AC (it must, against exception-delivery loops) but
@@ -92,6 +93,45 @@ void check_debug(void)
 		     (uintptr_t)bp_target);
 	exc_hook[VEC_DB] = 0;
 	info("4 single-step traps and 1 instruction breakpoint at their RIPs");
+	end();
+}
+
+/* Single-step over instructions the VMM carries out: CPUID, OUT, an MMIO store; one trap after each. */
+void check_step(void)
+{
+	uint64_t rip[7];
+	uint32_t a = 0, b, c, d;
+
+	begin("step");
+	if (!have_microhv) {
+		skip_without_vmm();
+		return;
+	}
+	traps_reset();
+	exc_hook[VEC_DB] = db_hook;
+	__asm__ volatile("lea 1f(%%rip), %%r8; mov %%r8, 0(%4)\n\t"
+			 "lea 2f(%%rip), %%r8; mov %%r8, 8(%4)\n\t"
+			 "lea 3f(%%rip), %%r8; mov %%r8, 16(%4)\n\t"
+			 "lea 4f(%%rip), %%r8; mov %%r8, 24(%4)\n\t"
+			 "lea 5f(%%rip), %%r8; mov %%r8, 32(%4)\n\t"
+			 "lea 6f(%%rip), %%r8; mov %%r8, 40(%4)\n\t"
+			 "lea 7f(%%rip), %%r8; mov %%r8, 48(%4)\n\t"
+			 "pushfq; pushfq; orq %5, (%%rsp); popfq\n\t"
+			 "cpuid\n1:\tmovl %k8, %%edx\n2:\t"
+			 "outb %%al, %%dx\n3:\tnop\n4:\t"
+			 "movq %7, (%6)\n5:\tnop\n6:\t"
+			 "popfq\n7:"
+			 : "+a"(a), "=&b"(b), "=&c"(c), "=&d"(d)
+			 : "r"(rip), "i"(RFLAGS_TF), "r"(MMIO_BASE + MMIO_SCRATCH), "r"(0x5aUL), "r"(PORT_TEST_CONST)
+			 : "r8", "memory", "cc");
+	exc_hook[VEC_DB] = 0;
+	if (n_traps != 7)
+		fail("single step over cpuid, mov, out, nop, MMIO store, nop, popf: %u traps, expected 7", n_traps);
+	for (unsigned i = 0; i < 7 && i < n_traps; i++)
+		if (trap_rip[i] != rip[i] || !(trap_dr6[i] & DR6_BS))
+			fail("trap %u at rip 0x%lx DR6 0x%lx, expected rip 0x%lx with BS", i, trap_rip[i], trap_dr6[i],
+			     rip[i]);
+	info("one trap after each of cpuid, out, an MMIO store and the instructions between");
 	end();
 }
 

@@ -160,6 +160,7 @@ void check_syscall(void);
 void check_nmi(void);
 void check_vectoring(void);
 void check_debug(void);
+void check_step(void);
 void check_ac(void);
 void check_hostbp(void);
 

@@ -442,6 +442,7 @@ void guest_main(void)
 	check_nmi();
 	check_vectoring();
 	check_debug();
+	check_step();
 	check_ac();
 	check_hostbp();
 	check_cr8();

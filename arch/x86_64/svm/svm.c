@@ -248,6 +248,23 @@ static void inject_exc(struct vmcb *b, unsigned vec, bool err)
 	b->eventinj = SVM_EVT_VALID | (SVM_EVT_EXC << 8) | vec | (err ? SVM_EVT_ERR : 0);
 }
 
+/*
+ * The guest's RIP moved past an instruction the VMM or the kernel carried
+ * out for it; `rflags` is what it started with. As the CPU would: the
+ * interrupt shadow ends, and with TF set (the guest's, not the NMI step's)
+ * a single-step trap follows: #DB injected with DR6.BS. Not when an event
+ * is injected at the same entry: that comes first, its handler without TF.
+ */
+static void insn_done(struct vcpu *v, u64 rflags)
+{
+	struct vmcb *b = v->vmcb;
+	b->int_state &= ~1ull;
+	if ((rflags & RFLAGS_TF) && !nmi_stepping(v) && !(b->eventinj & SVM_EVT_VALID)) {
+		b->dr6 |= DR6_BS;
+		inject_exc(b, 1, false);
+	}
+}
+
 /* XSETBV, handled here as on VT-x: #GP(0) for CPL > 0 and invalid values. */
 static void xsetbv_exit(struct ec *ec)
 {
@@ -255,7 +272,7 @@ static void xsetbv_exit(struct ec *ec)
 	u64 value = (ec->regs.rdx << 32) | (u32)ec->regs.rax;
 	if (b->cpl == 0 && vcpu_xsetbv(ec, (u32)ec->regs.rcx, value)) {
 		b->rip += ec->vcpu->inst_len;
-		b->int_state &= ~1ull;
+		insn_done(ec->vcpu, b->rflags);
 		return;
 	}
 	inject_exc(b, 13, true);
@@ -499,7 +516,8 @@ bool svm_set_state(struct ec *ec, const struct hv_cpu_state *st)
 {
 	struct vcpu *v = ec->vcpu;
 	struct vmcb *b = v->vmcb;
-	u64 m = st->mtd;
+	u64 m = st->mtd, rflags = b->rflags;
+	bool moved = (m & HV_MTD_RIP_LEN) && st->rip != b->rip;
 	if (m & HV_MTD_RSP)
 		b->rsp = st->rsp;
 	if (m & HV_MTD_RIP_LEN)
@@ -576,5 +594,7 @@ bool svm_set_state(struct ec *ec, const struct hv_cpu_state *st)
 		b->efer = (st->efer & 0xd01ull) | EFER_SVME;
 		b->g_pat = st->pat;
 	}
+	if (moved)
+		insn_done(v, rflags);
 	return true;
 }

@@ -90,6 +90,24 @@ static void reinject(u32 vect)
 }
 
 /*
+ * The guest's RIP moved past an instruction the VMM or the kernel carried
+ * out for it (CPUID, I/O, MMIO, MSRs, XSETBV, HLT, ...); `rflags` is what
+ * it started with. As the CPU would: the STI/MOV SS interrupt shadow ends,
+ * and with TF set a single-step trap (#DB, DR6.BS) follows, through the
+ * pending-debug-exceptions field (SDM Vol. 3C, guest non-register state).
+ * Not when an event is injected at the same entry: that comes first, and
+ * its handler starts with TF clear.
+ */
+static void insn_done(u64 rflags)
+{
+	u32 is = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+	if (is & INTR_STATE_STI_MOVSS)
+		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, is & ~INTR_STATE_STI_MOVSS);
+	if ((rflags & RFLAGS_TF) && !(vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & HV_INJ_VALID))
+		vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS, vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS) | DR6_BS);
+}
+
+/*
  * XSETBV, handled here: ECX selects the XCR, EDX:EAX the value. Invalid
  * values and CPL > 0 give #GP(0) as on real hardware.
  */
@@ -99,9 +117,7 @@ static void xsetbv_exit(struct ec *ec)
 	unsigned cpl = (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
 	if (cpl == 0 && vcpu_xsetbv(ec, (u32)ec->regs.rcx, value)) {
 		vmcs_writel(GUEST_RIP, vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
-		u32 is = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
-		if (is & INTR_STATE_STI_MOVSS)
-			vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, is & ~INTR_STATE_STI_MOVSS);
+		insn_done(vmcs_readl(GUEST_RFLAGS));
 		return;
 	}
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, HV_INJ_VALID | HV_INJ_HWEXC | HV_INJ_ERRCODE | 13);
@@ -287,6 +303,8 @@ bool vmx_set_state(struct ec *ec, const struct hv_cpu_state *st)
 	struct vcpu *v = ec->vcpu;
 	vmx_load(ec);
 	u64 m = st->mtd;
+	bool moved = (m & HV_MTD_RIP_LEN) && st->rip != vmcs_readl(GUEST_RIP);
+	u64 rflags = vmcs_readl(GUEST_RFLAGS);
 	if (m & HV_MTD_RSP)
 		vmcs_writel(GUEST_RSP, st->rsp);
 	if (m & HV_MTD_RIP_LEN)
@@ -362,5 +380,7 @@ bool vmx_set_state(struct ec *ec, const struct hv_cpu_state *st)
 		vmcs_write32(VM_ENTRY_CONTROLS, e | (st->efer & (1ull << 10) ? 1u << 9 : 0));
 		vmcs_write64(GUEST_IA32_PAT, st->pat);
 	}
+	if (moved)
+		insn_done(rflags);
 	return true;
 }
