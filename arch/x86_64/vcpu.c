@@ -130,8 +130,15 @@ NORETURN void vcpu_run(struct ec *ec)
 	svm_run(ec);
 }
 
+/*
+ * Guest state -> the message of an event being delivered (st->event set).
+ * The STARTUP message counts as delivered here, not when it is raised: a
+ * busy handler makes the vCPU wait and raise it again.
+ */
 void vcpu_get_state(struct ec *ec, u64 mtd, struct hv_cpu_state *st)
 {
+	if (st->event == HV_VMEVT_STARTUP)
+		ec->vcpu->started = true;
 	if (virt_kind == VIRT_VMX)
 		vmx_get_state(ec, mtd, st);
 	else

@@ -213,10 +213,8 @@ NORETURN void svm_run(struct ec *ec)
 	c->cur_ec = ec;
 	if (!v->initialized)
 		vmcb_setup(ec);
-	if (!v->started) {
-		v->started = true;
+	if (!v->started) /* set once the message is delivered (vcpu_get_state) */
 		ipc_event(ec, HV_VMEVT_STARTUP);
-	}
 	if (v->nmi_window && !v->nmi_blocked && !nmi_stepping(v) && !(b->eventinj & SVM_EVT_VALID)) {
 		v->qual = v->gpa = 0; /* the NMI window is open: exit at once, as VT-x would */
 		v->inst_len = v->vect_info = v->vect_error = 0;

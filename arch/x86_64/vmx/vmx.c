@@ -365,10 +365,8 @@ NORETURN void vmx_run(struct ec *ec)
 	vmx_load(ec);
 	if (!v->initialized)
 		vmcs_setup(ec);
-	if (!v->started) {
-		v->started = true;
+	if (!v->started) /* set once the message is delivered (vcpu_get_state) */
 		ipc_event(ec, HV_VMEVT_STARTUP);
-	}
 	vcpu_fpu_switch(ec);
 	if (vmx.pin & PIN_PREEMPTION_TIMER) {
 		/* the host timer's deadline also as a VM exit: some CPUs (Bochs) hold

@@ -5,6 +5,9 @@
  * "vcputest: NAME: FAILED (...)"; the last line is
  * "vcputest: N passed, N failed" and the exit code is the failure count.
  *
+ *   startup  two vCPUs whose STARTUP portals lead to one handler, which is
+ *            busy (asleep) in the first STARTUP when the second arrives:
+ *            each vCPU must get its STARTUP message, then halt.
  *   gdt      after a guest ran on this CPU, no selector beyond the GDT's
  *            real entries is usable at CPL 3 (LAR; VT-x leaves the GDTR
  *            limit at 0xffff after every exit unless the kernel restores it).
@@ -20,7 +23,7 @@
 #define PRIO_MAIN 20         /* the domain's priority in configs/vcputest.conf */
 #define PRIO_VCPU 25         /* vCPUs run as soon as they exist */
 #define WAIT_MS 5000u        /* how long a guest may take to halt */
-#define SLOTS 1              /* event-portal windows in the VM PD, one per check */
+#define SLOTS 2              /* event-portal windows in the VM PD, one per check */
 
 /* What the exit handlers saw, per window of event portals (slot). */
 struct slot {
@@ -146,6 +149,21 @@ static bool slot_ok(unsigned slot, unsigned n, char *why, size_t size)
 	return false;
 }
 
+static void check_startup(void)
+{
+	char why[160] = "";
+	hv_sel_t ec[2], sc[2];
+	slots[1].busy_start = true;
+	hv_status_t st = vcpu_start(1, 0, &ec[0], &sc[0]);
+	if (st == HV_OK)
+		st = vcpu_start(1, 0, &ec[1], &sc[1]);
+	if (st != HV_OK)
+		snprintf(why, sizeof(why), "create: %s", hv_status_str(st));
+	else if (!wait_stopped(1, 2))
+		snprintf(why, sizeof(why), "the vCPUs did not halt");
+	result("startup", !why[0] && slot_ok(1, 2, why, sizeof(why)), why);
+}
+
 /* LAR at CPL 3 on every GDT selector from index `first` on: how many are usable. */
 static unsigned lar_usable(unsigned first)
 {
@@ -197,6 +215,7 @@ int main(const struct hv_startinfo *start)
 		return 1;
 	}
 	check_gdt();
+	check_startup();
 	printf("vcputest: %u passed, %u failed\n", n_pass, n_fail);
 	return (int)n_fail;
 }
