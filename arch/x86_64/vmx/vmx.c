@@ -9,6 +9,7 @@
 #include <arch/cpu.h>
 #include <arch/paging.h>
 #include <arch/percpu.h>
+#include <arch/smp.h>
 #include <arch/virt.h>
 #include <arch/vmx.h>
 
@@ -79,6 +80,7 @@ static struct vmx_msr *host_msrs;                    /* VM-exit MSR-load area: t
 static const u32 guest_msrs[] = { MSR_STAR, MSR_LSTAR, MSR_SFMASK, MSR_KERNEL_GS_BASE,
 				  MSR_CSTAR, MSR_FS_BASE, MSR_GS_BASE };
 static u16 next_vpid = 1;
+static u64 vmclear_req[MAX_CPUS]; /* a VMCS another CPU asks this one to clear */
 extern const u64 entry_vectors[];
 void vmx_exit_entry(void);
 void vmx_launch(struct regs *r);
@@ -226,14 +228,23 @@ bool vmx_vcpu_create(struct ec *ec)
 	return true;
 }
 
+/*
+ * A VMCS that ran is active on its CPU, which may keep parts of it cached
+ * and write them back at any time: it is VMCLEARed there before its page
+ * goes. From another CPU that takes a shootdown (vmx_flush_local there).
+ */
 void vmx_vcpu_destroy(struct ec *ec)
 {
 	struct vcpu *v = ec->vcpu;
+	if (v->initialized && this_cpu()->id == ec->cpu) {
+		vmclear(v->vmcs);
+	} else if (v->initialized) {
+		vmclear_req[ec->cpu] = v->vmcs;
+		tlb_shootdown(NULL);
+	}
 	for (unsigned i = 0; i < num_cpus; i++)
 		if (percpu_area[i].cur_vmcs == v->vmcs)
 			percpu_area[i].cur_vmcs = 0; /* only its own CPU ever loaded it */
-	if (this_cpu()->id == ec->cpu)
-		vmclear(v->vmcs);
 	struct kmem_quota *q = &ec->pd->quota;
 	kmem_free(q, phys_to_virt(v->vmcs), PAGE_SIZE);
 	kmem_free(q, v->msrs, sizeof(*v->msrs) * VMX_GUEST_MSRS);
@@ -393,10 +404,16 @@ bool vmx_ept_2m(void)
 	return cap;
 }
 
-void vmx_invept_all(void)
+/* This CPU's part of a shootdown: all EPT translations, and a VMCS to clear (vmx_vcpu_destroy). */
+void vmx_flush_local(void)
 {
 	struct {
 		u64 eptp, zero;
 	} desc = { 0, 0 };
 	__asm__ volatile("invept %0, %1" ::"m"(desc), "r"(2ul) : "cc", "memory");
+	u64 *req = &vmclear_req[this_cpu()->id];
+	if (*req) {
+		vmclear(*req);
+		__atomic_store_n(req, 0, __ATOMIC_RELEASE);
+	}
 }

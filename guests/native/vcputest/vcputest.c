@@ -11,6 +11,8 @@
  *   gdt      after a guest ran on this CPU, no selector beyond the GDT's
  *            real entries is usable at CPL 3 (LAR; VT-x leaves the GDTR
  *            limit at 0xffff after every exit unless the kernel restores it).
+ *   remote   a vCPU that ran on CPU 1 is destroyed from CPU 0 (VT-x: its
+ *            VMCS must be cleared on CPU 1 first), then a new one runs there.
  *
  * Needs (configs/vcputest.conf): CPU 0, 'kmem' for the VM (256K is plenty).
  */
@@ -23,7 +25,7 @@
 #define PRIO_MAIN 20         /* the domain's priority in configs/vcputest.conf */
 #define PRIO_VCPU 25         /* vCPUs run as soon as they exist */
 #define WAIT_MS 5000u        /* how long a guest may take to halt */
-#define SLOTS 2              /* event-portal windows in the VM PD, one per check */
+#define SLOTS 3              /* event-portal windows in the VM PD, one per check */
 
 /* What the exit handlers saw, per window of event portals (slot). */
 struct slot {
@@ -194,6 +196,28 @@ static void check_gdt(void)
 	result("gdt", !why[0], why);
 }
 
+static hv_status_t drop(hv_sel_t s) { return hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 0) | HV_REVOKE_SELF, s); }
+
+static void check_remote(void)
+{
+	char why[160] = "";
+	hv_sel_t ec, sc;
+	if (si->num_cpus < 2) {
+		printf("vcputest: remote: one CPU only, skipped\n");
+		return;
+	}
+	hv_status_t st = vcpu_start(2, 1, &ec, &sc);
+	if (st == HV_OK && !wait_stopped(2, 1))
+		snprintf(why, sizeof(why), "the first vCPU did not halt");
+	if (st == HV_OK && !why[0] && (st = drop(ec)) == HV_OK && (st = drop(sc)) == HV_OK)
+		st = vcpu_start(2, 1, &ec, &sc);
+	if (st != HV_OK)
+		snprintf(why, sizeof(why), "%s", hv_status_str(st));
+	else if (!why[0] && !wait_stopped(2, 1))
+		snprintf(why, sizeof(why), "the second vCPU did not halt");
+	result("remote", !why[0] && slot_ok(2, 2, why, sizeof(why)), why);
+}
+
 int main(const struct hv_startinfo *start)
 {
 	si = start;
@@ -209,13 +233,14 @@ int main(const struct hv_startinfo *start)
 	for (unsigned c = 0; c < 2 && c < si->num_cpus && st == HV_OK; c++)
 		st = hv_handler_create(c, &handler[c]);
 	for (unsigned s = 0; s < SLOTS && st == HV_OK; s++)
-		st = slot_setup(s, 0);
+		st = slot_setup(s, s == 2 && si->num_cpus > 1 ? 1 : 0);
 	if (st != HV_OK) {
 		printf("vcputest: setup: %s\n", hv_status_str(st));
 		return 1;
 	}
 	check_gdt();
 	check_startup();
+	check_remote();
 	printf("vcputest: %u passed, %u failed\n", n_pass, n_fail);
 	return (int)n_fail;
 }

@@ -180,6 +180,6 @@ void vmx_load(struct ec *ec);
 u64 vmx_cr0_guest(u64 v);
 u64 vmx_cr4_guest(u64 v);
 bool vmx_ept_2m(void);
-void vmx_invept_all(void);
+void vmx_flush_local(void);
 
 #endif
