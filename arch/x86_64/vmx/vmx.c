@@ -29,6 +29,11 @@
 #define MSR_VMX_TRUE_EXIT_CTLS 0x48f
 #define MSR_VMX_TRUE_ENTRY_CTLS 0x490
 #define MSR_VMX_EPT_VPID_CAP 0x48c
+#define CAP_INVEPT (1ull << 20)
+#define CAP_INVEPT_ALL (1ull << 26)
+#define CAP_INVVPID (1ull << 32)
+#define CAP_INVVPID_SINGLE (1ull << 41)
+#define CAP_INVVPID_ALL (1ull << 42)
 
 /* SDM 24.6.1-24.8: the controls used */
 #define PIN_EXT_INTR_EXITING (1u << 0)
@@ -70,6 +75,7 @@ static struct {
 	u32 revision;
 	u32 pin, proc, proc2, exit, entry;
 	unsigned preempt_shift; /* the VMX-preemption timer counts TSC >> this */
+	unsigned invvpid_type;  /* 1 single-context, 2 all-context */
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 } vmx;
 
@@ -79,7 +85,15 @@ static struct vmx_msr *host_msrs;                    /* VM-exit MSR-load area: t
 /* The syscall MSRs a guest reads and writes without exits; the first VMX_GUEST_MSRS are switched by VMX. */
 static const u32 guest_msrs[] = { MSR_STAR, MSR_LSTAR, MSR_SFMASK, MSR_KERNEL_GS_BASE,
 				  MSR_CSTAR, MSR_FS_BASE, MSR_GS_BASE };
-static u16 next_vpid = 1;
+/*
+ * VPIDs tag a vCPU's TLB entries; 0 is the host's. They are recycled: freed
+ * when the vCPU goes, invalidated (INVVPID) on its CPU when the next owner
+ * first runs there, the only CPU that owner ever uses. (AMD-V's ASIDs need
+ * no such care: each CPU hands them out per generation and flushes all of
+ * them when it starts a new one, svm.c.)
+ */
+static u64 vpid_map[VMX_VPIDS / 64] = { 1 };
+static unsigned vpid_hint;
 static u64 vmclear_req[MAX_CPUS]; /* a VMCS another CPU asks this one to clear */
 extern const u64 entry_vectors[];
 void vmx_exit_entry(void);
@@ -125,11 +139,24 @@ bool vmx_probe(void)
 	ok &= adjust(MSR_VMX_PROCBASED_CTLS2, PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST,
 		     PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST, &vmx.proc2);
 	/*
+	 * Invalidation types, before any use: INVEPT all-context (every
+	 * shootdown) is required; VPIDs only with an INVVPID type to
+	 * invalidate a recycled one (single-context, else all-context).
+	 */
+	u64 cap = rdmsr(MSR_VMX_EPT_VPID_CAP);
+	if (!(cap & CAP_INVEPT) || !(cap & CAP_INVEPT_ALL)) {
+		printk("hypervisor: VT-x without INVEPT all-context\n");
+		ok = false;
+	}
+	vmx.invvpid_type = cap & CAP_INVVPID_SINGLE ? 1 : 2;
+	if (!(cap & CAP_INVVPID) || !(cap & (CAP_INVVPID_SINGLE | CAP_INVVPID_ALL)))
+		vmx.proc2 &= ~PROC2_ENABLE_VPID;
+	/*
 	 * The guest's DR7 and IA32_DEBUGCTL are saved at every exit and loaded
 	 * at every entry; in between the host runs with DR7 = 0x400 and
 	 * DEBUGCTL 0, which every VM exit loads (SDM Vol. 3C, loading host
 	 * control and debug registers): a guest's breakpoints never fire in
-	 * host code. (AMD-V has to do it itself: svm_entry.S.)
+	 * host code. (AMD-V has to see to it itself: svm.c.)
 	 */
 	need = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
 	       EXIT_SAVE_DEBUG_CONTROLS;
@@ -203,16 +230,49 @@ static void vmclear(paddr_t pa)
 	__asm__ volatile("vmclear %0" ::"m"(pa) : "cc", "memory");
 }
 
+/* A free VPID (0: none left, or VPIDs are off). */
+static u16 vpid_alloc(void)
+{
+	if (!(vmx.proc2 & PROC2_ENABLE_VPID))
+		return 0;
+	for (unsigned n = 0; n < ARRAY_SIZE(vpid_map); n++, vpid_hint = (vpid_hint + 1) % ARRAY_SIZE(vpid_map)) {
+		u64 *w = &vpid_map[vpid_hint];
+		if (~*w) {
+			unsigned bit = (unsigned)__builtin_ctzll(~*w);
+			*w |= 1ull << bit;
+			return (u16)(vpid_hint * 64 + bit);
+		}
+	}
+	return 0;
+}
+
+static void vpid_free(u16 vpid)
+{
+	if (vpid)
+		vpid_map[vpid / 64] &= ~(1ull << (vpid % 64));
+}
+
+/* INVVPID of a VPID on this CPU (linear and combined mappings). */
+static void invvpid(u16 vpid)
+{
+	struct {
+		u64 vpid, addr;
+	} desc = { vpid, 0 };
+	__asm__ volatile("invvpid %0, %1" ::"m"(desc), "r"((u64)vmx.invvpid_type) : "cc", "memory");
+}
+
 /* The VT-x part of a new vCPU (vcpu.c made the rest): a VMCS, the MSR area, a VPID. */
 bool vmx_vcpu_create(struct ec *ec)
 {
-	if (next_vpid == 0)
+	u16 vpid = vpid_alloc();
+	if (!vpid && (vmx.proc2 & PROC2_ENABLE_VPID))
 		return false;
 	struct kmem_quota *q = &ec->pd->quota;
 	struct vcpu *v = ec->vcpu;
 	u32 *vmcs = kmem_alloc(q, PAGE_SIZE);
 	struct vmx_msr *msrs = kmem_alloc(q, sizeof(*msrs) * VMX_GUEST_MSRS);
 	if (!vmcs || !msrs) {
+		vpid_free(vpid);
 		kmem_free(q, vmcs, PAGE_SIZE);
 		kmem_free(q, msrs, sizeof(*msrs) * VMX_GUEST_MSRS);
 		return false;
@@ -224,7 +284,7 @@ bool vmx_vcpu_create(struct ec *ec)
 	for (unsigned i = 0; i < VMX_GUEST_MSRS; i++)
 		msrs[i] = (struct vmx_msr){ guest_msrs[i], 0, 0 };
 	v->msrs = msrs;
-	v->vpid = next_vpid++;
+	v->vpid = vpid;
 	return true;
 }
 
@@ -245,6 +305,7 @@ void vmx_vcpu_destroy(struct ec *ec)
 	for (unsigned i = 0; i < num_cpus; i++)
 		if (percpu_area[i].cur_vmcs == v->vmcs)
 			percpu_area[i].cur_vmcs = 0; /* only its own CPU ever loaded it */
+	vpid_free(v->vpid);
 	struct kmem_quota *q = &ec->pd->quota;
 	kmem_free(q, phys_to_virt(v->vmcs), PAGE_SIZE);
 	kmem_free(q, v->msrs, sizeof(*v->msrs) * VMX_GUEST_MSRS);
@@ -292,6 +353,8 @@ static void vmcs_setup(struct ec *ec)
 	vmcs_write64(MSR_BITMAP, virt_to_phys(msr_bitmap));
 	vmcs_write64(EPT_POINTER, ec->pd->gpt_root | (3ul << 3) | 6); /* 4-level walk, WB */
 	vmcs_write16(VIRTUAL_PROCESSOR_ID, v->vpid);
+	if (v->vpid)
+		invvpid(v->vpid); /* a previous owner may have left translations here */
 	vmcs_write64(VMCS_LINK_POINTER, ~0ull);
 	vmcs_write64(TSC_OFFSET, 0);
 

@@ -13,6 +13,8 @@
  *            limit at 0xffff after every exit unless the kernel restores it).
  *   remote   a vCPU that ran on CPU 1 is destroyed from CPU 0 (VT-x: its
  *            VMCS must be cleared on CPU 1 first), then a new one runs there.
+ *   recycle  more vCPUs created and destroyed than there are VPIDs (VT-x:
+ *            65535), then one more runs.
  *
  * Needs (configs/vcputest.conf): CPU 0, 'kmem' for the VM (256K is plenty).
  */
@@ -25,7 +27,8 @@
 #define PRIO_MAIN 20         /* the domain's priority in configs/vcputest.conf */
 #define PRIO_VCPU 25         /* vCPUs run as soon as they exist */
 #define WAIT_MS 5000u        /* how long a guest may take to halt */
-#define SLOTS 3              /* event-portal windows in the VM PD, one per check */
+#define RECYCLE_COUNT 65600u /* vCPUs created and destroyed by `recycle` */
+#define SLOTS 4              /* event-portal windows in the VM PD, one per check */
 
 /* What the exit handlers saw, per window of event portals (slot). */
 struct slot {
@@ -218,6 +221,39 @@ static void check_remote(void)
 	result("remote", !why[0] && slot_ok(2, 2, why, sizeof(why)), why);
 }
 
+static void check_recycle(void)
+{
+	char why[160] = "";
+	unsigned done = 0, retries = 0;
+	hv_sel_t ec = hv_sel_alloc(), sc;
+	while (done < RECYCLE_COUNT && retries < 100) {
+		hv_status_t st = hv_create_vcpu(ec, vm, 0, 3 * 256);
+		if (st == HV_EMEM) { /* destroyed vCPUs are freed when this CPU schedules */
+			retries++;
+			(void)hv_sleep_until(hv_rdtsc() + si->tsc_khz);
+			continue;
+		}
+		if (st == HV_OK)
+			st = drop(ec);
+		if (st != HV_OK) {
+			snprintf(why, sizeof(why), "vCPU %u: %s", done, hv_status_str(st));
+			break;
+		}
+		done++;
+		retries = 0;
+	}
+	if (!why[0] && done < RECYCLE_COUNT)
+		snprintf(why, sizeof(why), "no more vCPUs after %u (HV_EMEM)", done);
+	hv_status_t st = why[0] ? HV_OK : vcpu_start(3, 0, &ec, &sc);
+	if (st != HV_OK)
+		snprintf(why, sizeof(why), "after %u: %s", done, hv_status_str(st));
+	else if (!why[0] && !wait_stopped(3, 1))
+		snprintf(why, sizeof(why), "the vCPU after %u did not halt", done);
+	if (!why[0])
+		printf("vcputest: recycle: %u vCPUs created and destroyed, then one ran\n", done);
+	result("recycle", !why[0] && slot_ok(3, 1, why, sizeof(why)), why);
+}
+
 int main(const struct hv_startinfo *start)
 {
 	si = start;
@@ -241,6 +277,7 @@ int main(const struct hv_startinfo *start)
 	check_gdt();
 	check_startup();
 	check_remote();
+	check_recycle();
 	printf("vcputest: %u passed, %u failed\n", n_pass, n_fail);
 	return (int)n_fail;
 }
