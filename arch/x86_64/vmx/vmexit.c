@@ -147,10 +147,12 @@ NORETURN void vmx_exit_handler(void)
 	struct vcpu *v = ec->vcpu;
 	__asm__ volatile("mov %%cr2, %0" : "=r"(v->cr2));
 	restore_gdt_tr(c);
+	u32 reason = vmcs_read32(VM_EXIT_REASON);
+	if ((reason & 0xffff) == EXIT_REASON_EXCEPTION_NMI && ((vmcs_read32(VM_EXIT_INTR_INFO) >> 8) & 7) == 2)
+		__asm__ volatile("int $2"); /* the host's NMI exited the guest: its handler, before the lock */
 	vcpu_irq_window(); /* host interrupts that came in VMX root: a kernel-handled exit can recur at once */
 	bkl_lock();
 	v->launched = true;
-	u32 reason = vmcs_read32(VM_EXIT_REASON);
 	if (reason & VMX_EXIT_ENTRY_FAILURE) {
 		char why[64];
 		snprintk(why, sizeof(why), "VM entry failed: invalid guest state (exit reason %u)", reason & 0xffff);
@@ -180,7 +182,7 @@ NORETURN void vmx_exit_handler(void)
 		kernel_exit(ec);
 	}
 	if (basic == EXIT_REASON_EXCEPTION_NMI && ((vmcs_read32(VM_EXIT_INTR_INFO) >> 8) & 7) == 2)
-		kernel_exit(ec); /* a host NMI: nothing uses them */
+		kernel_exit(ec); /* a host NMI: raised again above */
 	if (basic == EXIT_REASON_EXCEPTION_NMI && (vmcs_read32(VM_EXIT_INTR_INFO) & 0xff) == 17) {
 		reflect_ac();
 		kernel_exit(ec);
