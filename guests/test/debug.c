@@ -96,10 +96,10 @@ void check_debug(void)
 	end();
 }
 
-/* Single-step over instructions the VMM carries out: CPUID, OUT, an MMIO store; one trap after each. */
+/* Single-step over instructions a VMM or hypervisor carries out: CPUID, OUT, an MMIO store, WBINVD; one trap after each. */
 void check_step(void)
 {
-	uint64_t rip[7];
+	uint64_t rip[8];
 	uint32_t a = 0, b, c, d;
 
 	begin("step");
@@ -116,22 +116,24 @@ void check_step(void)
 			 "lea 5f(%%rip), %%r8; mov %%r8, 32(%4)\n\t"
 			 "lea 6f(%%rip), %%r8; mov %%r8, 40(%4)\n\t"
 			 "lea 7f(%%rip), %%r8; mov %%r8, 48(%4)\n\t"
+			 "lea 8f(%%rip), %%r8; mov %%r8, 56(%4)\n\t"
 			 "pushfq; pushfq; orq %5, (%%rsp); popfq\n\t"
 			 "cpuid\n1:\tmovl %k8, %%edx\n2:\t"
 			 "outb %%al, %%dx\n3:\tnop\n4:\t"
 			 "movq %7, (%6)\n5:\tnop\n6:\t"
-			 "popfq\n7:"
+			 "wbinvd\n7:\tpopfq\n8:"
 			 : "+a"(a), "=&b"(b), "=&c"(c), "=&d"(d)
 			 : "r"(rip), "i"(RFLAGS_TF), "r"(MMIO_BASE + MMIO_SCRATCH), "r"(0x5aUL), "r"(PORT_TEST_CONST)
 			 : "r8", "memory", "cc");
 	exc_hook[VEC_DB] = 0;
-	if (n_traps != 7)
-		fail("single step over cpuid, mov, out, nop, MMIO store, nop, popf: %u traps, expected 7", n_traps);
-	for (unsigned i = 0; i < 7 && i < n_traps; i++)
+	if (n_traps != 8)
+		fail("single step over cpuid, mov, out, nop, MMIO store, nop, wbinvd, popf: %u traps, expected 8",
+		     n_traps);
+	for (unsigned i = 0; i < 8 && i < n_traps; i++)
 		if (trap_rip[i] != rip[i] || !(trap_dr6[i] & DR6_BS))
 			fail("trap %u at rip 0x%lx DR6 0x%lx, expected rip 0x%lx with BS", i, trap_rip[i], trap_dr6[i],
 			     rip[i]);
-	info("one trap after each of cpuid, out, an MMIO store and the instructions between");
+	info("one trap after each of cpuid, out, an MMIO store, wbinvd and the instructions between");
 	end();
 }
 

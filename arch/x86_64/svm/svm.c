@@ -116,10 +116,11 @@ static void seg_real(struct vmcb_seg *s, u16 sel, u16 attrib)
 static void vmcb_setup(struct ec *ec)
 {
 	struct vmcb *b = ec->vcpu->vmcb;
-	b->intercept1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_CPUID | SVM_I1_INVD | SVM_I1_HLT | SVM_I1_INVLPGA |
-			SVM_I1_IOIO | SVM_I1_MSR | SVM_I1_TASK_SWITCH | SVM_I1_SHUTDOWN;
+	/* INIT exits as on VT-x; RDPMC would read the host's counters, WBINVD flush its caches */
+	b->intercept1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_INIT | SVM_I1_RDPMC | SVM_I1_CPUID | SVM_I1_INVD |
+			SVM_I1_HLT | SVM_I1_INVLPGA | SVM_I1_IOIO | SVM_I1_MSR | SVM_I1_TASK_SWITCH | SVM_I1_SHUTDOWN;
 	b->intercept2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD | SVM_I2_VMSAVE | SVM_I2_STGI | SVM_I2_CLGI |
-			SVM_I2_SKINIT | SVM_I2_RDTSCP | SVM_I2_MONITOR | SVM_I2_MWAIT | SVM_I2_XSETBV;
+			SVM_I2_SKINIT | SVM_I2_RDTSCP | SVM_I2_WBINVD | SVM_I2_MONITOR | SVM_I2_MWAIT | SVM_I2_XSETBV;
 	/*
 	 * #AC and #DB exit and go straight back into the guest (svm_exit_handler):
 	 * a #AC raised while a #AC is delivered (a misaligned CPL 3 stack in
@@ -283,7 +284,9 @@ static bool exit_reason(struct vcpu *v, u64 code, unsigned *reason)
 		u16 code;
 		u8 reason, len;
 	} map[] = {
+		{ SVM_EXIT_INIT, EXIT_REASON_INIT_SIGNAL, 0 },
 		{ SVM_EXIT_VINTR, EXIT_REASON_INTERRUPT_WINDOW, 0 },
+		{ SVM_EXIT_RDPMC, EXIT_REASON_RDPMC, 2 },
 		{ SVM_EXIT_CPUID, EXIT_REASON_CPUID, 2 },
 		{ SVM_EXIT_INVD, EXIT_REASON_INVD, 2 },
 		{ SVM_EXIT_HLT, EXIT_REASON_HLT, 1 },
@@ -294,6 +297,7 @@ static bool exit_reason(struct vcpu *v, u64 code, unsigned *reason)
 		{ SVM_EXIT_VMMCALL, EXIT_REASON_VMCALL, 3 },
 		{ SVM_EXIT_MONITOR, EXIT_REASON_MONITOR_INSTRUCTION, 3 },
 		{ SVM_EXIT_MWAIT, EXIT_REASON_MWAIT_INSTRUCTION, 3 },
+		{ SVM_EXIT_WBINVD, EXIT_REASON_WBINVD, 2 },
 		{ SVM_EXIT_XSETBV, EXIT_REASON_XSETBV, 3 },
 		{ SVM_EXIT_NPF, EXIT_REASON_EPT_VIOLATION, 0 },
 	};
@@ -406,6 +410,11 @@ NORETURN void svm_exit_handler(void)
 	}
 	if (reason == EXIT_REASON_XSETBV) {
 		xsetbv_exit(ec);
+		kernel_exit(ec);
+	}
+	if (reason == EXIT_REASON_WBINVD) { /* skipped: the host's caches are the host's */
+		b->rip += v->inst_len;
+		insn_done(v, b->rflags);
 		kernel_exit(ec);
 	}
 	ipc_event(ec, reason);

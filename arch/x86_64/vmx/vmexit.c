@@ -191,6 +191,11 @@ NORETURN void vmx_exit_handler(void)
 		xsetbv_exit(ec);
 		kernel_exit(ec);
 	}
+	if (basic == EXIT_REASON_WBINVD) { /* skipped: the host's caches are the host's */
+		vmcs_writel(GUEST_RIP, vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+		insn_done(vmcs_readl(GUEST_RFLAGS));
+		kernel_exit(ec);
+	}
 	if ((basic >= EXIT_REASON_VMCLEAR && basic <= EXIT_REASON_VMXON) || basic == EXIT_REASON_INVEPT ||
 	    basic == EXIT_REASON_INVVPID) { /* VMX is not offered to guests */
 		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, HV_INJ_VALID | HV_INJ_HWEXC | 6);

@@ -45,14 +45,18 @@
 #define PROC_INTR_WINDOW_EXITING (1u << 2)
 #define PROC_USE_TSC_OFFSETTING (1u << 3)
 #define PROC_HLT_EXITING (1u << 7)
+#define PROC_MWAIT_EXITING (1u << 10)
+#define PROC_RDPMC_EXITING (1u << 11)
 #define PROC_CR8_LOAD_EXITING (1u << 19)
 #define PROC_CR8_STORE_EXITING (1u << 20)
 #define PROC_NMI_WINDOW_EXITING (1u << 22)
 #define PROC_USE_IO_BITMAPS (1u << 25)
 #define PROC_USE_MSR_BITMAPS (1u << 28)
+#define PROC_MONITOR_EXITING (1u << 29)
 #define PROC_ACTIVATE_SECONDARY (1u << 31)
 #define PROC2_ENABLE_EPT (1u << 1)
 #define PROC2_ENABLE_VPID (1u << 5)
+#define PROC2_WBINVD_EXITING (1u << 6)
 #define PROC2_UNRESTRICTED_GUEST (1u << 7)
 #define EXIT_SAVE_DEBUG_CONTROLS (1u << 2)
 #define EXIT_HOST_ADDR_SPACE_SIZE (1u << 9)
@@ -129,15 +133,19 @@ bool vmx_probe(void)
 	 * Without a TPR shadow, a guest's MOV to/from CR8 reaches the local
 	 * APIC's TPR: `mov $15, %cr8` would mask the host's timer and IPIs on
 	 * this CPU (and the next TLB shootdown would wait forever). So CR8
-	 * accesses always exit (to the VMM, reason 28).
+	 * accesses always exit (to the VMM, reason 28). So do RDPMC (it would
+	 * read the host's counters) and MONITOR/MWAIT (the guest would doze
+	 * on the host's CPU), as on AMD-V.
 	 */
 	u32 need = PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY |
-		   PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
+		   PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING | PROC_RDPMC_EXITING | PROC_MWAIT_EXITING |
+		   PROC_MONITOR_EXITING;
 	ok &= adjust(tru ? MSR_VMX_TRUE_PROCBASED_CTLS : MSR_VMX_PROCBASED_CTLS, need | PROC_USE_TSC_OFFSETTING,
 		     need, &vmx.proc);
 	vmx.proc &= ~((1u << 15) | (1u << 16)); /* CR3 load/store exiting: not with EPT */
-	ok &= adjust(MSR_VMX_PROCBASED_CTLS2, PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST,
-		     PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST, &vmx.proc2);
+	/* WBINVD would flush all the host CPU's caches: it exits and is skipped (vmexit.c) */
+	need = PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_WBINVD_EXITING;
+	ok &= adjust(MSR_VMX_PROCBASED_CTLS2, need | PROC2_ENABLE_VPID, need, &vmx.proc2);
 	/*
 	 * Invalidation types, before any use: INVEPT all-context (every
 	 * shootdown) is required; VPIDs only with an INVVPID type to
