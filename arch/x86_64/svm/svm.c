@@ -264,60 +264,99 @@ static void insn_done(struct vcpu *v, u64 rflags)
 	}
 }
 
-/* XSETBV, handled here as on VT-x: #GP(0) for CPL > 0 and invalid values. */
-static void xsetbv_exit(struct ec *ec)
+/* The exits the kernel handles itself (by VT-x reason, as vmexit.c); true: done, back to the guest. */
+
+/* A skipped instruction (length from the exit), finished as the CPU would. */
+static void skip_insn(struct vcpu *v)
 {
-	struct vmcb *b = ec->vcpu->vmcb;
-	u64 value = (ec->regs.rdx << 32) | (u32)ec->regs.rax;
-	if (b->cpl == 0 && vcpu_xsetbv(ec, (u32)ec->regs.rcx, value)) {
-		b->rip += ec->vcpu->inst_len;
-		insn_done(ec->vcpu, b->rflags);
-		return;
-	}
-	inject_exc(b, 13, true);
+	v->vmcb->rip += v->inst_len;
+	insn_done(v, v->vmcb->rflags);
 }
 
-/* The VT-x exit reason of an exit code, and its instruction length; false: the kernel's own. */
-static bool exit_reason(struct vcpu *v, u64 code, unsigned *reason)
+/*
+ * A host NMI (the host took it at STGI), or #DB or #AC, which go straight
+ * back into the guest (see vmcb_setup). RF is set for #AC, as the CPU sets
+ * it for a fault.
+ */
+static bool exception_exit(struct ec *ec)
 {
-	static const struct {
-		u16 code;
-		u8 reason, len;
-	} map[] = {
-		{ SVM_EXIT_INIT, EXIT_REASON_INIT_SIGNAL, 0 },
-		{ SVM_EXIT_VINTR, EXIT_REASON_INTERRUPT_WINDOW, 0 },
-		{ SVM_EXIT_RDPMC, EXIT_REASON_RDPMC, 2 },
-		{ SVM_EXIT_CPUID, EXIT_REASON_CPUID, 2 },
-		{ SVM_EXIT_INVD, EXIT_REASON_INVD, 2 },
-		{ SVM_EXIT_HLT, EXIT_REASON_HLT, 1 },
-		{ SVM_EXIT_IOIO, EXIT_REASON_IO_INSTRUCTION, 0 },
-		{ SVM_EXIT_MSR, EXIT_REASON_MSR_READ, 2 },
-		{ SVM_EXIT_TASK_SWITCH, EXIT_REASON_TASK_SWITCH, 0 },
-		{ SVM_EXIT_SHUTDOWN, EXIT_REASON_TRIPLE_FAULT, 0 },
-		{ SVM_EXIT_VMMCALL, EXIT_REASON_VMCALL, 3 },
-		{ SVM_EXIT_MONITOR, EXIT_REASON_MONITOR_INSTRUCTION, 3 },
-		{ SVM_EXIT_MWAIT, EXIT_REASON_MWAIT_INSTRUCTION, 3 },
-		{ SVM_EXIT_WBINVD, EXIT_REASON_WBINVD, 2 },
-		{ SVM_EXIT_XSETBV, EXIT_REASON_XSETBV, 3 },
-		{ SVM_EXIT_NPF, EXIT_REASON_EPT_VIOLATION, 0 },
-	};
+	struct vmcb *b = ec->vcpu->vmcb;
+	if (b->exitcode == SVM_EXIT_EXC_DB) {
+		inject_exc(b, 1, false);
+	} else if (b->exitcode == SVM_EXIT_EXC_AC) {
+		b->rflags |= RFLAGS_RF;
+		inject_exc(b, 17, true);
+	}
+	return true;
+}
+
+static bool extint_exit(struct ec *ec) /* the interrupt window took it */
+{
+	(void)ec;
+	return true;
+}
+
+/* XSETBV, as on VT-x: #GP(0) for CPL > 0 and invalid values. */
+static bool xsetbv_exit(struct ec *ec)
+{
+	struct vcpu *v = ec->vcpu;
+	u64 value = (ec->regs.rdx << 32) | (u32)ec->regs.rax;
+	if (v->vmcb->cpl == 0 && vcpu_xsetbv(ec, (u32)ec->regs.rcx, value))
+		skip_insn(v);
+	else
+		inject_exc(v->vmcb, 13, true);
+	return true;
+}
+
+static bool wbinvd_exit(struct ec *ec) /* skipped: the host's caches are the host's */
+{
+	skip_insn(ec->vcpu);
+	return true;
+}
+
+static bool svm_insn_exit(struct ec *ec) /* SVM is not offered to guests, nor RDTSCP (as on VT-x): #UD */
+{
+	inject_exc(ec->vcpu->vmcb, 6, false);
+	return true;
+}
+
+static bool (*const kernel_exits[])(struct ec *) = {
+	[EXIT_REASON_EXCEPTION_NMI] = exception_exit,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = extint_exit,
+	[EXIT_REASON_VMCLEAR ... EXIT_REASON_VMXON] = svm_insn_exit,
+	[EXIT_REASON_RDTSCP] = svm_insn_exit,
+	[EXIT_REASON_INVVPID] = svm_insn_exit,
+	[EXIT_REASON_WBINVD] = wbinvd_exit,
+	[EXIT_REASON_XSETBV] = xsetbv_exit,
+};
+
+/*
+ * Before the exit is looked at: an event whose delivery it interrupted is
+ * delivered again; NMI blocking: the intercepted IRET of an NMI handler is
+ * single-stepped, and the #DB after it unblocks NMIs. True: that was all.
+ */
+static bool exit_prologue(struct vcpu *v)
+{
 	struct vmcb *b = v->vmcb;
-	for (unsigned i = 0; i < ARRAY_SIZE(map); i++) {
-		if (map[i].code != code)
-			continue;
-		*reason = map[i].reason;
-		v->inst_len = map[i].len;
-		if (svm.nrips && map[i].len && b->next_rip > b->rip && b->next_rip - b->rip <= 15)
-			v->inst_len = (u32)(b->next_rip - b->rip);
-		if (code == SVM_EXIT_IOIO) {
-			v->qual = svm_ioio_qual(b->exitinfo1);
-			v->inst_len = (u32)(b->exitinfo2 - b->rip); /* EXITINFO2: the next RIP */
-		} else if (code == SVM_EXIT_MSR && (b->exitinfo1 & 1)) {
-			*reason = EXIT_REASON_MSR_WRITE;
-		} else if (code == SVM_EXIT_NPF) {
-			v->qual = svm_npf_qual(b->exitinfo1);
-			v->gpa = b->exitinfo2;
-		}
+	u64 ii = b->exitintinfo;
+	v->vect_info = svm_evt_to_vmx(ii);
+	v->vect_error = (u32)(ii >> 32);
+	if (ii & SVM_EVT_VALID) {
+		unsigned type = (ii >> 8) & 7, vec = ii & 0xff;
+		/* INT n, INT3 and INTO are executed again instead: RIP is at the instruction */
+		if (!(type == SVM_EVT_SOFT || (type == SVM_EVT_EXC && (vec == 3 || vec == 4))))
+			b->eventinj = ii;
+	}
+	if (b->exitcode == SVM_EXIT_IRET) {
+		b->intercept1 &= ~SVM_I1_IRET;
+		v->nmi_step = true;
+		b->rflags |= RFLAGS_TF;
+		return true;
+	}
+	if (b->exitcode == SVM_EXIT_EXC_DB && nmi_stepping(v)) { /* the IRET is done: TF is the guest's own again */
+		v->nmi_step = false;
+		b->dr6 &= ~DR6_BS;
+		set_nmi_blocked(v, false);
 		return true;
 	}
 	return false;
@@ -360,64 +399,22 @@ NORETURN void svm_exit_handler(void)
 		ec_kill(ec, "VM entry failed: invalid guest state (VMEXIT_INVALID)");
 		sched_schedule();
 	}
-	/* an event whose delivery the exit interrupted is delivered again */
-	u64 ii = b->exitintinfo;
-	v->vect_info = svm_evt_to_vmx(ii);
-	v->vect_error = (u32)(ii >> 32);
-	if (ii & SVM_EVT_VALID) {
-		unsigned type = (ii >> 8) & 7, vec = ii & 0xff;
-		/* INT n, INT3 and INTO are executed again instead: RIP is at the instruction */
-		if (!(type == SVM_EVT_SOFT || (type == SVM_EVT_EXC && (vec == 3 || vec == 4))))
-			b->eventinj = ii;
-	}
-	v->qual = v->gpa = 0;
-	v->inst_len = 0;
-	unsigned reason;
-	switch (code) {
-	case SVM_EXIT_INTR:
-	case SVM_EXIT_NMI:
+	if (exit_prologue(v))
 		kernel_exit(ec);
-	case SVM_EXIT_IRET: /* of an NMI handler: step over it, then NMIs are unblocked */
-		b->intercept1 &= ~SVM_I1_IRET;
-		v->nmi_step = true;
-		b->rflags |= RFLAGS_TF;
-		kernel_exit(ec);
-	case SVM_EXIT_EXC_DB:
-		if (nmi_stepping(v)) { /* the IRET is done: TF is the guest's own again */
-			v->nmi_step = false;
-			b->dr6 &= ~DR6_BS;
-			set_nmi_blocked(v, false);
-			kernel_exit(ec);
-		}
-		inject_exc(b, 1, false); /* the guest's own: reflected (see vmcb_setup) */
-		kernel_exit(ec);
-	case SVM_EXIT_EXC_AC:
-		b->rflags |= RFLAGS_RF; /* as the CPU sets it for a fault */
-		inject_exc(b, 17, true);
-		kernel_exit(ec);
-	case SVM_EXIT_VMRUN:
-	case SVM_EXIT_VMLOAD ... SVM_EXIT_RDTSCP: /* not VMMCALL: that one is the VMM's */
-	case SVM_EXIT_INVLPGA: /* SVM is not offered to guests, nor RDTSCP (as on VT-x) */
-		inject_exc(b, 6, false);
-		kernel_exit(ec);
-	}
-	if (!exit_reason(v, code, &reason)) {
+	struct svm_exit e;
+	if (!svm_exit_to_vmx(b, svm.nrips, &e)) {
 		char why[64];
 		snprintk(why, sizeof(why), "unexpected AMD-V exit code 0x%lx", code);
 		vmcb_dump(ec);
 		ec_kill(ec, why);
 		sched_schedule();
 	}
-	if (reason == EXIT_REASON_XSETBV) {
-		xsetbv_exit(ec);
+	v->inst_len = e.inst_len;
+	v->qual = e.qual;
+	v->gpa = e.gpa;
+	if (e.reason < ARRAY_SIZE(kernel_exits) && kernel_exits[e.reason] && kernel_exits[e.reason](ec))
 		kernel_exit(ec);
-	}
-	if (reason == EXIT_REASON_WBINVD) { /* skipped: the host's caches are the host's */
-		b->rip += v->inst_len;
-		insn_done(v, b->rflags);
-		kernel_exit(ec);
-	}
-	ipc_event(ec, reason);
+	ipc_event(ec, e.reason);
 }
 
 #define SEG_GET(st, name)                                                   \
@@ -530,7 +527,7 @@ bool svm_set_state(struct ec *ec, const struct hv_cpu_state *st)
 	if (m & HV_MTD_RIP_LEN)
 		b->rip = st->rip;
 	if (m & HV_MTD_RFLAGS)
-		b->rflags = (st->rflags & 0x3f7fd7ul) | 2 | (nmi_stepping(v) ? RFLAGS_TF : 0);
+		b->rflags = (st->rflags & GUEST_RFLAGS_MASK) | 2 | (nmi_stepping(v) ? RFLAGS_TF : 0);
 	if (m & HV_MTD_DS_ES) {
 		SEG_SET(st, ds);
 		SEG_SET(st, es);
@@ -598,7 +595,7 @@ bool svm_set_state(struct ec *ec, const struct hv_cpu_state *st)
 	if (m & HV_MTD_TSC)
 		b->tsc_offset = st->tsc_offset;
 	if (m & HV_MTD_EFER) {
-		b->efer = (st->efer & 0xd01ull) | EFER_SVME;
+		b->efer = (st->efer & GUEST_EFER_MASK) | EFER_SVME;
 		b->g_pat = st->pat;
 	}
 	if (moved)

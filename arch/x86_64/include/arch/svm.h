@@ -146,6 +146,9 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB layout");
 #define SVM_EXIT_VMRUN 0x80
 #define SVM_EXIT_VMMCALL 0x81
 #define SVM_EXIT_VMLOAD 0x82
+#define SVM_EXIT_VMSAVE 0x83
+#define SVM_EXIT_STGI 0x84
+#define SVM_EXIT_CLGI 0x85
 #define SVM_EXIT_SKINIT 0x86
 #define SVM_EXIT_RDTSCP 0x87
 #define SVM_EXIT_WBINVD 0x89
@@ -176,5 +179,11 @@ u64 svm_ioio_qual(u64 exitinfo1);
 u64 svm_npf_qual(u64 exitinfo1);
 u32 svm_evt_to_vmx(u64 evt);
 bool svm_evt_from_vmx(u32 info, u32 error, u64 *evt, bool *advance_rip);
+struct svm_exit {
+	unsigned reason;  /* the VT-x basic exit reason */
+	u32 inst_len;
+	u64 qual, gpa;    /* VT-x layout */
+};
+bool svm_exit_to_vmx(const struct vmcb *b, bool nrips, struct svm_exit *e);
 
 #endif

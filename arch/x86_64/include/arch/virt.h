@@ -19,6 +19,9 @@ struct vmcb;
 #define RFLAGS_TF (1ul << 8)
 #define RFLAGS_RF (1ul << 16)
 #define DR6_BS (1ul << 14)
+/* What a VMM's reply may set: RFLAGS without reserved bits (1 is set by the kernel), EFER.SCE/LME/LMA/NXE */
+#define GUEST_RFLAGS_MASK 0x3f7fd7ul
+#define GUEST_EFER_MASK 0xd01ull
 
 enum virt_kind { VIRT_NONE, VIRT_VMX, VIRT_SVM };
 extern enum virt_kind virt_kind;
