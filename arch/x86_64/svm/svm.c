@@ -221,7 +221,7 @@ NORETURN void svm_run(struct ec *ec)
 		v->inst_len = v->vect_info = v->vect_error = 0;
 		ipc_event(ec, EXIT_REASON_NMI_WINDOW);
 	}
-	vcpu_fpu_switch(ec);
+	vcpu_lazy_switch(ec);
 	u8 flush = asid_check(c, v);
 	u64 gen = __atomic_load_n(&ec->pd->gpt_gen, __ATOMIC_ACQUIRE);
 	if (v->gpt_gen != gen) { /* translations were removed since this vCPU last ran */

@@ -449,7 +449,7 @@ NORETURN void vmx_run(struct ec *ec)
 		vmcs_setup(ec);
 	if (!v->started) /* set once the message is delivered (vcpu_get_state) */
 		ipc_event(ec, HV_VMEVT_STARTUP);
-	vcpu_fpu_switch(ec);
+	vcpu_lazy_switch(ec);
 	if (vmx.pin & PIN_PREEMPTION_TIMER) {
 		/* the host timer's deadline also as a VM exit: some CPUs (Bochs) hold
 		 * external interrupts back while the guest runs with IF=0 */

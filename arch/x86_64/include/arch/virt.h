@@ -63,7 +63,7 @@ bool vcpu_set_state(struct ec *ec, const struct hv_cpu_state *st);
 
 /* shared by both backends (vcpu.c) */
 extern u32 fpu_size;
-void vcpu_fpu_switch(struct ec *ec);
+void vcpu_lazy_switch(struct ec *ec);
 bool vcpu_xsetbv(struct ec *ec, u32 xcr, u64 value);
 void vcpu_irq_window(void);
 u64 cpu_idt_base(void);
