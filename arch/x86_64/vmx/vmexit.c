@@ -232,7 +232,9 @@ NORETURN void vmx_exit_handler(void)
 	unsigned basic = reason & 0xffff;
 	if (basic == EXIT_REASON_EXCEPTION_NMI && ((vmcs_read32(VM_EXIT_INTR_INFO) >> 8) & 7) == 2)
 		__asm__ volatile("int $2"); /* the host's NMI exited the guest: its handler, before the lock */
-	vcpu_irq_window(); /* host interrupts that came in VMX root: a kernel-handled exit can recur at once */
+	bool (*kernel_handler)(struct ec *) = basic < ARRAY_SIZE(kernel_exits) ? kernel_exits[basic] : NULL;
+	if (kernel_handler)
+		vcpu_irq_window(); /* host interrupts that came meanwhile: this exit may recur at once */
 	bkl_lock();
 	v->launched = true;
 	if (reason & VMX_EXIT_ENTRY_FAILURE) {
@@ -243,7 +245,7 @@ NORETURN void vmx_exit_handler(void)
 		sched_schedule();
 	}
 	exit_prologue(basic);
-	if (basic < ARRAY_SIZE(kernel_exits) && kernel_exits[basic] && kernel_exits[basic](ec))
+	if (kernel_handler && kernel_handler(ec))
 		kernel_exit(ec);
 	ipc_event(ec, basic);
 }
@@ -355,7 +357,7 @@ bool vmx_set_state(struct ec *ec, const struct hv_cpu_state *st)
 	vmx_load(ec);
 	u64 m = st->mtd;
 	bool moved = (m & HV_MTD_RIP_LEN) && st->rip != vmcs_readl(GUEST_RIP);
-	u64 rflags = vmcs_readl(GUEST_RFLAGS);
+	u64 rflags = moved ? vmcs_readl(GUEST_RFLAGS) : 0;
 	if (m & HV_MTD_RSP)
 		vmcs_writel(GUEST_RSP, st->rsp);
 	if (m & HV_MTD_RIP_LEN)
