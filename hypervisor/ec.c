@@ -104,91 +104,111 @@ hv_status_t ec_create_vcpu(struct pd *pd, unsigned cpu, hv_sel_t evt, struct ec 
 	return HV_OK;
 }
 
-/* Lets the ECs queued for a busy handler retry their calls. */
-void ec_wake_waiters(struct ec *h)
+/* The SC a chain of calls runs on: the own SC of its root, a global EC. */
+struct sc *ec_chain_sc(struct ec *ec)
 {
-	while (h->waiters) {
-		struct ec *w = h->waiters;
-		h->waiters = w->qnext;
-		w->qnext = NULL;
-		w->waiting_on = NULL;
-		w->state = EC_RUNNABLE;
-		if (w->blocked_sc)
-			sched_ready(w->blocked_sc);
-	}
+	while (ec->caller)
+		ec = ec->caller;
+	return ec->sc;
+}
+
+/* Makes ec runnable and the SC of its chain ready (none: it waits for one). */
+void ec_wake(struct ec *ec)
+{
+	ec->state = EC_RUNNABLE;
+	struct sc *sc = ec_chain_sc(ec);
+	if (sc)
+		sched_ready(sc);
 }
 
 static void unqueue_from_handler(struct ec *ec)
 {
-	struct ec *h = ec->waiting_on;
-	if (!h)
-		return;
-	for (struct ec **pp = &h->waiters; *pp; pp = &(*pp)->qnext)
+	for (struct ec **pp = &ec->wait.handler->waiters; *pp; pp = &(*pp)->qnext)
 		if (*pp == ec) {
 			*pp = ec->qnext;
 			break;
 		}
-	ec->waiting_on = NULL;
+}
+
+/* Takes ec out of the queue it waits in; false if it does not wait. */
+static bool unqueue(struct ec *ec)
+{
+	if (ec->state == EC_WAIT_SM)
+		sm_unqueue(ec);
+	else if (ec->state == EC_WAIT_HANDLER)
+		unqueue_from_handler(ec);
+	else
+		return false;
+	ec->wait.sm = NULL;
 	ec->qnext = NULL;
+	return true;
 }
 
 /*
- * Stops an EC for good. Its caller (if it is a handler in a call) gets
- * HV_EABORT, or is stopped too if the call was an exception message; the
- * handler it waits for forgets it. `why` is logged if given.
+ * Ends the wait ec is in, whatever it waits on, and makes it runnable. An
+ * SM wait returns `st`; a wait for a busy handler retries its call.
+ */
+void ec_cancel_wait(struct ec *ec, hv_status_t st)
+{
+	enum ec_state was = ec->state;
+	if (!unqueue(ec))
+		return;
+	if (was == EC_WAIT_SM)
+		ec_set_status(ec, st);
+	ec_wake(ec);
+}
+
+/* Lets the ECs queued for a busy handler retry their calls. */
+void ec_wake_waiters(struct ec *h)
+{
+	while (h->waiters)
+		ec_cancel_wait(h->waiters, HV_OK);
+}
+
+/*
+ * Stops an EC for good. A caller that waits for it gets HV_EABORT, or is
+ * stopped as well if its call was an exception message or it was killed
+ * itself meanwhile; that goes up the chain of callers as a loop. An EC in a
+ * call dies when its callee replies (the callee runs on the SC this call
+ * lent it and may hold a lock of its server). `why` is logged if given.
  */
 void ec_kill(struct ec *ec, const char *why)
 {
-	if (ec->state == EC_DEAD)
-		return;
-	if (why)
+	if (why && ec->state != EC_DEAD)
 		printk("hypervisor: EC %u of PD %u stopped: %s\n", ec->id, ec->pd->id, why);
-	if (ec->dying && ec->callee)
-		return; /* already waiting for its handler to finish */
-	if (ec->state == EC_WAIT_REPLY && ec->callee) {
-		/*
-		 * Its handler (and whatever that calls) runs on the SC this call
-		 * lent it and may hold a lock of its server: let the chain finish;
-		 * ec dies at the reply.
-		 */
-		ec->dying = true;
-		return;
-	}
-	ec->dying = false;
-	ec->state = EC_DEAD;
-	sm_remove_waiter(ec);
-	unqueue_from_handler(ec);
-	ec_wake_waiters(ec);
-	if (ec->callee) {
-		ec->callee->caller = NULL;
-		ec->callee = NULL;
-	}
-	struct ec *c = ec->caller;
-	ec->caller = NULL;
-	if (c) {
+	while (ec && ec->state != EC_DEAD) {
+		if (ec->state == EC_WAIT_REPLY) {
+			ec->dying = true;
+			return;
+		}
+		unqueue(ec);
+		ec->dying = false;
+		ec->state = EC_DEAD;
+		ec_wake_waiters(ec);
+		if (ec->sc)
+			sched_unready(ec->sc);
+		for (unsigned i = 0; i < num_cpus; i++)
+			if (percpu_area[i].cur_ec == ec)
+				ipi_resched(i);
+		struct ec *c = ec->caller;
+		ec->caller = NULL;
+		if (!c)
+			return;
 		c->callee = NULL;
+		c->state = EC_RUNNABLE;
+		ec = NULL;
 		if (c->dying) {
-			ec_kill(c, NULL);
+			ec = c; /* killed during the call: now it can go */
 		} else if (c->in_event) {
 			c->in_event = false;
-			ec_kill(c, "its exception handler was stopped");
+			printk("hypervisor: EC %u of PD %u stopped: its exception handler was stopped\n", c->id,
+			       c->pd->id);
+			ec = c;
 		} else {
-			c->state = EC_RUNNABLE;
 			ec_set_status(c, HV_EABORT);
-			/* the call ran on the SC of the chain's root, which is not
-			 * ready if ec was blocked: make it run again */
-			struct ec *root = c;
-			while (root->caller)
-				root = root->caller;
-			if (root->sc)
-				sched_ready(root->sc);
+			ec_wake(c); /* the chain ran on its root's SC, not ready while ec waited */
 		}
 	}
-	if (ec->sc)
-		sched_unready(ec->sc);
-	for (unsigned i = 0; i < num_cpus; i++)
-		if (percpu_area[i].cur_ec == ec)
-			ipi_resched(i);
 }
 
 void ec_destroy(struct ec *ec)
@@ -219,9 +239,13 @@ void ec_destroy(struct ec *ec)
 /* Leaves the kernel into ec's user state. */
 NORETURN void ec_resume(struct ec *ec)
 {
+	struct percpu *c = this_cpu();
+	if (c->last_pd != ec->pd) { /* another domain's code runs next: no branch predictions from this one */
+		cpu_ibpb();
+		c->last_pd = ec->pd;
+	}
 	if (ec->vcpu)
 		vcpu_run(ec);
-	struct percpu *c = this_cpu();
 	c->cur_ec = ec;
 	cpu_set_frame(c, &ec->regs);
 	struct pd *pd = ec->pd;

@@ -12,14 +12,9 @@
 #include <arch/smp.h>
 #include <arch/virt.h>
 
-NORETURN void kernel_main(u32 magic, u32 info);
-NORETURN void kernel_main(u32 magic, u32 info)
+/* The rest of the boot, on the boot CPU's kernel stack (below it: a guard page). */
+static NORETURN void kernel_start(void *unused)
 {
-	serial_init();
-	printk("\nhypervisor: booting\n");
-	if (!multiboot_parse(magic, info))
-		panic("not started by a Multiboot loader (magic %x)", magic);
-	cpu_init(0, 0);
 	lapic_init();
 	percpu_area[0].apic_id = lapic_id();
 	percpu_area[0].online = true;
@@ -39,4 +34,16 @@ NORETURN void kernel_main(u32 magic, u32 info)
 	       tsc_deadline_mode ? "TSC-deadline" : "one-shot", tsc_khz, irq_num_gsi);
 	roottask_start();
 	sched_schedule();
+}
+
+NORETURN void kernel_main(u32 magic, u32 info);
+NORETURN void kernel_main(u32 magic, u32 info)
+{
+	serial_init();
+	printk("\nhypervisor: booting\n");
+	if (!multiboot_parse(magic, info))
+		panic("not started by a Multiboot loader (magic %x)", magic);
+	selftest_init();
+	cpu_init(0, 0);
+	cpu_continue(kernel_start, NULL); /* leave the boot stack for the guarded one */
 }

@@ -100,15 +100,21 @@ static bool would_deadlock(struct ec *ec, struct ec *h)
 static NORETURN void wait_for_handler(struct ec *ec, struct ec *h, u64 restart_len)
 {
 	ec->regs.rip -= restart_len;
-	ec->state = EC_BLOCKED;
-	ec->waiting_on = h;
-	ec->blocked_sc = this_cpu()->cur_sc;
+	ec->state = EC_WAIT_HANDLER;
+	ec->wait.handler = h;
 	ec->qnext = NULL;
 	struct ec **pp = &h->waiters;
 	while (*pp)
 		pp = &(*pp)->qnext;
 	*pp = ec;
 	sched_schedule();
+}
+
+/* A call that cannot be made: blames the portal (its handler's CPU) or the tag. */
+static __attribute__((cold, noinline)) NORETURN void call_failed(struct ec *ec, hv_status_t st)
+{
+	ec_set_result(ec, st, st == HV_ECPU ? HV_ARG_RDI : st == HV_EPARAM ? HV_ARG_RSI : HV_ARG_NONE);
+	kernel_exit(ec);
 }
 
 NORETURN void ipc_call(struct ec *ec, struct pt *pt, u64 tag)
@@ -125,45 +131,55 @@ NORETURN void ipc_call(struct ec *ec, struct pt *pt, u64 tag)
 		st = HV_ETIMEOUT;
 	else
 		wait_for_handler(ec, h, 2 /* length of SYSCALL */);
-	if (st != HV_OK) {
-		ec_set_status(ec, st);
-		kernel_exit(ec);
-	}
+	if (st != HV_OK)
+		call_failed(ec, st);
 	enter_handler(h, pt, ec, tag & ~(HV_TAG_NONBLOCK | HV_TAG_STOP), false);
 }
 
 static bool user_addr(u64 a) { return a < HV_USER_END; }
 
-/* Writes back the parts of an event message the handler's MTD names. */
-static bool write_back_state(struct ec *c, const struct hv_cpu_state *st)
+#define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
+
+/*
+ * Writes back the parts of an event message the handler's MTD names. The
+ * UTCB stays writable by the handler's other threads, so every word is
+ * read from it once: what is checked is what is used.
+ */
+static bool write_back_state(struct ec *c, const struct hv_cpu_state *u)
 {
-	u64 m = st->mtd;
+	u64 m = READ_ONCE(u->mtd);
 	struct regs *r = &c->regs;
-	if (!c->vcpu && (m & HV_MTD_RIP_LEN) && !user_addr(st->rip))
-		return false;
-	if (!c->vcpu && (m & HV_MTD_RSP) && !user_addr(st->rsp))
-		return false;
 	if (m & HV_MTD_GPR_ACDB)
-		r->rax = st->rax, r->rcx = st->rcx, r->rdx = st->rdx, r->rbx = st->rbx;
+		r->rax = u->rax, r->rcx = u->rcx, r->rdx = u->rdx, r->rbx = u->rbx;
 	if (m & HV_MTD_GPR_BSD)
-		r->rbp = st->rbp, r->rsi = st->rsi, r->rdi = st->rdi;
+		r->rbp = u->rbp, r->rsi = u->rsi, r->rdi = u->rdi;
 	if (m & HV_MTD_GPR_R8_R15) {
-		r->r8 = st->r8, r->r9 = st->r9, r->r10 = st->r10, r->r11 = st->r11;
-		r->r12 = st->r12, r->r13 = st->r13, r->r14 = st->r14, r->r15 = st->r15;
+		r->r8 = u->r8, r->r9 = u->r9, r->r10 = u->r10, r->r11 = u->r11;
+		r->r12 = u->r12, r->r13 = u->r13, r->r14 = u->r14, r->r15 = u->r15;
 	}
-	if (c->vcpu)
-		return vcpu_set_state(c, st);
+	if (c->vcpu) /* the backend reads each field it uses once, too (no copy on the exit path) */
+		return vcpu_set_state(c, u);
+	u64 rsp = READ_ONCE(u->rsp), rip = READ_ONCE(u->rip), rflags = READ_ONCE(u->rflags);
+	if (((m & HV_MTD_RIP_LEN) && !user_addr(rip)) || ((m & HV_MTD_RSP) && !user_addr(rsp)))
+		return false;
 	if (m & HV_MTD_RSP)
-		r->rsp = st->rsp;
+		r->rsp = rsp;
 	if (m & HV_MTD_RIP_LEN)
-		r->rip = st->rip;
+		r->rip = rip;
 	if (m & HV_MTD_RFLAGS)
-		r->rflags = (st->rflags & RFLAGS_USER_MASK) | RFLAGS_IF | 2;
+		r->rflags = (rflags & RFLAGS_USER_MASK) | RFLAGS_IF | 2;
 	r->cs = SEL_UCODE;
 	r->ss = SEL_UDATA;
 	return true;
 }
 
+/*
+ * The handler's reply: the caller goes on with the reply message, or, after
+ * an event, with the state the reply writes back. HV_TAG_STOP in the reply
+ * to an event stops the caller (an exception handler ending a faulting
+ * thread); in other replies it means nothing, so a server cannot stop the
+ * threads that call it.
+ */
 NORETURN void ipc_reply(struct ec *h, u64 tag)
 {
 	struct ec *c = h->caller;
@@ -174,17 +190,16 @@ NORETURN void ipc_reply(struct ec *h, u64 tag)
 	if (!c)
 		sched_schedule(); /* the caller went away meanwhile */
 	c->callee = NULL;
+	c->state = EC_RUNNABLE;
 	if (c->dying) { /* killed during the call: now it can go */
 		ec_kill(c, NULL);
 		sched_schedule();
 	}
-	c->state = EC_RUNNABLE;
-	bool event = c->in_event;
-	c->in_event = false;
-	if (tag & HV_TAG_STOP) {
-		ec_kill(c, NULL);
-	} else if (event) {
-		if (!write_back_state(c, &h->utcb->st))
+	if (c->in_event) {
+		c->in_event = false;
+		if (tag & HV_TAG_STOP)
+			ec_kill(c, NULL);
+		else if (!write_back_state(c, &h->utcb->st))
 			ec_kill(c, "exception handler set an invalid RIP or RSP");
 	} else if (!transfer(h, c, tag)) {
 		ec_set_status(c, HV_EPARAM);

@@ -22,15 +22,9 @@ bool irq_init(void)
 	return true;
 }
 
-/* Routes a GSI to a CPU with the given trigger mode, or masks it. */
+/* Routes an interrupt semaphore's GSI to an online CPU with valid flags, or masks it. */
 hv_status_t irq_configure(struct sm *sm, unsigned cpu, unsigned flags)
 {
-	if (sm->gsi < 0)
-		return HV_EPARAM;
-	if (cpu >= num_cpus)
-		return HV_ECPU;
-	if (flags & ~(unsigned)(HV_IRQ_LEVEL | HV_IRQ_ACTIVE_LOW | HV_IRQ_MASK))
-		return HV_EPARAM;
 	unsigned gsi = (unsigned)sm->gsi;
 	bool level = flags & HV_IRQ_LEVEL, low = flags & HV_IRQ_ACTIVE_LOW;
 	if (gsi < 16 && acpi.isa_flags[gsi]) {

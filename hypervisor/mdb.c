@@ -142,6 +142,9 @@ static bool range_ok(unsigned kind, u64 base, unsigned order)
 	return base < limit && base + (1ull << order) <= limit;
 }
 
+/* Whether [base, +2^order) is an aligned range inside a space of `kind`. */
+bool mdb_range_ok(unsigned kind, u64 base, unsigned order) { return range_ok(kind, base, order); }
+
 /*
  * A node without parent: a capability or mapping the kernel hands out.
  * Object nodes cover one selector each (the selector index has one slot

@@ -11,8 +11,8 @@
 
 static u32 next_pd_id;
 
-/* A new PD with `quota` bytes moved from the parent's quota to its own. */
-hv_status_t pd_create(struct pd *parent, u64 quota, bool vm, struct pd **out)
+/* A new PD: `quota` bytes moved from the parent's quota, limits the caller checked. */
+hv_status_t pd_create(struct pd *parent, u64 quota, bool vm, unsigned max_prio, u64 cpus, struct pd **out)
 {
 	struct kmem_quota *pq = parent ? &parent->quota : NULL;
 	struct pd *pd = obj_alloc(parent, sizeof(*pd));
@@ -33,6 +33,8 @@ hv_status_t pd_create(struct pd *parent, u64 quota, bool vm, struct pd **out)
 		pd->spaces[k].pd = pd;
 	}
 	pd->vm = vm;
+	pd->max_prio = (u8)max_prio;
+	pd->cpus = cpus;
 	if (!paging_init_pd(pd) || (vm && !gpt_init(pd))) {
 		paging_destroy(pd);
 		if (pq)

@@ -4,7 +4,9 @@
  */
 #include "kernel.h"
 #include <arch/cpu.h>
+#include <arch/percpu.h>
 #include <arch/serial.h>
+#include <arch/smp.h>
 #include <arch/spinlock.h>
 #include <stdarg.h>
 
@@ -109,14 +111,19 @@ int snprintk(char *buf, size_t size, const char *fmt, ...)
 
 static spinlock_t log_lock;
 
-static void log_write(const char *s)
+static void log_raw(const char *s)
 {
-	spin_lock(&log_lock);
 	for (; *s; s++) {
 		if (*s == '\n')
 			serial_putc('\r');
 		serial_putc(*s);
 	}
+}
+
+static void log_write(const char *s)
+{
+	spin_lock(&log_lock);
+	log_raw(s);
 	spin_unlock(&log_lock);
 }
 
@@ -130,15 +137,23 @@ void printk(const char *fmt, ...)
 	log_write(buf);
 }
 
+/* Stops every CPU and says why, once. The others stop first, so the report needs no lock
+ * (one of them may have held it) and nothing runs on after it. */
 void panic(const char *fmt, ...)
 {
+	int stopped = smp_stop_others();
+	if (stopped < 0)
+		cpu_halt_forever(); /* another CPU panics: it reports and stops this one */
+	/* the GS base is the user's (0) if the CPU was entering or leaving the kernel */
+	const struct percpu *c = (const void *)(rdmsr(MSR_GS_BASE) ?: rdmsr(MSR_KERNEL_GS_BASE));
 	char buf[256];
+	int n = snprintk(buf, sizeof(buf), "hypervisor: PANIC on CPU %u: ", c ? c->id : 0);
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintk(buf, sizeof(buf), fmt, ap);
+	vsnprintk(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
 	va_end(ap);
-	log_write("hypervisor: PANIC: ");
-	log_write(buf);
-	log_write("\n");
+	log_raw(buf);
+	snprintk(buf, sizeof(buf), "\nhypervisor: %d of %u other CPUs stopped\n", stopped, num_cpus - 1);
+	log_raw(buf);
 	cpu_halt_forever();
 }

@@ -2,12 +2,9 @@
 #include "kernel.h"
 #include "objects.h"
 
+/* A portal to local EC `ec`, with an MTD and IP the caller checked (syscall.c). */
 hv_status_t pt_create(struct pd *charged, struct ec *ec, u64 mtd, u64 ip, u64 id, struct pt **out)
 {
-	if (ec->global)
-		return HV_EPARAM; /* handlers are local ECs */
-	if (ip >= HV_USER_END || (mtd & ~(u64)HV_MTD_ALL))
-		return HV_EPARAM;
 	struct pt *pt = obj_alloc(charged, sizeof(*pt));
 	if (!pt)
 		return HV_EMEM;

@@ -101,7 +101,7 @@ void roottask_start(void)
 {
 	if (!boot_info.nmods)
 		panic("no modules: the first module must be the roottask");
-	if (pd_create(NULL, kmem_pool_bytes, false, &rt) != HV_OK)
+	if (pd_create(NULL, kmem_pool_bytes, false, HV_PRIO_MAX, HV_CPUS_ALL, &rt) != HV_OK)
 		panic("roottask: cannot create its PD");
 	give_cap(HV_SEL_PD, &rt->obj);
 

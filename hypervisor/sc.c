@@ -5,13 +5,10 @@
 #include <arch/percpu.h>
 #include <arch/smp.h>
 
+/* An SC for a live global EC without one; the caller checked priority and slice. */
 hv_status_t sc_create(struct pd *charged, struct ec *ec, unsigned prio, unsigned quantum_us,
 		      struct sc **out)
 {
-	if (!ec->global || ec->sc || ec->state == EC_DEAD)
-		return HV_EBUSY;
-	if (prio > HV_PRIO_MAX || quantum_us > 10000000u)
-		return HV_EPARAM;
 	struct sc *sc = obj_alloc(charged, sizeof(*sc));
 	if (!sc)
 		return HV_EMEM;
@@ -25,7 +22,6 @@ hv_status_t sc_create(struct pd *charged, struct ec *ec, unsigned prio, unsigned
 		sc->quantum = 1;
 	sc->left = sc->quantum;
 	ec->sc = sc;
-	ec->blocked_sc = sc;
 	*out = sc;
 	sched_ready(sc);
 	return HV_OK;

@@ -131,6 +131,8 @@ static void timer_arm(struct percpu *c)
 	lapic_timer_oneshot(when ? (when > now ? when - now : 1) : 0);
 }
 
+static NORETURN void exit_to(void *ec) { kernel_exit(ec); }
+
 /*
  * Picks the next SC and resumes the end of its chain; idles if there is
  * none. The current SC, if still runnable, competes like any other.
@@ -164,7 +166,9 @@ NORETURN void sched_schedule(void)
 		c->cur_sc = sc;
 		c->sc_start = rdtsc();
 		timer_arm(c);
-		kernel_exit(e); /* a recall is delivered before e returns to user mode */
+		/* a recall is delivered before e returns to user mode; on a fresh
+		 * stack, since that path may come back here */
+		cpu_continue(exit_to, e);
 	}
 	timer_arm(c);
 	c->cur_ec = NULL;

@@ -55,33 +55,18 @@ static void timeout_insert(struct ec *ec, u64 deadline)
 /* The earliest deadline of an EC blocked on this CPU, 0 if none. */
 u64 sm_next_timeout(unsigned cpu) { return timeouts[cpu] ? timeouts[cpu]->timeout : 0; }
 
-static void wake(struct ec *ec, hv_status_t st)
-{
-	timeout_remove(ec);
-	ec->waiting_sm = NULL;
-	ec->qnext = NULL;
-	ec->state = EC_RUNNABLE;
-	ec_set_status(ec, st);
-	if (ec->blocked_sc)
-		sched_ready(ec->blocked_sc);
-}
-
+/* Every waiter gets HV_EABORT: the semaphore is going. */
 void sm_destroy(struct sm *sm)
 {
-	while (sm->waiters) {
-		struct ec *ec = sm->waiters;
-		sm->waiters = ec->qnext;
-		wake(ec, HV_EABORT);
-	}
+	while (sm->waiters)
+		ec_cancel_wait(sm->waiters, HV_EABORT);
 	obj_free(&sm->obj, sm, sizeof(*sm));
 }
 
 hv_status_t sm_up(struct sm *sm)
 {
-	struct ec *ec = sm->waiters;
-	if (ec) {
-		sm->waiters = ec->qnext;
-		wake(ec, HV_OK);
+	if (sm->waiters) {
+		ec_cancel_wait(sm->waiters, HV_OK);
 		return HV_OK;
 	}
 	if (sm->count >= SM_MAX_COUNT)
@@ -107,11 +92,9 @@ hv_status_t sm_down(struct sm *sm, bool block, u64 deadline)
 	}
 	if (!block || (deadline && deadline <= rdtsc()))
 		return HV_ETIMEOUT;
-	struct percpu *c = this_cpu();
-	struct ec *ec = c->cur_ec;
-	ec->state = EC_BLOCKED;
-	ec->waiting_sm = sm;
-	ec->blocked_sc = c->cur_sc;
+	struct ec *ec = this_cpu()->cur_ec;
+	ec->state = EC_WAIT_SM;
+	ec->wait.sm = sm;
 	ec->qnext = NULL;
 	struct ec **pp = &sm->waiters;
 	while (*pp)
@@ -125,25 +108,17 @@ hv_status_t sm_down(struct sm *sm, bool block, u64 deadline)
 /* Wakes, with HV_ETIMEOUT, every EC of this CPU whose deadline has passed. */
 void sm_timeouts(unsigned cpu, u64 now)
 {
-	while (timeouts[cpu] && timeouts[cpu]->timeout <= now) {
-		struct ec *ec = timeouts[cpu];
-		sm_remove_waiter(ec);
-		wake(ec, HV_ETIMEOUT);
-	}
+	while (timeouts[cpu] && timeouts[cpu]->timeout <= now)
+		ec_cancel_wait(timeouts[cpu], HV_ETIMEOUT);
 }
 
-/* Takes an EC that is being killed out of the SM queue it waits in. */
-void sm_remove_waiter(struct ec *ec)
+/* Takes a waiting EC out of its semaphore's queue and the timeout list (ec_cancel_wait). */
+void sm_unqueue(struct ec *ec)
 {
 	timeout_remove(ec);
-	struct sm *sm = ec->waiting_sm;
-	if (!sm)
-		return;
-	for (struct ec **pp = &sm->waiters; *pp; pp = &(*pp)->qnext)
+	for (struct ec **pp = &ec->wait.sm->waiters; *pp; pp = &(*pp)->qnext)
 		if (*pp == ec) {
 			*pp = ec->qnext;
 			break;
 		}
-	ec->waiting_sm = NULL;
-	ec->qnext = NULL;
 }

@@ -48,7 +48,7 @@ hv_status_t hv_handler_create(unsigned cpu, hv_sel_t *ec_sel)
 	if (st != HV_OK)
 		return st;
 	/* ip is unused for a local EC: it starts at the portal's entry IP. */
-	st = hv_create_ec(t->ec, HV_SI_SEL_PD, HV_EC_FLAGS(cpu, 0, HV_SI_SEL_EVT),
+	st = hv_create_ec(t->ec, HV_SI_SEL_PD, HV_EC_FLAGS(cpu, 0, HV_SI_SEL_EVT(cpu)),
 			  (hv_word_t)t->utcb, sp, 0);
 	if (st == HV_OK && ec_sel)
 		*ec_sel = t->ec;
@@ -97,7 +97,7 @@ hv_status_t hv_thread_create(unsigned cpu, void (*entry)(void *), void *arg,
 	sc = hv_sel_alloc();
 	if (sc == HV_SEL_NONE)
 		return HV_EMEM;
-	st = hv_create_ec(t->ec, HV_SI_SEL_PD, HV_EC_FLAGS(cpu, 1, HV_SI_SEL_EVT),
+	st = hv_create_ec(t->ec, HV_SI_SEL_PD, HV_EC_FLAGS(cpu, 1, HV_SI_SEL_EVT(cpu)),
 			  (hv_word_t)t->utcb, sp, (hv_word_t)hv_thread_start);
 	if (st != HV_OK)
 		return st;

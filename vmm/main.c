@@ -137,11 +137,16 @@ static const struct hv_si_file *find_file(const struct hv_startinfo *si, const c
 	return NULL;
 }
 
-/* The VM PD and mem bytes of guest RAM; false after saying why not. */
+/* The VM PD (with the VMM's own scheduling limits) and mem bytes of guest
+ * RAM; false after saying why not. */
 static bool create_vm(uint64_t mem)
 {
+	unsigned max_prio;
+	hv_word_t cpus;
 	vm.pd = hv_sel_alloc();
-	hv_status_t st = hv_create_vm(vm.pd, HV_SI_SEL_PD, 64 * 1024 + mem / 256);
+	hv_status_t st = hv_pd_limits(HV_SI_SEL_PD, &max_prio, &cpus);
+	if (st == HV_OK)
+		st = hv_create_vm(vm.pd, HV_SI_SEL_PD, 64 * 1024 + mem / 256, max_prio, cpus);
 	if (st != HV_OK) {
 		printf("vmm: cannot create the VM PD: %s\n", hv_status_str(st));
 		return false;
@@ -166,7 +171,8 @@ static bool create_vcpus(const struct hv_startinfo *si, unsigned n, unsigned cpu
 			       vcpus[i].cpu, i);
 		hv_status_t st = vcpu_setup(&vcpus[i]);
 		if (st != HV_OK) {
-			printf("vmm: cannot create vCPU %u: %s\n", i, hv_status_str(st));
+			printf("vmm: cannot create vCPU %u on CPU %u: %s%s\n", i, vcpus[i].cpu, hv_status_str(st),
+			       st == HV_EPERM ? " (vCPUs run at priority 10 on CPUs the domain's 'cpus' must list)" : "");
 			return false;
 		}
 	}
@@ -225,7 +231,7 @@ static int linux_main(const struct hv_startinfo *si, uint64_t mem, unsigned ncpu
 	if (!create_vcpus(si, ncpus, cpu0))
 		return 1;
 	if (!pc_start_timer(vcpus[0].cpu)) {
-		printf("vmm: cannot start the timer thread\n");
+		printf("vmm: cannot start the timer thread (priority 20: the domain needs max-priority 20)\n");
 		return 1;
 	}
 	printf("vmm: Linux guest '%s': %lu MiB, %u vCPU%s, initrd %lu KiB, command line \"%s\"\n", kname,

@@ -76,6 +76,9 @@ static void icr_send(u32 apic_id, u32 lo)
 
 void lapic_send_ipi(u32 apic_id, u8 vector) { icr_send(apic_id, vector); }
 
+/* An NMI to every CPU but this one (shorthand "all excluding self", assert). */
+void lapic_send_nmi_others(void) { icr_send(0, (3u << 18) | (1u << 14) | (4u << 8)); }
+
 /* INIT, then two STARTUPs at the trampoline page. */
 void lapic_start_ap(u32 apic_id, u32 tramp_phys);
 void lapic_start_ap(u32 apic_id, u32 tramp_phys)
@@ -90,9 +93,12 @@ void lapic_start_ap(u32 apic_id, u32 tramp_phys)
 	}
 }
 
-/* Fires VEC_TIMER after `ticks` TSC ticks; 0 stops the timer. */
+/* Fires VEC_TIMER after `ticks` TSC ticks; 0 stops the timer. At most 2^40 ticks
+ * (minutes) ahead: a deadline near 2^64 (sm_down's) must not wrap rdtsc() + ticks
+ * into the past (a storm starving lower vectors); an early timer is re-armed. */
 void lapic_timer_oneshot(u64 ticks)
 {
+	ticks = MIN(ticks, 1ull << 40);
 	if (tsc_deadline_mode) {
 		apic_write(APIC_LVT_TIMER, (2u << 17) | VEC_TIMER);
 		wrmsr(MSR_TSC_DEADLINE, ticks ? rdtsc() + ticks : 0);

@@ -147,16 +147,16 @@ boot_gdt_ptr:
 	.long V2P(boot_gdt)
 
 /*
- * Boot page tables: phys 0..4 GiB in 2 MiB pages, mapped at 0 (identity,
- * for the switch to long mode and AP start-up), at DMAP_BASE (direct map)
- * and phys 0..1 GiB at KERNEL_VBASE (the image). The top GiB (MMIO) is
- * uncached.
+ * Boot page tables: phys 0..4 GiB in 2 MiB pages at DMAP_BASE (direct
+ * map), phys 0..1 GiB at KERNEL_VBASE (the image) and phys 0..2 MiB at 0
+ * (identity, for the switch to long mode and AP start-up). The top GiB
+ * (MMIO) is uncached. paging.c narrows these to what each part needs.
  */
 	.section .data.pagetables, "aw"
 	.balign 4096
 	.globl boot_pml4
 boot_pml4:
-	.quad V2P(boot_pdpt_low) + PTE_P + PTE_W
+	.quad V2P(boot_pdpt_ident) + PTE_P + PTE_W
 	.fill 255, 8, 0
 	.quad V2P(boot_pdpt_low) + PTE_P + PTE_W /* 256: DMAP_BASE */
 	.fill 254, 8, 0
@@ -167,10 +167,17 @@ boot_pdpt_low:
 	.quad V2P(boot_pd + 0x2000) + PTE_P + PTE_W
 	.quad V2P(boot_pd + 0x3000) + PTE_P + PTE_W
 	.fill 508, 8, 0
+	.globl boot_pdpt_high
 boot_pdpt_high:
 	.fill 510, 8, 0
 	.quad V2P(boot_pd) + PTE_P + PTE_W /* -2 GiB -> phys 0 */
 	.quad 0
+boot_pdpt_ident:
+	.quad V2P(boot_pd_ident) + PTE_P + PTE_W
+	.fill 511, 8, 0
+boot_pd_ident:
+	.quad PTE_P + PTE_W + PTE_PS
+	.fill 511, 8, 0
 	.globl boot_pd
 boot_pd:
 	.set i, 0
@@ -185,7 +192,7 @@ boot_pd:
 
 	.bss
 	.balign 16
-boot_stack:
-	.skip 16384
+boot_stack: /* until cpu_init() maps the boot CPU's kernel stack */
+	.skip 8192
 	.globl boot_stack_top
 boot_stack_top:

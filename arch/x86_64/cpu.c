@@ -1,15 +1,18 @@
 /*
- * Per-CPU set-up: GDT with this CPU's TSS, the shared IDT, the SYSCALL
- * MSRs and the GS base pointing at struct percpu.
+ * Per-CPU set-up: GDT with this CPU's TSS and stacks, the shared IDT, the
+ * system-call MSRs, the GS base pointing at struct percpu, and the
+ * protections the CPU offers (docs/security.md).
  */
 #include "kernel.h"
 #include <arch/cpu.h>
+#include <arch/paging.h>
 #include <arch/percpu.h>
 #include <arch/virt.h>
 
 struct percpu percpu_area[MAX_CPUS];
 unsigned num_cpus = 1;
-static u8 kstacks[MAX_CPUS][KSTACK_SIZE] __attribute__((aligned(4096)));
+struct cpu_prot cpu_prot;
+u8 cpu_verw; /* entry.S: VERW before returning to user mode */
 
 struct PACKED idt_entry {
 	u16 off_lo, sel;
@@ -34,8 +37,8 @@ static void idt_init(void)
 		idt[v] = (struct idt_entry){
 			.off_lo = (u16)off,
 			.sel = SEL_KCODE,
-			/* NMI, #DF, #MC run on their own stack */
-			.ist = (v == 2 || v == 8 || v == 18) ? 1 : 0,
+			/* NMI, #DF and #MC each on a stack of its own (IST 1, 2, 3) */
+			.ist = v == 2 ? 1 : v == 8 ? 2 : v == 18 ? 3 : 0,
 			.type = 0x8e, /* present, DPL 0, interrupt gate */
 			.off_mid = (u16)(off >> 16),
 			.off_hi = (u32)(off >> 32),
@@ -56,18 +59,69 @@ static void gdt_init(struct percpu *c)
 		    (((limit >> 16) & 0xf) << 48) | (((t >> 24) & 0xff) << 56);
 	c->gdt[6] = t >> 32;
 	c->tss.iomap_base = (u16)sizeof(c->tss); /* no I/O bitmap: all denied */
-	c->tss.ist[0] = (u64)c->ist_stack + sizeof(c->ist_stack);
+	for (unsigned i = 0; i < 3; i++)
+		c->tss.ist[i] = IST_TOP(c->id, i);
 	c->tss.iomap[8192] = 0xff;
 }
 
-/* Brings up the calling CPU's descriptor tables and system-call MSRs. */
+#define BIT(v, n) (((v) >> (n)) & 1)
+static char prot_list[2][96]; /* for the boot line: on, needed but not reported by the CPU */
+
+static bool prot(bool need, bool on, const char *name)
+{
+	size_t n = strlen(prot_list[!on]);
+	if (need)
+		snprintk(prot_list[!on] + n, sizeof(prot_list[0]) - n, " %s", name);
+	return on;
+}
+
+/* The boot CPU decides from CPUID and IA32_ARCH_CAPABILITIES; the APs are taken to be alike. */
+static void prot_probe(void)
+{
+	u32 a, b, c, d, b7 = 0, c7 = 0, d7 = 0, eb = 0;
+	cpuid(0, 0, &a, &b, &c, &d);
+	bool intel = b == 0x756e6547; /* "Genu": L1TF and MDS affect Intel CPUs only */
+	if (a >= 7)
+		cpuid(7, 0, &a, &b7, &c7, &d7);
+	cpuid(0x80000000, 0, &a, &b, &c, &d);
+	if (a >= 0x80000008)
+		cpuid(0x80000008, 0, &a, &eb, &c, &d);
+	cpuid(0x80000001, 0, &a, &b, &c, &d);
+	u32 d81 = d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	cpu_prot.mce = BIT(d, 7);
+	cpu_prot.mca = BIT(d, 14);
+	cpu_prot.smep = prot(1, BIT(b7, 7), "SMEP");
+	cpu_prot.smap = prot(1, BIT(b7, 20), "SMAP");
+	cpu_prot.umip = prot(1, BIT(c7, 2), "UMIP");
+	cpu_prot.nx = prot(1, BIT(d81, 20), "NX W^X");
+	prot(1, 1, "guard-pages");
+	cpu_prot.ibpb = prot(1, BIT(d7, 26) || BIT(eb, 12), "IBPB");
+	u64 caps = BIT(d7, 29) ? rdmsr(MSR_ARCH_CAPABILITIES) : 0;
+	cpu_prot.eibrs = prot(BIT(caps, 1), BIT(caps, 1), "eIBRS"); /* IBRS_ALL */
+	cpu_prot.verw_need = intel && !BIT(caps, 5);    /* MDS_NO */
+	cpu_verw = prot(cpu_prot.verw_need, cpu_prot.verw_need && BIT(d7, 10), "VERW");
+	cpu_prot.l1d_need = intel && !BIT(caps, 0) && !BIT(caps, 3); /* RDCL_NO, SKIP_L1DFL_VMENTRY */
+	cpu_prot.l1d_flush = prot(cpu_prot.l1d_need, cpu_prot.l1d_need && BIT(d7, 28), "L1D-flush");
+	printk("hypervisor: protections:%s (not reported:%s)\n", prot_list[0], *prot_list[1] ? prot_list[1] : " -");
+}
+
+/* Brings up the calling CPU's protections, descriptor tables and MSRs. */
 void cpu_init(unsigned id, u32 apic_id)
 {
 	struct percpu *c = &percpu_area[id];
+	if (id == 0)
+		prot_probe();
+	u64 efer = rdmsr(MSR_EFER) | EFER_SCE | (cpu_prot.nx ? EFER_NXE : 0);
+	wrmsr(MSR_EFER, efer);
+	if (id == 0) {
+		paging_init_kernel(); /* W^X: needs EFER.NXE */
+		paging_map_stacks(0);
+	}
 	c->self = c;
 	c->id = id;
 	c->apic_id = apic_id;
-	c->kstack_top = (u64)kstacks[id] + KSTACK_SIZE;
+	c->kstack_top = KSTACK_TOP(id);
 	gdt_init(c);
 	if (id == 0)
 		idt_init();
@@ -82,17 +136,19 @@ void cpu_init(unsigned id, u32 apic_id)
 	wrmsr(MSR_GS_BASE, (u64)c);
 	wrmsr(MSR_KERNEL_GS_BASE, 0);
 
-	u32 a, b, cx, d;
-	cpuid(0x80000001, 0, &a, &b, &cx, &d);
-	u64 efer = rdmsr(MSR_EFER) | EFER_SCE;
-	if (d & (1u << 20))
-		efer |= EFER_NXE;
-	wrmsr(MSR_EFER, efer);
 	wrmsr(MSR_STAR, ((u64)(SEL_UDATA - 8) << 48) | ((u64)SEL_KCODE << 32));
 	wrmsr(MSR_LSTAR, (u64)syscall_entry);
+	/* no 32-bit code segment: compatibility mode is out of reach; were it not, its SYSCALL is safe too */
+	wrmsr(MSR_CSTAR, (u64)syscall_entry);
 	wrmsr(MSR_SFMASK, 0x47700); /* TF IF DF IOPL NT AC cleared on entry */
+	for (u32 m = MSR_SYSENTER_CS; m <= MSR_SYSENTER_EIP; m++)
+		wrmsr(m, 0); /* SYSENTER: CS 0 makes it raise #GP (Intel; AMD has none in long mode) */
+	if (cpu_prot.eibrs)
+		wrmsr(MSR_SPEC_CTRL, 1); /* enhanced IBRS: set once, stays on */
 
 	u64 cr4 = read_cr4() | CR4_PGE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	cr4 |= (cpu_prot.mce ? CR4_MCE : 0) | (cpu_prot.umip ? CR4_UMIP : 0) | (cpu_prot.smep ? CR4_SMEP : 0) |
+	       (cpu_prot.smap ? CR4_SMAP : 0);
 	write_cr4(cr4);
 	/*
 	 * Nothing in the host uses the FPU: the kernel and user programs are

@@ -2,7 +2,8 @@
  * Kernel entry and exit. User state is saved straight into the current
  * EC's struct regs (TSS.RSP0 and PCPU_FRAME_TOP point at its end); the C
  * handlers then run on the per-CPU kernel stack and never return: they
- * leave through ret_user_iret / ret_user_sysret or the idle loop.
+ * leave through ret_user_iret / ret_user_sysret or the idle loop. NMI,
+ * #DF and #MC arrive on stacks of their own (IST) and never go that way.
  */
 #include <arch/layout.h>
 
@@ -20,7 +21,13 @@ vectors_start:
 	pushq $0
 	.endif
 	pushq $v
+	.if v == 2
+	jmp trap_nmi
+	.elseif v == 8 || v == 18
+	jmp trap_ist
+	.else
 	jmp trap_common
+	.endif
 	.set v, v + 1
 	.endr
 
@@ -33,6 +40,8 @@ entry_vectors:
 	.quad vectors_start + v * 16
 	.set v, v + 1
 	.endr
+verw_sel:
+	.short SEL_KDATA
 
 	.text
 trap_common:
@@ -41,6 +50,8 @@ trap_common:
 	swapgs
 	PUSH_GPRS
 	mov %gs:PCPU_KSTACK, %rsp
+	pushq $2                /* RFLAGS: the user's DF and AC must not reach C code */
+	popfq
 	xor %ebp, %ebp
 	call trap_user          /* does not return */
 	ud2
@@ -50,6 +61,24 @@ trap_common:
 	POP_GPRS
 	add $16, %rsp
 	iretq
+
+/* NMI, from anywhere (even before SWAPGS or re-raised after a VM exit): only a panic
+ * sends them, so it reads that flag, touches no register and takes no lock. */
+trap_nmi:
+	cmpl $0, cpus_stopping(%rip)
+	jne 1f
+	add $16, %rsp
+	iretq
+1:	lock incl cpus_stopped(%rip)
+2:	hlt                     /* NMIs stay blocked: no IRET */
+	jmp 2b
+
+/* #DF and #MC: fatal in any mode; trap_fatal() does not rely on GS */
+trap_ist:
+	PUSH_GPRS
+	mov %rsp, %rdi
+	call trap_fatal
+	ud2
 
 	.globl syscall_entry
 	.balign 16
@@ -70,12 +99,21 @@ syscall_entry:
 	call syscall_handler    /* does not return */
 	ud2
 
+/* VERW clears the CPU buffers (MDS) where cpu_init() found that needed */
+.macro VERW_USER
+	testb $1, cpu_verw(%rip)
+	jz 1f
+	verw verw_sel(%rip)
+1:
+.endm
+
 /* void ret_user_iret(struct regs *r) */
 	.globl ret_user_iret
 ret_user_iret:
 	mov %rdi, %rsp
 	POP_GPRS
 	add $16, %rsp
+	VERW_USER
 	swapgs
 	iretq
 
@@ -101,13 +139,22 @@ ret_user_sysret:
 	mov 16(%rsp), %rcx      /* rip */
 	mov 32(%rsp), %r11      /* rflags */
 	mov 40(%rsp), %rsp      /* user rsp */
+	VERW_USER
 	swapgs
 	sysretq
+
+/* NORETURN void cpu_continue(void (*fn)(void *), void *arg): fn(arg) on this CPU's empty kernel stack */
+	.globl cpu_continue
+cpu_continue:
+	mov %gs:PCPU_KSTACK, %rsp
+	xor %ebp, %ebp
+	mov %rdi, %rax
+	mov %rsi, %rdi
+	call *%rax
+	ud2
 
 /* void cpu_idle_on_kstack(void): reset to the kernel stack, enter idle_loop */
 	.globl cpu_idle_on_kstack
 cpu_idle_on_kstack:
-	mov %gs:PCPU_KSTACK, %rsp
-	xor %ebp, %ebp
-	call idle_loop
-	ud2
+	lea idle_loop(%rip), %rdi
+	jmp cpu_continue

@@ -7,6 +7,7 @@
 #include "objects.h"
 #include <arch/cpu.h>
 #include <arch/paging.h>
+#include <arch/percpu.h>
 #include <arch/smp.h>
 
 #define PTE_P (1ul << 0)
@@ -16,17 +17,74 @@
 #define PTE_NX (1ul << 63)
 #define PTE_ADDR 0x000ffffffffff000ul
 
-extern u64 boot_pml4[512];
+extern u64 boot_pml4[512], boot_pdpt_high[512], boot_pd[2048];
+extern char _image_start[], _text_end[], _rodata_end[], _image_end[];
 u64 kernel_cr3;
 static bool nx_enabled;
+static u64 nx; /* PTE_NX where the CPU has it */
 
-/* Drops the boot identity map; the kernel half stays as the boot built it. */
+/* The kernel half's own tables: -2 GiB holds the image, then the stacks. */
+#define PT(name) static u64 name[512] __attribute__((aligned(PAGE_SIZE)))
+PT(high_pd);     /* -2 GiB .. -1 GiB: [0] image_pt, [1] stack_pt */
+PT(image_pt);    /* the image in 4 KiB pages */
+PT(stack_pt);    /* KSTACK_AREA: a slot of 16 pages per CPU (layout.h) */
+PT(dmap_low_pt); /* the direct map's first 2 MiB, with the image's alias */
+static u8 boot_stacks[7][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+_Static_assert(MAX_CPUS * KSTACK_SLOT <= 0x200000, "stack_pt covers every CPU's slot");
+
+/* W^X, on the boot CPU first of all (EFER.NXE is on): the image in 4 KiB pages, text read-only,
+ * rodata read-only and no-execute, data and bss no-execute; the direct map no-execute and its
+ * alias of text and rodata read-only. */
+void paging_init_kernel(void)
+{
+	nx_enabled = (rdmsr(MSR_EFER) & EFER_NXE) != 0;
+	nx = nx_enabled ? PTE_NX : 0;
+	u64 image = virt_to_phys(_image_start), text_end = virt_to_phys(_text_end);
+	u64 ro_end = virt_to_phys(_rodata_end), end = virt_to_phys(_image_end);
+	for (u64 pa = 0; pa < 0x200000; pa += PAGE_SIZE) {
+		bool ro = pa >= image && pa < ro_end;
+		dmap_low_pt[pa >> 12] = pa | PTE_P | (ro ? 0 : PTE_W) | nx;
+		if (pa >= image && pa < end)
+			image_pt[pa >> 12] = pa | PTE_P | (ro ? 0 : PTE_W) | (pa < text_end ? 0 : nx);
+	}
+	high_pd[0] = virt_to_phys(image_pt) | PTE_P | PTE_W;
+	high_pd[1] = virt_to_phys(stack_pt) | PTE_P | PTE_W;
+	boot_pdpt_high[510] = virt_to_phys(high_pd) | PTE_P | PTE_W;
+	write_cr3(read_cr3()); /* the image now runs on image_pt: boot_pd may change */
+	boot_pd[0] = virt_to_phys(dmap_low_pt) | PTE_P | PTE_W;
+	for (unsigned i = 1; i < 2048; i++)
+		boot_pd[i] |= nx;
+	write_cr3(read_cr3());
+}
+
+/* Maps the stacks of CPU id into its slot (the boot CPU's are static). */
+void paging_map_stacks(unsigned id)
+{
+	static const u8 slot_page[7] = { 1, 3, 5, 12, 13, 14, 15 }; /* NMI, #DF, #MC, kernel stack */
+	for (unsigned i = 0; i < 7; i++) {
+		void *p = id ? page_alloc() : boot_stacks[i];
+		if (!p)
+			panic("no memory for the stacks of CPU %u", id);
+		stack_pt[id * 16 + slot_page[i]] = virt_to_phys(p) | PTE_P | PTE_W | nx;
+	}
+}
+
+/* The CPU whose stack guard page holds va, or -1. */
+int paging_stack_guard(u64 va)
+{
+	u64 off = va - KSTACK_AREA, slot = off / KSTACK_SLOT;
+	if (va < KSTACK_AREA || slot >= MAX_CPUS || (stack_pt[off >> 12] & PTE_P) ||
+	    !(stack_pt[slot * 16 + 15] & PTE_P))
+		return -1;
+	return (int)slot;
+}
+
+/* Drops the boot identity map; the kernel half stays as paging_init_kernel() made it. */
 void paging_init(void)
 {
 	boot_pml4[0] = 0;
 	kernel_cr3 = virt_to_phys(boot_pml4);
 	write_cr3(kernel_cr3);
-	nx_enabled = (rdmsr(MSR_EFER) & EFER_NXE) != 0;
 }
 
 bool paging_init_pd(struct pd *pd)

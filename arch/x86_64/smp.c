@@ -7,6 +7,7 @@
 #include <arch/acpi.h>
 #include <arch/cpu.h>
 #include <arch/layout.h>
+#include <arch/paging.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
 #include <arch/virt.h>
@@ -14,7 +15,7 @@
 #define TRAMP_PHYS 0x8000
 
 extern const u8 tramp_start[], tramp_end[];
-extern u64 tramp_cr3, tramp_stack, tramp_entry;
+extern u64 tramp_cr3, tramp_stack, tramp_entry, tramp_efer;
 extern u64 boot_pml4[];
 void lapic_start_ap(u32 apic_id, u32 tramp_phys);
 
@@ -23,24 +24,22 @@ static volatile bool ap_up;
 static u8 ap_boot_stack[4096] __attribute__((aligned(16)));
 
 NORETURN void ap_entry(void);
-NORETURN void ap_main(void);
 
-/* First C code of an AP, still on the shared boot stack: leave it at once. */
-NORETURN void ap_entry(void)
-{
-	unsigned id = ap_booting;
-	cpu_init(id, acpi.cpu_apic_id[id]);
-	__asm__ volatile("mov %0, %%rsp; call ap_main" ::"r"(percpu_area[id].kstack_top));
-	__builtin_unreachable();
-}
-
-NORETURN void ap_main(void)
+static NORETURN void ap_main(void *unused)
 {
 	lapic_init();
 	virt_init_cpu();
 	this_cpu()->online = true;
 	__atomic_store_n(&ap_up, true, __ATOMIC_RELEASE);
 	sched_start_cpu();
+}
+
+/* First C code of an AP, still on the shared boot stack: leave it at once. */
+NORETURN void ap_entry(void)
+{
+	unsigned id = ap_booting;
+	cpu_init(id, acpi.cpu_apic_id[id]);
+	cpu_continue(ap_main, NULL);
 }
 
 static u64 *tramp_var(u64 *var)
@@ -55,12 +54,14 @@ void smp_boot_aps(void)
 	memcpy(phys_to_virt(TRAMP_PHYS), tramp_start, (size_t)(tramp_end - tramp_start));
 	*tramp_var(&tramp_cr3) = virt_to_phys(boot_pml4);
 	*tramp_var(&tramp_entry) = (u64)ap_entry;
+	*tramp_var(&tramp_efer) = rdmsr(MSR_EFER) & (EFER_LME | EFER_NXE);
 	for (unsigned i = 0; i < acpi.ncpus && num_cpus < MAX_CPUS; i++) {
 		if (acpi.cpu_apic_id[i] == self)
 			continue;
 		unsigned id = num_cpus;
 		acpi.cpu_apic_id[id] = acpi.cpu_apic_id[i];
 		*tramp_var(&tramp_stack) = (u64)ap_boot_stack + sizeof(ap_boot_stack);
+		paging_map_stacks(id);
 		ap_booting = id;
 		ap_up = false;
 		lapic_start_ap(acpi.cpu_apic_id[id], TRAMP_PHYS);
@@ -114,4 +115,19 @@ void ipi_resched(unsigned cpu)
 {
 	if (cpu != this_cpu()->id)
 		lapic_send_ipi(percpu_area[cpu].apic_id, VEC_IPI_RESCHED);
+}
+
+volatile u32 cpus_stopping, cpus_stopped; /* entry.S: trap_nmi */
+
+/* For a panic: an NMI stops the other CPUs in any state (trap_nmi). Returns how many stopped
+ * within about 100 ms, or -1 if another CPU got here first (it stops this one too). */
+int smp_stop_others(void)
+{
+	if (__atomic_exchange_n(&cpus_stopping, 1, __ATOMIC_SEQ_CST))
+		return -1;
+	if (num_cpus > 1)
+		lapic_send_nmi_others();
+	for (u64 t = rdtsc(); cpus_stopped < num_cpus - 1 && rdtsc() - t < MAX(tsc_khz, 1000ul) * 100;)
+		cpu_relax();
+	return (int)cpus_stopped;
 }

@@ -7,7 +7,7 @@
 #define T(x) ((x) - tramp_start + TRAMP_PHYS)
 
 	.section .rodata
-	.globl tramp_start, tramp_end, tramp_cr3, tramp_stack, tramp_entry
+	.globl tramp_start, tramp_end, tramp_cr3, tramp_stack, tramp_entry, tramp_efer
 	.code16
 tramp_start:
 	cli
@@ -31,8 +31,8 @@ tramp32:
 	mov T(tramp_cr3), %eax
 	mov %eax, %cr3
 	mov $0xc0000080, %ecx
-	rdmsr
-	or $0x100, %eax
+	mov T(tramp_efer), %eax /* LME, and NXE as the boot CPU has it: the kernel's pages use NX */
+	xor %edx, %edx
 	wrmsr
 	mov %cr0, %eax
 	or $0x80010000, %eax
@@ -60,5 +60,7 @@ tramp_cr3:
 tramp_stack:
 	.quad 0
 tramp_entry:
+	.quad 0
+tramp_efer:
 	.quad 0
 tramp_end:

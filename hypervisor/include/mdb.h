@@ -45,6 +45,7 @@ hv_status_t mdb_revoke(struct space *s, u64 base, unsigned order, bool self);
 void mdb_destroy_space(struct space *s);
 void mdb_remove(struct mdb_node *n);
 hv_status_t mdb_check_free(struct space *s, u64 base, unsigned order);
+bool mdb_range_ok(unsigned kind, u64 base, unsigned order);
 
 /* Provided by the space implementation (space.c, or a fake in unit tests). */
 struct mdb_node *mdb_node_alloc(struct pd *pd);

@@ -25,6 +25,8 @@ struct pd {
 	struct kmem_quota quota;
 	struct space spaces[4]; /* by enum hv_kind */
 	bool vm;                /* has a guest-physical space (EPT or NPT) */
+	u8 max_prio;            /* no SC above it for its ECs or created by them */
+	u64 cpus;               /* CPUs its ECs may be created on (bit n: CPU n) */
 	u64 *gpt;               /* kernel-virtual root of its guest-physical page table */
 	paddr_t gpt_root;       /* its physical address (EPTP / nested CR3 from it) */
 	u64 gpt_gen;            /* bumped when translations are removed (NPT flushes) */
@@ -38,11 +40,18 @@ struct pd {
 	struct ec *ecs;         /* ECs executing in it */
 };
 
+/*
+ * What an EC is doing. The blocked states name what it waits on (ec->wait);
+ * ec_cancel_wait() undoes each kind of wait. Whichever way a wait ends,
+ * the EC continues on the SC of its call chain's root (ec_chain_sc()),
+ * which is derived when it wakes, never remembered while it waits.
+ */
 enum ec_state {
-	EC_RUNNABLE,   /* user state saved, may run when its SC runs */
-	EC_HANDLER_IDLE, /* local EC waiting for a portal call */
-	EC_WAIT_REPLY, /* called a portal (or raised an event), waits for reply */
-	EC_BLOCKED,    /* in sm down, or waiting for a busy handler */
+	EC_RUNNABLE,      /* may run when the SC of its chain runs */
+	EC_HANDLER_IDLE,  /* portal handler between calls */
+	EC_WAIT_REPLY,    /* in a call or event to ec->callee, waiting for the reply */
+	EC_WAIT_SM,       /* queued in ec->wait.sm (and in the timeout list if ec->timeout) */
+	EC_WAIT_HANDLER,  /* queued at the busy handler ec->wait.handler; retries the call when woken */
 	EC_DEAD
 };
 
@@ -55,6 +64,10 @@ struct ec {
 	struct pd *pd;
 	struct hv_utcb *utcb; /* kernel-virtual */
 	enum ec_state state;
+	union {               /* valid in EC_WAIT_SM / EC_WAIT_HANDLER */
+		struct sm *sm;
+		struct ec *handler;
+	} wait;
 	unsigned cpu;
 	bool global;
 	bool in_event;        /* its call is an exception message */
@@ -64,14 +77,11 @@ struct ec {
 	u64 stack_top;        /* local ECs: RSP at each portal call */
 	hv_sel_t evt_base;
 	struct sc *sc;        /* own SC (global ECs) */
-	struct sc *blocked_sc;/* SC to wake when it unblocks */
 	struct ec *caller;    /* handler: whom to reply to */
 	struct ec *callee;    /* caller: the handler it waits for */
-	struct ec *qnext;     /* in an SM's or a handler's wait queue */
-	struct sm *waiting_sm;
+	struct ec *qnext;     /* next in the queue of ec->wait's object */
 	u64 timeout;          /* TSC deadline of its sm down, 0 = none */
 	struct ec *tnext;     /* in its CPU's timeout list, by deadline */
-	struct ec *waiting_on;/* handler whose queue it is in */
 	struct ec *waiters;   /* handler: ECs waiting for it to become idle */
 	struct ec *pd_next;   /* in pd->ecs */
 	struct vcpu *vcpu;    /* virtual CPU state, or NULL for a thread */
@@ -104,6 +114,30 @@ struct sm {
 	bool irq_level_masked;
 };
 
+/*
+ * Every raw pointer between kernel objects, and who clears it before its
+ * target goes. References (R) keep the target alive; the others are
+ * cleared or unlinked by the function named.
+ *
+ *   pointer                   target  cleared / released by
+ *   kobj.charged              PD      R (pd->users): obj_free
+ *   mdb_node.target (OBJ)     any     R: space_uninstall
+ *   sc.ec, pt.ec              EC      R: sc_destroy, pt_destroy
+ *   ec.pd, pd.ecs/ec.pd_next  PD/EC   R (pd->users): ec_destroy unlinks
+ *   ec.sc                     SC      sc_destroy
+ *   ec.caller / ec.callee     EC      ec_kill (both ends), ipc_reply
+ *   ec.wait.sm, sm.waiters    SM/EC   ec_cancel_wait: from ec_kill, sm_destroy, sm_up, timeouts
+ *   ec.wait.handler, .waiters EC      ec_cancel_wait: from ec_kill (of either), ec_wake_waiters
+ *   ec.tnext (timeout list)   EC      ec_cancel_wait
+ *   sc.next (run queue)       SC      sched_unready: from sc_destroy
+ *   percpu cur_ec / cur_sc    EC/SC   obj_reap defers destruction while set
+ *   percpu io_pd              PD      pd_destroy (compared only, never followed)
+ *   percpu fpu_owner          vCPU EC vcpu_destroy
+ *   gsi_sm[]                  SM      R (the kernel's own): never destroyed
+ * No EC remembers the SC it blocked on: ec_chain_sc() finds the SC to
+ * make ready when it wakes.
+ */
+
 /* The capability at `sel` of pd, or NULL: the hot path of every system call. */
 static inline struct mdb_node *cap_node(struct pd *pd, hv_sel_t sel)
 {
@@ -123,7 +157,7 @@ void obj_reap(void);
 void *obj_alloc(struct pd *charged, size_t size);
 
 /* PD (pd.c) */
-hv_status_t pd_create(struct pd *parent, u64 quota, bool vm, struct pd **out);
+hv_status_t pd_create(struct pd *parent, u64 quota, bool vm, unsigned max_prio, u64 cpus, struct pd **out);
 void pd_destroy(struct pd *pd);
 
 /* EC (ec.c) */
@@ -132,10 +166,22 @@ hv_status_t ec_create(struct pd *pd, struct pd *charged, unsigned cpu, bool glob
 hv_status_t ec_create_vcpu(struct pd *pd, unsigned cpu, hv_sel_t evt, struct ec **out);
 void ec_destroy(struct ec *ec);
 void ec_kill(struct ec *ec, const char *why);
+void ec_cancel_wait(struct ec *ec, hv_status_t st);
+struct sc *ec_chain_sc(struct ec *ec);
+void ec_wake(struct ec *ec);
 NORETURN void ec_resume(struct ec *ec);
 NORETURN void kernel_exit(struct ec *ec);
-static inline void ec_set_status(struct ec *ec, hv_status_t st) { ec->regs.rax = st; }
+/* A system call's status in RAX and the argument a failure blames in RSI
+ * (docs/abi.md; RSI is undefined after a success without a result there);
+ * ec_set_status() blames none in particular. */
+static inline void ec_set_result(struct ec *ec, hv_status_t st, enum hv_arg arg)
+{
+	ec->regs.rax = st;
+	ec->regs.rsi = arg;
+}
+static inline void ec_set_status(struct ec *ec, hv_status_t st) { ec_set_result(ec, st, HV_ARG_NONE); }
 void ec_wake_waiters(struct ec *handler);
+NORETURN void ec_continue(struct ec *ec);
 
 /* IPC (ipc.c) */
 NORETURN void ipc_call(struct ec *ec, struct pt *pt, u64 tag);
@@ -159,6 +205,6 @@ hv_status_t sm_up(struct sm *sm);
 hv_status_t sm_down(struct sm *sm, bool block, u64 deadline);
 void sm_timeouts(unsigned cpu, u64 now);
 u64 sm_next_timeout(unsigned cpu);
-void sm_remove_waiter(struct ec *ec);
+void sm_unqueue(struct ec *ec);
 
 #endif

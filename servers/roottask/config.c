@@ -73,6 +73,7 @@ static void cfg_domain_init(struct cfg_domain *d, unsigned line)
 	memset(d, 0, sizeof *d);
 	d->cpu = CFG_DEFAULT_CPU;
 	d->prio = CFG_DEFAULT_PRIO;
+	d->cpus = CFG_CPUS_ALL;
 	d->quantum_us = CFG_DEFAULT_QUANTUM;
 	d->memory = CFG_DEFAULT_MEMORY;
 	d->kmem = CFG_DEFAULT_KMEM;
@@ -103,6 +104,17 @@ static void cfg_close_domain(struct cfg_state *st)
 		CFG_ERR_AT(st, d->line, d, "%s has no 'module' line",
 			   cfg_label(st, d));
 	}
+	/* the limits must admit the domain's own first thread */
+	if (!d->max_prio) /* not given (or invalid, reported already) */
+		d->max_prio = d->prio;
+	else if (d->max_prio < d->prio)
+		CFG_ERR_AT(st, d->max_prio_line, d,
+			   "max-priority %u is below the domain's priority %u",
+			   d->max_prio, d->prio);
+	if (!((d->cpus >> d->cpu) & 1))
+		CFG_ERR_AT(st, d->cpus_line, d,
+			   "cpus does not include the domain's cpu %u",
+			   d->cpu);
 	for (unsigned i = 0; i < d->ncalls; i++) {
 		for (unsigned j = 0; j < d->nprovides; j++) {
 			if (strcmp(d->calls[i], d->provides[j]) != 0)

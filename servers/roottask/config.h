@@ -38,6 +38,7 @@
 
 #define CFG_DEFAULT_CPU 0u
 #define CFG_DEFAULT_PRIO 10u
+#define CFG_CPUS_ALL UINT64_MAX /* 'cpus' not given: every CPU */
 #define CFG_DEFAULT_QUANTUM 10000u
 #define CFG_DEFAULT_MEMORY (1ull << 20)
 #define CFG_DEFAULT_KMEM (64ull << 10)
@@ -58,6 +59,8 @@ struct cfg_domain {
 	char args[CFG_ARGS_MAX];
 	unsigned cpu;
 	unsigned prio;
+	unsigned max_prio;  /* highest priority of its SCs: 'max-priority', else prio */
+	uint64_t cpus;      /* CPUs it may run threads on (bit n: CPU n) */
 	unsigned quantum_us;
 	uint64_t memory; /* bytes, multiple of 4 KiB */
 	uint64_t kmem;   /* bytes */
@@ -75,6 +78,7 @@ struct cfg_domain {
 
 	unsigned line; /* of 'domain' */
 	unsigned module_line, cpu_line, prio_line, quantum_line;
+	unsigned max_prio_line, cpus_line;
 	unsigned memory_line, kmem_line;
 	unsigned io_line[CFG_MAX_IO];
 	unsigned irq_line[CFG_MAX_IRQ];

@@ -25,6 +25,8 @@ enum cfg_key {
 	CFG_K_PROVIDES,
 	CFG_K_CALL,
 	CFG_K_FILE,
+	CFG_K_MAX_PRIO,
+	CFG_K_CPUS,
 	CFG_K_COUNT
 };
 

@@ -21,6 +21,8 @@ const struct cfg_keyinfo cfg_keys[CFG_K_COUNT] = {
 	[CFG_K_PROVIDES] = {"provides", "a service name"},
 	[CFG_K_CALL] = {"call", "a service name"},
 	[CFG_K_FILE] = {"file", "a module name"},
+	[CFG_K_MAX_PRIO] = {"max-priority", "a priority 1..63"},
+	[CFG_K_CPUS] = {"cpus", "a list of CPUs 0..15 such as 0,2-3"},
 };
 
 /*
@@ -59,6 +61,45 @@ static bool cfg_num_prefix(const char *s, uint64_t *val, const char **end,
 	*val = v;
 	*end = p;
 	return ndig > 0;
+}
+
+/*
+ * Parses "FIRST" or "FIRST-LAST" at s (numbers as cfg_num_prefix) into
+ * *first and *last and sets *end after it; *ovf tells whether a number
+ * exceeded 64 bits. Returns false if a number has no digits.
+ */
+static bool cfg_range_prefix(const char *s, uint64_t *first, uint64_t *last,
+			     const char **end, bool *ovf)
+{
+	bool ovf2 = false, ok = cfg_num_prefix(s, first, end, ovf);
+
+	*last = *first;
+	if (ok && **end == '-')
+		ok = cfg_num_prefix(*end + 1, last, end, &ovf2);
+	*ovf = *ovf || ovf2;
+	return ok;
+}
+
+/*
+ * Checks a range FIRST-LAST of key k (token t) against 0..max (its text is
+ * range); reports, invalidates d and returns false if it is bad.
+ */
+static bool cfg_range_ok(struct cfg_state *st, struct cfg_domain *d,
+			 enum cfg_key k, const char *t, uint64_t first,
+			 uint64_t last, bool ovf, uint64_t max,
+			 const char *range)
+{
+	if (ovf || first > max || last > max) {
+		CFG_ERR(st, d, "%s %s out of range (%s)", cfg_keys[k].name, t,
+			range);
+		return false;
+	}
+	if (first > last) {
+		CFG_ERR(st, d, "%s %s: FIRST is above LAST", cfg_keys[k].name,
+			t);
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -206,29 +247,20 @@ static void cfg_do_ioport(struct cfg_state *st, struct cfg_domain *d)
 {
 	const char *t = st->ln.argv[1], *end;
 	uint64_t first, last;
-	bool ovf1, ovf2 = false, ok;
+	bool ovf;
 
 	if (!cfg_room(st, d, CFG_K_IOPORT, d->nio, CFG_MAX_IO))
 		return;
-	ok = cfg_num_prefix(t, &first, &end, &ovf1);
-	last = first;
-	if (ok && *end == '-')
-		ok = cfg_num_prefix(end + 1, &last, &end, &ovf2);
-	if (!ok || *end != '\0') {
+	if (!cfg_range_prefix(t, &first, &last, &end, &ovf) || *end != '\0') {
 		CFG_ERR(st, d,
 			"bad I/O port range '%s' (expected FIRST or "
 			"FIRST-LAST, decimal or 0x hex)",
 			t);
 		return;
 	}
-	if (ovf1 || ovf2 || first > CFG_MAX_PORT || last > CFG_MAX_PORT) {
-		CFG_ERR(st, d, "ioport %s out of range (0..0xffff)", t);
+	if (!cfg_range_ok(st, d, CFG_K_IOPORT, t, first, last, ovf,
+			  CFG_MAX_PORT, "0..0xffff"))
 		return;
-	}
-	if (first > last) {
-		CFG_ERR(st, d, "ioport %s: FIRST is above LAST", t);
-		return;
-	}
 	d->io[d->nio].first = (unsigned)first;
 	d->io[d->nio].last = (unsigned)last;
 	d->io_line[d->nio++] = st->line;
@@ -323,6 +355,35 @@ static void cfg_do_file(struct cfg_state *st, struct cfg_domain *d)
 	d->file_line[d->nfiles++] = st->line;
 }
 
+/* 'cpus LIST': CPU numbers and ranges FIRST-LAST, separated by commas. */
+static void cfg_do_cpus(struct cfg_state *st, struct cfg_domain *d)
+{
+	const char *t = st->ln.argv[1], *p = t;
+	uint64_t mask = 0, first, last;
+	bool ovf;
+
+	if (!cfg_once(st, d, CFG_K_CPUS, &d->cpus_line))
+		return;
+	for (;;) {
+		if (!cfg_range_prefix(p, &first, &last, &p, &ovf) ||
+		    (*p != ',' && *p != '\0')) {
+			CFG_ERR(st, d,
+				"bad CPU list '%s' (expected CPUs and ranges "
+				"such as 0,2-3, decimal or 0x hex)",
+				t);
+			return;
+		}
+		if (!cfg_range_ok(st, d, CFG_K_CPUS, t, first, last, ovf,
+				  CFG_MAX_CPU, "0..15"))
+			return;
+		for (uint64_t c = first; c <= last; c++)
+			mask |= 1ull << c;
+		if (*p++ == '\0')
+			break;
+	}
+	d->cpus = mask;
+}
+
 /* Applies key k (not 'domain') with the argument(s) in st->ln to d. */
 void cfg_key_value(struct cfg_state *st, struct cfg_domain *d, enum cfg_key k)
 {
@@ -344,6 +405,15 @@ void cfg_key_value(struct cfg_state *st, struct cfg_domain *d, enum cfg_key k)
 		    cfg_get_num(st, d, CFG_K_PRIO, t, CFG_PRIO_MIN,
 				CFG_PRIO_MAX, "1..63", &v))
 			d->prio = (unsigned)v;
+		break;
+	case CFG_K_MAX_PRIO:
+		if (cfg_once(st, d, CFG_K_MAX_PRIO, &d->max_prio_line) &&
+		    cfg_get_num(st, d, CFG_K_MAX_PRIO, t, CFG_PRIO_MIN,
+				CFG_PRIO_MAX, "1..63", &v))
+			d->max_prio = (unsigned)v;
+		break;
+	case CFG_K_CPUS:
+		cfg_do_cpus(st, d);
 		break;
 	case CFG_K_QUANTUM:
 		if (cfg_once(st, d, CFG_K_QUANTUM, &d->quantum_line) &&

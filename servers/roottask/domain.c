@@ -220,7 +220,8 @@ bool domain_start(struct domain *d)
 		FAIL(0, "%s:%u: cpu %u: this machine has CPUs 0..%lu", config_name, c->cpu_line, c->cpu,
 		     hip->num_cpus - 1);
 	d->pd = hv_sel_alloc();
-	hv_status_t st = hv_create_pd(d->pd, HV_SEL_PD, c->kmem + QUOTA_OVERHEAD + c->memory / 256);
+	hv_status_t st = hv_create_pd(d->pd, HV_SEL_PD, c->kmem + QUOTA_OVERHEAD + c->memory / 256, c->max_prio,
+				      c->cpus);
 	if (st != HV_OK)
 		FAIL(0, "%s:%u: domain '%s': cannot create its PD: %s", config_name, c->kmem_line ? c->kmem_line : c->line,
 		     c->name, hv_status_str(st));
@@ -262,16 +263,20 @@ bool domain_start(struct domain *d)
 			st = give_cap(d->pd, pt, HV_SI_SEL_CONSOLE, HV_R_PT_CALL);
 		console_name(d->id, c->name);
 	}
-	hv_sel_t rpt = root_portal(c->cpu, d->id, false), fpt = root_portal(c->cpu, d->id, true);
-	hv_sel_t mpt = root_portal(c->cpu, d->id | RT_ID_MAIN, true);
-	if (st == HV_OK && (rpt == HV_SEL_NONE || fpt == HV_SEL_NONE || mpt == HV_SEL_NONE))
+	hv_sel_t rpt = root_portal(c->cpu, d->id, false), mpt = root_portal(c->cpu, d->id | RT_ID_MAIN, true);
+	if (st == HV_OK && (rpt == HV_SEL_NONE || mpt == HV_SEL_NONE))
 		st = HV_EMEM;
 	if (st == HV_OK)
 		st = give_cap(d->pd, rpt, HV_SI_SEL_ROOT, HV_R_PT_CALL);
-	for (unsigned e = 0; st == HV_OK && e < 32; e++) {
-		st = give_cap(d->pd, fpt, HV_SI_SEL_EVT + e, HV_R_PT_CALL);
-		if (st == HV_OK)
-			st = give_cap(d->pd, mpt, HV_SI_SEL_EVT_MAIN + e, HV_R_PT_CALL);
+	for (unsigned e = 0; st == HV_OK && e < 32; e++)
+		st = give_cap(d->pd, mpt, HV_SI_SEL_EVT_MAIN + e, HV_R_PT_CALL);
+	/* the other threads' exceptions, on whichever CPU they run */
+	for (unsigned cpu = 0; st == HV_OK && cpu < hip->num_cpus && cpu < RT_MAX_CPUS; cpu++) {
+		hv_sel_t fpt = root_portal(cpu, d->id, true);
+		if (fpt == HV_SEL_NONE)
+			st = HV_EMEM;
+		for (unsigned e = 0; st == HV_OK && e < 32; e++)
+			st = give_cap(d->pd, fpt, HV_SI_SEL_EVT(cpu) + e, HV_R_PT_CALL);
 	}
 	if (st != HV_OK)
 		FAIL(0, "%s:%u: domain '%s': cannot set up its capabilities: %s", config_name, c->line, c->name,

@@ -22,6 +22,8 @@ static const char example[] =
 	"\tmodule echo\n"
 	"\tcpu 0xf\n"
 	"\tpriority 63\n"
+	"\tmax-priority 63\n"
+	"\tcpus 0-1,15\n"
 	"\tquantum 100\n"
 	"\tmemory 0x10000\n"
 	"\tkmem 0\n"
@@ -52,6 +54,8 @@ static void test_example(void **state)
 	assert_string_equal(d->args, "-v  --baud=115200");
 	assert_int_equal(d->cpu, 0);
 	assert_int_equal(d->prio, 20);
+	assert_int_equal(d->max_prio, 20); /* its priority, by default */
+	assert_true(d->cpus == CFG_CPUS_ALL);
 	assert_int_equal(d->quantum_us, 10000);
 	assert_int_equal(d->memory, 1 << 20);
 	assert_int_equal(d->kmem, 64 << 10);
@@ -80,6 +84,10 @@ static void test_example(void **state)
 	assert_string_equal(d->args, "");
 	assert_int_equal(d->cpu, 15);
 	assert_int_equal(d->prio, 63);
+	assert_int_equal(d->max_prio, 63);
+	assert_int_equal(d->cpus, 0x8003);
+	assert_int_equal(d->max_prio_line, 17);
+	assert_int_equal(d->cpus_line, 18);
 	assert_int_equal(d->quantum_us, 100);
 	assert_int_equal(d->memory, 0x10000);
 	assert_int_equal(d->kmem, 0);
@@ -88,12 +96,12 @@ static void test_example(void **state)
 	assert_int_equal(d->io[0].last, 0x60);
 	assert_int_equal(d->io[1].first, 0);
 	assert_int_equal(d->io[1].last, 0xffff);
-	assert_int_equal(d->io_line[1], 21);
+	assert_int_equal(d->io_line[1], 23);
 	assert_int_equal(d->nirq, 2);
 	assert_int_equal(d->irq[1], 23);
 	assert_int_equal(d->ncalls, 1);
 	assert_string_equal(d->calls[0], "console");
-	assert_int_equal(d->call_line[0], 24);
+	assert_int_equal(d->call_line[0], 26);
 	assert_int_equal(d->nprovides, 2);
 	assert_string_equal(d->provides[1], "echo-2");
 
@@ -101,7 +109,7 @@ static void test_example(void **state)
 	assert_true(d->valid);
 	assert_string_equal(d->args, "a b");
 	assert_int_equal(d->ncalls, 3);
-	assert_int_equal(d->call_line[2], 31);
+	assert_int_equal(d->call_line[2], 33);
 
 	assert_int_equal(cfg_find_provider(&C, "console"), 0);
 	assert_int_equal(cfg_find_provider(&C, "echo-2"), 1);
@@ -118,11 +126,14 @@ static void test_defaults(void **state)
 	assert_true(d->valid);
 	assert_int_equal(d->cpu, CFG_DEFAULT_CPU);
 	assert_int_equal(d->prio, 10);
+	assert_int_equal(d->max_prio, 10);
+	assert_true(d->cpus == CFG_CPUS_ALL);
 	assert_int_equal(d->quantum_us, 10000);
 	assert_int_equal(d->memory, 1 << 20);
 	assert_int_equal(d->kmem, 64 << 10);
 	assert_int_equal(d->nio + d->nirq + d->nprovides + d->ncalls, 0);
 	assert_int_equal(d->cpu_line + d->prio_line + d->quantum_line, 0);
+	assert_int_equal(d->max_prio_line + d->cpus_line, 0);
 	assert_int_equal(d->memory_line + d->kmem_line, 0);
 	assert_int_equal(d->module_line, 2);
 }

@@ -50,6 +50,8 @@ static void test_missing_argument(void **state)
 		{ "irq", "a GSI 0..23" },
 		{ "provides", "a service name" },
 		{ "call", "a service name" },
+		{ "max-priority", "a priority 1..63" },
+		{ "cpus", "a list of CPUs 0..15 such as 0,2-3" },
 	};
 	char text[200], want[200];
 	(void)state;
@@ -80,7 +82,8 @@ static void test_extra_argument(void **state)
 					     "quantum 100", "memory 1M",
 					     "kmem 0",  "ioport 1-2",
 					     "irq 1",   "provides x",
-					     "call x" };
+					     "call x",  "max-priority 20",
+					     "cpus 0" };
 	char text[200], want[200];
 	(void)state;
 
@@ -204,6 +207,55 @@ static void test_ranges(void **state)
 	bad_line("ioport 0x3f8..0x3ff",
 		 "bad I/O port range '0x3f8..0x3ff' (expected FIRST or "
 		 "FIRST-LAST, decimal or 0x hex)");
+}
+
+/* max-priority and cpus: values, and what they must admit (the domain's
+ * own priority and CPU), checked at the end of the domain. */
+static void test_limits(void **state)
+{
+	(void)state;
+	ok_line("max-priority 63");
+	assert_int_equal(dom("a")->max_prio, 63);
+	bad_line("max-priority 0", "max-priority 0 out of range (1..63)");
+	bad_line("max-priority 64", "max-priority 64 out of range (1..63)");
+	bad_line("max-priority x", "bad number 'x' for max-priority (expected "
+				   "decimal or 0x hex)");
+	bad_line("max-priority 9", "max-priority 9 is below the domain's "
+				   "priority 10");
+	one_error("domain a\nmodule m\nmax-priority 20\npriority 21\n",
+		  "t.conf:3: max-priority 20 is below the domain's priority "
+		  "21");
+	no_error("domain a\nmodule m\nmax-priority 0x14\npriority 20\n");
+	assert_int_equal(dom("a")->max_prio, 20);
+
+	ok_line("cpus 0");
+	assert_int_equal(dom("a")->cpus, 1);
+	ok_line("cpus 0,2-3,0xf");
+	assert_int_equal(dom("a")->cpus, 0x800d);
+	ok_line("cpus 3-3,0-1,1");
+	assert_int_equal(dom("a")->cpus, 0xb);
+	ok_line("cpus 0-15");
+	assert_int_equal(dom("a")->cpus, 0xffff);
+	bad_line("cpus 16", "cpus 16 out of range (0..15)");
+	bad_line("cpus 0,1-16", "cpus 0,1-16 out of range (0..15)");
+	bad_line("cpus 0,3-1", "cpus 0,3-1: FIRST is above LAST");
+	static const char *const bad[] = { "0,",    ",0",  "0,,1", "0-", "-1",
+					   "0-1-2", "0;1", "0..3", "x" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char line[40], want[160];
+		snprintf(line, sizeof line, "cpus %s", bad[i]);
+		snprintf(want, sizeof want,
+			 "bad CPU list '%s' (expected CPUs and ranges such as "
+			 "0,2-3, decimal or 0x hex)",
+			 bad[i]);
+		bad_line(line, want);
+	}
+	one_error("domain a\nmodule m\ncpu 1\ncpus 0,2\n",
+		  "t.conf:4: cpus does not include the domain's cpu 1");
+	one_error("domain a\nmodule m\ncpus 1-2\n",
+		  "t.conf:3: cpus does not include the domain's cpu 0");
+	no_error("domain a\nmodule m\ncpus 1-2\ncpu 2\n");
+	assert_int_equal(dom("a")->cpus, 6);
 }
 
 static void test_sizes(void **state)
@@ -337,7 +389,8 @@ static void test_repeated(void **state)
 {
 	static const char *const lines[] = { "module m", "cpu 1", "priority 2",
 					     "quantum 200", "memory 2M",
-					     "kmem 4K" };
+					     "kmem 4K", "max-priority 30",
+					     "cpus 0-3" };
 	char text[200], want[200], key[20];
 	(void)state;
 
@@ -427,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_extra_argument),
 		cmocka_unit_test(test_bad_numbers),
 		cmocka_unit_test(test_ranges),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_too_many),

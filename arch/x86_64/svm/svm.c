@@ -521,11 +521,12 @@ bool svm_set_state(struct ec *ec, const struct hv_cpu_state *st)
 	struct vcpu *v = ec->vcpu;
 	struct vmcb *b = v->vmcb;
 	u64 m = st->mtd, rflags = b->rflags;
-	bool moved = (m & HV_MTD_RIP_LEN) && st->rip != b->rip;
+	u64 rip = m & HV_MTD_RIP_LEN ? st->rip : 0; /* read once: a sibling thread may change it */
+	bool moved = (m & HV_MTD_RIP_LEN) && rip != b->rip;
 	if (m & HV_MTD_RSP)
 		b->rsp = st->rsp;
 	if (m & HV_MTD_RIP_LEN)
-		b->rip = st->rip;
+		b->rip = rip;
 	if (m & HV_MTD_RFLAGS)
 		b->rflags = (st->rflags & GUEST_RFLAGS_MASK) | 2 | (nmi_stepping(v) ? RFLAGS_TF : 0);
 	if (m & HV_MTD_DS_ES) {
@@ -539,7 +540,7 @@ bool svm_set_state(struct ec *ec, const struct hv_cpu_state *st)
 	if (m & HV_MTD_CS_SS) {
 		SEG_SET(st, cs);
 		SEG_SET(st, ss);
-		b->cpl = (u8)((st->ss.ar >> 5) & 3);
+		b->cpl = (u8)((b->ss.attrib >> 5) & 3); /* the DPL just set, not read again */
 	}
 	if (m & HV_MTD_TR)
 		SEG_SET(st, tr);
@@ -567,19 +568,21 @@ bool svm_set_state(struct ec *ec, const struct hv_cpu_state *st)
 		b->sysenter_eip = st->sysenter_eip;
 	}
 	if (m & HV_MTD_CTRL) {
-		if (st->ctrl[0] & HV_CTRL_INTR_WINDOW) { /* a virtual interrupt nobody takes: VINTR exits */
+		u64 ctrl = st->ctrl[0];
+		if (ctrl & HV_CTRL_INTR_WINDOW) { /* a virtual interrupt nobody takes: VINTR exits */
 			b->vintr |= SVM_V_IRQ | SVM_V_IGN_TPR | (0xfull << SVM_V_INTR_PRIO_SHIFT);
 			b->intercept1 |= SVM_I1_VINTR;
 		} else {
 			b->vintr &= ~(SVM_V_IRQ | SVM_V_IGN_TPR | (0xfull << SVM_V_INTR_PRIO_SHIFT));
 			b->intercept1 &= ~SVM_I1_VINTR;
 		}
-		v->nmi_window = st->ctrl[0] & HV_CTRL_NMI_WINDOW;
+		v->nmi_window = ctrl & HV_CTRL_NMI_WINDOW;
 	}
 	if (m & HV_MTD_STA) {
-		b->int_state = st->intr_state & 3 ? 1 : 0;
+		u64 is = st->intr_state;
+		b->int_state = is & 3 ? 1 : 0;
 		if (!nmi_stepping(v))
-			set_nmi_blocked(v, st->intr_state & 8);
+			set_nmi_blocked(v, is & 8);
 	}
 	if (m & HV_MTD_INJ) {
 		u64 evt;

@@ -356,12 +356,13 @@ bool vmx_set_state(struct ec *ec, const struct hv_cpu_state *st)
 	struct vcpu *v = ec->vcpu;
 	vmx_load(ec);
 	u64 m = st->mtd;
-	bool moved = (m & HV_MTD_RIP_LEN) && st->rip != vmcs_readl(GUEST_RIP);
+	u64 rip = m & HV_MTD_RIP_LEN ? st->rip : 0; /* read once: a sibling thread may change it */
+	bool moved = (m & HV_MTD_RIP_LEN) && rip != vmcs_readl(GUEST_RIP);
 	u64 rflags = moved ? vmcs_readl(GUEST_RFLAGS) : 0;
 	if (m & HV_MTD_RSP)
 		vmcs_writel(GUEST_RSP, st->rsp);
 	if (m & HV_MTD_RIP_LEN)
-		vmcs_writel(GUEST_RIP, st->rip);
+		vmcs_writel(GUEST_RIP, rip);
 	if (m & HV_MTD_RFLAGS)
 		vmcs_writel(GUEST_RFLAGS, (st->rflags & GUEST_RFLAGS_MASK) | 2);
 	if (m & HV_MTD_DS_ES) {
@@ -406,9 +407,10 @@ bool vmx_set_state(struct ec *ec, const struct hv_cpu_state *st)
 	}
 	if (m & HV_MTD_CTRL) {
 		u32 p = vmcs_read32(CPU_BASED_VM_EXEC_CONTROL) & ~((1u << 2) | (1u << 22));
-		if (st->ctrl[0] & HV_CTRL_INTR_WINDOW)
+		u64 ctrl = st->ctrl[0];
+		if (ctrl & HV_CTRL_INTR_WINDOW)
 			p |= 1u << 2;
-		if (st->ctrl[0] & HV_CTRL_NMI_WINDOW)
+		if (ctrl & HV_CTRL_NMI_WINDOW)
 			p |= 1u << 22;
 		vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, p);
 	}
@@ -423,7 +425,8 @@ bool vmx_set_state(struct ec *ec, const struct hv_cpu_state *st)
 	}
 	if (m & HV_MTD_STA) {
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, (u32)st->intr_state & 0x1f);
-		vmcs_write32(GUEST_ACTIVITY_STATE, st->actv_state <= 1 ? (u32)st->actv_state : 0);
+		u64 actv = st->actv_state;
+		vmcs_write32(GUEST_ACTIVITY_STATE, actv <= 1 ? (u32)actv : 0);
 	}
 	if (m & HV_MTD_TSC)
 		vmcs_write64(TSC_OFFSET, st->tsc_offset);

@@ -460,6 +460,7 @@ NORETURN void vmx_run(struct ec *ec)
 	__asm__ volatile("mov %0, %%cr2" ::"r"(v->cr2));
 	vmcs_writel(HOST_RSP, (u64)&ec->regs.vec);
 	bkl_unlock();
+	cpu_vm_entry_barrier();
 	if (v->launched)
 		vmx_resume(&ec->regs);
 	else

@@ -1,8 +1,9 @@
 /*
  * Echo: IPC test and benchmark, server or client by its module arguments.
- *   server     one handler EC per CPU, registers service "echo", blocks;
- *              a call's untyped words come back incremented by one, with the
- *              same untyped count.
+ *   server [fault=N]  one handler EC per CPU, registers service "echo",
+ *              blocks; a call's untyped words come back incremented by one,
+ *              with the same untyped count. With fault=N the handler executes
+ *              ud2 in the Nth call (a server whose handler faults: tests).
  *   client [N [after=MS]] N calls (default 1000) with two words to the "echo"
  *              handler, starting MS milliseconds after the domain starts
  *              on its own CPU, checks every reply, reports and exits.
@@ -21,12 +22,16 @@
 
 HV_PORTAL_ENTRY(echo_portal, echo_handler);
 
+static unsigned long fault_at, served;
+
 hv_word_t echo_handler(hv_word_t portal_id, hv_word_t tag)
 {
 	struct hv_utcb *u = hv_utcb();
 	unsigned i, n = HV_TAG_UNTYPED(tag);
 
 	(void)portal_id;
+	if (__atomic_add_fetch(&served, 1, __ATOMIC_RELAXED) == fault_at)
+		__asm__ volatile("ud2");
 	for (i = 0; i < n; i++)
 		u->mr[i]++;
 	return HV_TAG(n, 0);
@@ -144,8 +149,14 @@ int main(const struct hv_startinfo *si)
 	args[HV_SI_ARGS] = '\0';
 
 	while (next_word(&p, word, sizeof(word))) {
-		if (!strcmp(word, "server"))
+		if (!strcmp(word, "server")) {
+			if (next_word(&p, word, sizeof(word)) && strncmp(word, "fault=", 6) == 0 &&
+			    !parse_ulong(word + 6, &fault_at)) {
+				printf("echo: bad fault count '%s'\n", word + 6);
+				return 2;
+			}
 			return run_server(si);
+		}
 		if (!strcmp(word, "client")) {
 			unsigned long n = DEFAULT_CALLS;
 			const char *q = p;

@@ -8,7 +8,8 @@
  * The last line is always "selftest: N passed, N failed"; the exit code is
  * 0 only if nothing failed.
  *
- * Needs (configs/selftest.conf): CPU 0, priority PRIO_MAIN, enough memory
+ * Needs (configs/selftest.conf): CPU 0, priority PRIO_MAIN, max-priority
+ * PRIO_LIMIT, CPUs CPUS_LIMIT, enough memory
  * and kmem, "irq 8" and "ioport 0x70-0x71" (the RTC). Tests that need a
  * second CPU are skipped (and say so) on a single-CPU machine.
  *
@@ -29,6 +30,8 @@
 #include <hv/runtime.h>
 
 #define PRIO_MAIN 20     /* the domain's priority in configs/selftest.conf */
+#define PRIO_LIMIT 30    /* its max-priority there */
+#define CPUS_LIMIT 0x3ul /* and its cpus */
 #define PRIO_HIGH 25     /* threads that run as soon as they are created */
 #define PRIO_YIELD 30    /* yield helper */
 #define PRIO_LOW_A 12    /* scheduling test: below the main thread */
@@ -110,6 +113,24 @@ static bool_t check_true(unsigned line, bool_t ok, const char *fmt, ...)
 	return 0;
 }
 
+/* A raw system call with all six arguments that must fail with status `want`
+ * and blame argument `arg` in RSI (enum hv_arg, docs/abi.md). */
+static void expect_blame(unsigned line, const char *what, hv_status_t want, hv_word_t arg, hv_word_t nr,
+			 hv_word_t a0, hv_word_t a1, hv_word_t a2, hv_word_t a3, hv_word_t a4, hv_word_t a5)
+{
+	hv_word_t rsi = ~0ul;
+	hv_status_t st = hv_syscall6r(nr, a0, a1, a2, a3, a4, a5, &rsi);
+
+	if (st == want && rsi == arg)
+		pass();
+	else
+		failf(line, "%s: expected %s blaming argument %lu, got %s blaming %lu", what, hv_status_str(want),
+		      arg, hv_status_str(st), rsi);
+}
+
+/* EXPECT_BLAME(status, arg, nr, six arguments): a failure and whom it blames. */
+#define EXPECT_BLAME(want, arg, nr, ...) expect_blame(__LINE__, #nr, want, arg, nr, __VA_ARGS__)
+
 /* EXPECT(call, status): one check of a status. */
 #define EXPECT(expr, want) expect_st(__LINE__, #expr, (expr), (want))
 /* CHECK(condition, format, ...): one check of a condition; the message says
@@ -127,6 +148,19 @@ static bool_t check_true(unsigned line, bool_t ok, const char *fmt, ...)
 static const struct hv_startinfo *si;
 static unsigned me_cpu, other_cpu, ncpu;
 static hv_word_t tsc_khz;
+static unsigned my_max_prio; /* the scheduling limits of our PD */
+static hv_word_t my_cpus;
+
+/* A PD (a VM PD) with our own scheduling limits. */
+static hv_status_t create_pd(hv_sel_t dst, hv_sel_t parent, hv_word_t quota)
+{
+	return hv_create_pd(dst, parent, quota, my_max_prio, my_cpus);
+}
+
+static hv_status_t create_vm(hv_sel_t dst, hv_sel_t parent, hv_word_t quota)
+{
+	return hv_create_vm(dst, parent, quota, my_max_prio, my_cpus);
+}
 
 
 static void delay_ms(unsigned ms)
@@ -481,7 +515,7 @@ static void test_basic(void)
 				 "pushfq\n\tandq $~0x44400, (%%rsp)\n\tpopfq"
 				 : "+a"(rax), "=r"(fl)
 				 :
-				 : "rcx", "r11", "memory", "cc");
+				 : "rcx", "rsi", "r11", "memory", "cc");
 		EXPECT((hv_status_t)rax, HV_OK);
 		CHECK((fl & 0x44400) == 0x44400, "RFLAGS NT|AC|DF kept across a syscall: got 0x%lx", fl);
 	}
@@ -535,13 +569,13 @@ static void test_args(void)
 	EXPECT(hv_call(~0ul, 0, NULL), HV_ECAP);
 
 	/* create_pd */
-	EXPECT(hv_create_pd(SEL_OUT, HV_SI_SEL_PD, 16384), HV_EPARAM);
-	EXPECT(hv_create_pd(~0ul, HV_SI_SEL_PD, 16384), HV_EPARAM);
-	EXPECT(hv_create_pd(sm, HV_SI_SEL_PD, 16384), HV_EBUSY);
-	EXPECT(hv_create_pd(d, empty, 16384), HV_ECAP);
-	EXPECT(hv_create_pd(d, sm, 16384), HV_ECAP);
-	EXPECT(hv_create_pd(d, SEL_OUT, 16384), HV_ECAP);
-	EXPECT(hv_create_pd(d, pd_nocreate, 16384), HV_EPERM);
+	EXPECT(create_pd(SEL_OUT, HV_SI_SEL_PD, 16384), HV_EPARAM);
+	EXPECT(create_pd(~0ul, HV_SI_SEL_PD, 16384), HV_EPARAM);
+	EXPECT(create_pd(sm, HV_SI_SEL_PD, 16384), HV_EBUSY);
+	EXPECT(create_pd(d, empty, 16384), HV_ECAP);
+	EXPECT(create_pd(d, sm, 16384), HV_ECAP);
+	EXPECT(create_pd(d, SEL_OUT, 16384), HV_ECAP);
+	EXPECT(create_pd(d, pd_nocreate, 16384), HV_EPERM);
 	EXPECT(hv_syscall4(HV_SYS_CREATE_PD, d, HV_SI_SEL_PD, 16384, 2), HV_EPARAM); /* unknown flag */
 	EXPECT(hv_syscall4(HV_SYS_CREATE_PD, d, HV_SI_SEL_PD, 16384, ~0ul), HV_EPARAM);
 
@@ -693,6 +727,100 @@ static void test_args(void)
 	group_end();
 }
 
+/* Which argument a failed call blames in RSI: each position of each call,
+ * and none in particular (docs/abi.md). */
+static void test_blame(void)
+{
+	hv_sel_t empty = sel(), sm = new_sm(0), pt = portal(h_echo, 0, ID_ECHO), d = sel(), ec_g = sel();
+	hv_sel_t irq_sm = HV_SEL_NONE, PD = HV_SI_SEL_PD;
+	hv_word_t utcb = va(HV_PAGE_SIZE), page = (hv_word_t)heap_page(), sp = page + HV_PAGE_SIZE, rsi = 0;
+	hv_word_t obj = HV_ITEM(HV_KIND_OBJ, HV_R_ALL, 0), ip = (hv_word_t)st_portal;
+	unsigned i;
+
+	group_begin("blame");
+	for (i = 0; i < si->num_irq && i < HV_SI_MAX_IRQ; i++)
+		if (si->irq[i].gsi == 8)
+			irq_sm = si->irq[i].sel;
+	EXPECT_BLAME(HV_ESYS, HV_ARG_NONE, 255, 0, 0, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_NONE, HV_SYS_REPLY, 0, 0, 0, 0, 0, 0); /* we are no handler */
+	EXPECT_BLAME(HV_ECAP, HV_ARG_RDI, HV_SYS_CALL, empty, 0, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RSI, HV_SYS_CALL, pt, HV_TAG(255, 123), 0, 0, 0, 0);
+
+	/* create_pd: dst, parent, quota, flags, max priority, CPU mask */
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RDI, HV_SYS_CREATE_PD, SEL_OUT, PD, 16384, 0, 1, 1);
+	EXPECT_BLAME(HV_EBUSY, HV_ARG_RDI, HV_SYS_CREATE_PD, sm, PD, 16384, 0, 1, 1);
+	EXPECT_BLAME(HV_ECAP, HV_ARG_RSI, HV_SYS_CREATE_PD, d, empty, 16384, 0, 1, 1);
+	EXPECT_BLAME(HV_EMEM, HV_ARG_RDX, HV_SYS_CREATE_PD, d, PD, 0, 0, 1, 1);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R10, HV_SYS_CREATE_PD, d, PD, 16384, 2, 1, 1);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R8, HV_SYS_CREATE_PD, d, PD, 16384, 0, HV_PRIO_MAX + 1, 1);
+	EXPECT_BLAME(HV_EPERM, HV_ARG_R8, HV_SYS_CREATE_PD, d, PD, 16384, 0, my_max_prio + 1, 1);
+	EXPECT_BLAME(HV_EPERM, HV_ARG_R9, HV_SYS_CREATE_PD, d, PD, 16384, 0, 1, HV_CPUS_ALL);
+
+	/* create_ec: dst, PD, flags, UTCB, SP, IP */
+	EXPECT_BLAME(HV_ECAP, HV_ARG_RSI, HV_SYS_CREATE_EC, d, sm, HV_EC_FLAGS(me_cpu, 1, 0), utcb, sp, 0x1000);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RDX, HV_SYS_CREATE_EC, d, PD, HV_EC_FLAGS(me_cpu, 1, 0) | (1ul << 18), utcb,
+		     sp, 0x1000);
+	EXPECT_BLAME(HV_ECPU, HV_ARG_RDX, HV_SYS_CREATE_EC, d, PD, HV_EC_FLAGS(ncpu, 1, 0), utcb, sp, 0x1000);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R10, HV_SYS_CREATE_EC, d, PD, HV_EC_FLAGS(me_cpu, 1, 0), utcb + 8, sp, 0x1000);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R8, HV_SYS_CREATE_EC, d, PD, HV_EC_FLAGS(me_cpu, 1, 0), utcb, KERNEL_ADDR,
+		     0x1000);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R9, HV_SYS_CREATE_EC, d, PD, HV_EC_FLAGS(me_cpu, 1, 0), utcb, sp, KERNEL_ADDR);
+	EXPECT_BLAME(HV_EBUSY, HV_ARG_R10, HV_SYS_CREATE_EC, d, PD, HV_EC_FLAGS(me_cpu, 1, 0), HV_SI_UTCB, sp, 0x1000);
+
+	/* create_sc (ec_g never gets one: it never runs), create_pt, create_sm */
+	EXPECT(hv_create_ec(ec_g, PD, HV_EC_FLAGS(me_cpu, 1, 0), utcb, sp, 0x1000), HV_OK);
+	EXPECT_BLAME(HV_EBUSY, HV_ARG_RDX, HV_SYS_CREATE_SC, d, PD, HV_SI_SEL_EC, HV_QOS(1, 0), 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R10, HV_SYS_CREATE_SC, d, PD, ec_g, HV_QOS(1, 0) | (1ul << 8), 0, 0);
+	EXPECT_BLAME(HV_EPERM, HV_ARG_R10, HV_SYS_CREATE_SC, d, PD, ec_g, HV_QOS(my_max_prio + 1, 0), 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RDX, HV_SYS_CREATE_PT, d, PD, ec_g, 0, ip, 0); /* no handler */
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R10, HV_SYS_CREATE_PT, d, PD, h_echo, HV_MTD_ALL + 1, ip, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R8, HV_SYS_CREATE_PT, d, PD, h_echo, 0, KERNEL_ADDR, 0);
+	EXPECT_BLAME(HV_EOVERFLOW, HV_ARG_RDX, HV_SYS_CREATE_SM, d, PD, 1ul << 32, 0, 0, 0);
+	CHECK(cap_type(d) == ~0u, "nothing created at the destination (type %u)", cap_type(d));
+
+	/* delegate: source PD, destination PD, item, source base, destination base */
+	EXPECT_BLAME(HV_ECAP, HV_ARG_RDI, HV_SYS_DELEGATE, sm, PD, obj, sm, d, 0);
+	EXPECT_BLAME(HV_ECAP, HV_ARG_RSI, HV_SYS_DELEGATE, PD, sm, obj, sm, d, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RDX, HV_SYS_DELEGATE, PD, PD, obj | (1ul << 16), sm, d, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RDX, HV_SYS_DELEGATE, PD, PD, HV_ITEM(HV_KIND_OBJ, HV_R_ALL, 14), 0, 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R10, HV_SYS_DELEGATE, PD, PD, HV_ITEM(HV_KIND_MEM, HV_R_MEM_R, 0), page + 8,
+		     page, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R8, HV_SYS_DELEGATE, PD, PD, obj, sm, SEL_OUT, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_R8, HV_SYS_DELEGATE, PD, PD, HV_ITEM(HV_KIND_IO, HV_R_IO, 0), 0x70, 0x71, 0);
+	EXPECT_BLAME(HV_EBUSY, HV_ARG_R8, HV_SYS_DELEGATE, PD, PD, obj, sm, pt, 0);
+	EXPECT_BLAME(HV_ECAP, HV_ARG_R10, HV_SYS_DELEGATE, PD, PD, obj, empty, d, 0);
+	EXPECT_BLAME(HV_EPERM, HV_ARG_RDX, HV_SYS_DELEGATE, PD, PD, HV_ITEM(HV_KIND_OBJ, 0, 0), sm, d, 0);
+
+	/* revoke, lookup, sm_ctrl, sc_ctrl, ec_ctrl, irq_ctrl, pd_ctrl */
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RDI, HV_SYS_REVOKE, HV_ITEM(HV_KIND_OBJ, 0, 0) | (1ul << 25), empty, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RDI, HV_SYS_REVOKE, HV_ITEM(HV_KIND_OBJ, 0, 14), 0, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RSI, HV_SYS_REVOKE, HV_ITEM(HV_KIND_MEM, 0, 0), page + 8, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RDI, HV_SYS_LOOKUP, HV_KIND_GMEM + 1, 0, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_ECAP, HV_ARG_RSI, HV_SYS_LOOKUP, HV_KIND_OBJ, empty, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RSI, HV_SYS_SM_CTRL, sm, 3, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_ECAP, HV_ARG_RDI, HV_SYS_SM_CTRL, empty, HV_SM_UP, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_ETIMEOUT, HV_ARG_NONE, HV_SYS_SM_CTRL, sm, HV_SM_TRYDOWN, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_ETIMEOUT, HV_ARG_NONE, HV_SYS_SM_CTRL, sm, HV_SM_DOWN, 1, 0, 0, 0); /* deadline passed */
+	EXPECT_BLAME(HV_ECAP, HV_ARG_RDI, HV_SYS_SC_CTRL, sm, 0, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RSI, HV_SYS_EC_CTRL, HV_SI_SEL_EC, 1, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RDI, HV_SYS_IRQ_CTRL, sm, me_cpu, 0, 0, 0, 0); /* no interrupt's */
+	if (irq_sm != HV_SEL_NONE) {
+		EXPECT_BLAME(HV_ECPU, HV_ARG_RSI, HV_SYS_IRQ_CTRL, irq_sm, 99, HV_IRQ_MASK, 0, 0, 0);
+		EXPECT_BLAME(HV_EPARAM, HV_ARG_RDX, HV_SYS_IRQ_CTRL, irq_sm, me_cpu, HV_IRQ_MASK | 8, 0, 0, 0);
+	}
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_RSI, HV_SYS_PD_CTRL, PD, HV_PD_LIMITS + 1, 0, 0, 0, 0);
+	EXPECT_BLAME(HV_EPERM, HV_ARG_RDI, HV_SYS_PD_CTRL, copy_cap(PD, HV_R_PD_MAP), HV_PD_KMEM, 0, 0, 0, 0);
+
+	/* on success RSI carries the result */
+	EXPECT(hv_syscall6r(HV_SYS_LOOKUP, HV_KIND_OBJ, sm, 0, 0, 0, 0, &rsi), HV_OK);
+	CHECK(HV_ITEM_TYPE(rsi) == HV_OBJ_SM, "lookup's item in RSI: 0x%lx", rsi);
+	EXPECT(drop(ec_g), HV_OK);
+	EXPECT(drop(pt), HV_OK);
+	EXPECT(drop(sm), HV_OK);
+	yield();
+	group_end();
+}
+
 /* ---- 2. Creation ---------------------------------------------------------------- */
 
 static void block_thread(void *arg)
@@ -709,7 +837,7 @@ static void test_vm_args(void)
 	hv_word_t page = (hv_word_t)heap_page(), fl = HV_EC_FLAGS(me_cpu, 1, evt) | HV_EC_VCPU;
 	hv_status_t st;
 
-	EXPECT(hv_create_vm(vm, HV_SI_SEL_PD, 64 << 10), HV_OK);
+	EXPECT(create_vm(vm, HV_SI_SEL_PD, 64 << 10), HV_OK);
 	CHECK_EQ(cap_type(vm), HV_OBJ_PD);
 	EXPECT(hv_create_ec(d, vm, HV_EC_FLAGS(me_cpu, 1, 0), va(HV_PAGE_SIZE), 0x1000, 0x1000), HV_EPARAM);
 	EXPECT(hv_create_ec(d, vm, HV_EC_FLAGS(me_cpu, 0, 0) | HV_EC_VCPU, 0, 0, 0), HV_EPARAM); /* not global */
@@ -752,16 +880,16 @@ static void test_create(void)
 
 	group_begin("create");
 	/* PD */
-	EXPECT(hv_create_pd(child, HV_SI_SEL_PD, q), HV_OK);
+	EXPECT(create_pd(child, HV_SI_SEL_PD, q), HV_OK);
 	CHECK_EQ(cap_type(child), HV_OBJ_PD);
-	EXPECT(hv_create_pd(d, HV_SI_SEL_PD, ~0ul), HV_EMEM);
-	EXPECT(hv_create_pd(d, HV_SI_SEL_PD, si->kmem_quota * 8), HV_EMEM);
-	EXPECT(hv_create_pd(d, HV_SI_SEL_PD, 0), HV_EMEM); /* no room for its page table */
+	EXPECT(create_pd(d, HV_SI_SEL_PD, ~0ul), HV_EMEM);
+	EXPECT(create_pd(d, HV_SI_SEL_PD, si->kmem_quota * 8), HV_EMEM);
+	EXPECT(create_pd(d, HV_SI_SEL_PD, 0), HV_EMEM); /* no room for its page table */
 	/* the child's quota pays for its PML4 (4 KiB); a grandchild's quota must
 	 * leave room for the grandchild PD object itself */
-	EXPECT(hv_create_pd(gc, child, q - HV_PAGE_SIZE), HV_EMEM);
-	EXPECT(hv_create_pd(gc, child, q + 1), HV_EMEM);
-	EXPECT(hv_create_pd(gc, child, 16 << 10), HV_OK);
+	EXPECT(create_pd(gc, child, q - HV_PAGE_SIZE), HV_EMEM);
+	EXPECT(create_pd(gc, child, q + 1), HV_EMEM);
+	EXPECT(create_pd(gc, child, 16 << 10), HV_OK);
 	CHECK(cap_type(d) == ~0u, "no PD at the destination of failed create_pd");
 
 	/* EC: local and global, own PD and child PD */
@@ -843,6 +971,47 @@ static void test_create(void)
 	group_end();
 }
 
+/*
+ * Scheduling limits: the maximum priority and the CPUs a PD's creator
+ * gives it, never more than the creator's own, checked when ECs and SCs
+ * are created - for the caller's PD and for the PD of the EC.
+ */
+static void test_limits(void)
+{
+	hv_sel_t child = sel(), d = sel(), ec_c = sel(), sc = sel(), PD = HV_SI_SEL_PD;
+	hv_word_t cpus = 0, one_cpu = 1ul << me_cpu;
+	unsigned prio = 0;
+
+	group_begin("limits");
+	CHECK(my_max_prio == PRIO_LIMIT && my_cpus == CPUS_LIMIT,
+	      "our limits (configs/selftest.conf): priority %u, CPUs 0x%lx (expected %u, 0x%lx)", my_max_prio, my_cpus,
+	      PRIO_LIMIT, CPUS_LIMIT);
+	/* an SC above our limit is refused, one at it is not */
+	EXPECT(hv_thread_create(me_cpu, block_thread, NULL, HV_QOS(PRIO_LIMIT + 1, 0), NULL, NULL), HV_EPERM);
+	EXPECT(hv_thread_create(me_cpu, block_thread, NULL, HV_QOS(HV_PRIO_MAX, 0), NULL, NULL), HV_EPERM);
+	EXPECT(hv_thread_create(me_cpu, block_thread, NULL, HV_QOS(PRIO_LIMIT, 0), NULL, NULL), HV_OK);
+
+	/* a child PD gets no more than we have */
+	EXPECT(hv_create_pd(child, PD, 64 << 10, PRIO_LIMIT + 1, my_cpus), HV_EPERM);
+	EXPECT(hv_create_pd(child, PD, 64 << 10, PRIO_LIMIT, my_cpus | (my_cpus << 1)), HV_EPERM);
+	EXPECT(hv_create_vm(child, PD, 64 << 10, HV_PRIO_MAX, my_cpus), HV_EPERM);
+	EXPECT(hv_create_pd(child, PD, 64 << 10, 10, one_cpu), HV_OK);
+	EXPECT(hv_pd_limits(child, &prio, &cpus), HV_OK);
+	CHECK(prio == 10 && cpus == one_cpu, "the child's limits: priority %u, CPUs 0x%lx", prio, cpus);
+
+	/* its ECs run only on its CPUs, their SCs not above its limit, whoever creates them */
+	EXPECT(hv_create_ec(ec_c, child, HV_EC_FLAGS(me_cpu, 1, 0), 0x10000, 0x20000, 0x30000), HV_OK);
+	if (ncpu > 1)
+		EXPECT(hv_create_ec(d, child, HV_EC_FLAGS(other_cpu, 1, 0), 0x40000, 0x20000, 0x30000), HV_EPERM);
+	EXPECT(hv_create_sc(sc, PD, ec_c, HV_QOS(11, 0)), HV_EPERM);
+	EXPECT(hv_create_sc(sc, child, ec_c, HV_QOS(PRIO_LIMIT, 0)), HV_EPERM);
+	CHECK(cap_type(sc) == ~0u && cap_type(d) == ~0u, "no SC, no EC created beyond the limits");
+	EXPECT(drop(ec_c), HV_OK);
+	EXPECT(drop(child), HV_OK);
+	yield();
+	group_end();
+}
+
 /* ---- 3. Kernel memory quota --------------------------------------------------------- */
 
 static void test_kmem(void)
@@ -854,16 +1023,16 @@ static void test_kmem(void)
 
 	group_begin("kmem");
 	/* a child's quota comes out of ours and goes back when it is destroyed */
-	EXPECT(hv_create_pd(pd1, HV_SI_SEL_PD, q), HV_OK);
-	EXPECT(hv_create_pd(pd2, HV_SI_SEL_PD, q), HV_EMEM);
+	EXPECT(create_pd(pd1, HV_SI_SEL_PD, q), HV_OK);
+	EXPECT(create_pd(pd2, HV_SI_SEL_PD, q), HV_EMEM);
 	EXPECT(drop(pd1), HV_OK);
 	yield();
-	EXPECT(hv_create_pd(pd2, HV_SI_SEL_PD, q), HV_OK);
+	EXPECT(create_pd(pd2, HV_SI_SEL_PD, q), HV_OK);
 	EXPECT(drop(pd2), HV_OK);
 	yield();
 
 	/* exhaust a 16 KiB quota with semaphores */
-	EXPECT(hv_create_pd(small, HV_SI_SEL_PD, 16 << 10), HV_OK);
+	EXPECT(create_pd(small, HV_SI_SEL_PD, 16 << 10), HV_OK);
 	{
 		hv_word_t used = 1, limit = 0, free_pages = 0, used2 = 0;
 
@@ -878,7 +1047,7 @@ static void test_kmem(void)
 		yield();
 		EXPECT(hv_pd_kmem(small, &used2, NULL, NULL), HV_OK);
 		CHECK(used2 == used, "pd_ctrl: its destruction gives the charge back: %lu bytes", used2);
-		EXPECT(hv_syscall2(HV_SYS_PD_CTRL, small, 1), HV_EPARAM);
+		EXPECT(hv_syscall2(HV_SYS_PD_CTRL, small, HV_PD_LIMITS + 1), HV_EPARAM);
 		EXPECT(hv_syscall2(HV_SYS_PD_CTRL, HV_SI_SEL_SC, HV_PD_KMEM), HV_ECAP);
 	}
 	while (n1 < 512 && (st = hv_create_sm(block + n1, small, 0)) == HV_OK)
@@ -888,7 +1057,7 @@ static void test_kmem(void)
 	printf("kmem: %u semaphores fit into a 16 KiB quota\n", n1);
 	EXPECT(hv_create_ec(x, small, HV_EC_FLAGS(me_cpu, 0, 0), va(HV_PAGE_SIZE), 0x1000, 0), HV_EMEM);
 	EXPECT(hv_create_pt(x, small, h_echo, 0, (hv_word_t)st_portal, 0), HV_EMEM);
-	EXPECT(hv_create_pd(x, small, 4096), HV_EMEM);
+	EXPECT(create_pd(x, small, 4096), HV_EMEM);
 	EXPECT(hv_create_sm(x, small, 0), HV_EMEM);
 	/* everything else still works */
 	EXPECT(hv_null(), HV_OK);
@@ -937,11 +1106,14 @@ static void ipc_c(void *arg)
 	(void)hv_sm_up(c_done);
 }
 
+static hv_status_t d_st;
+static hv_word_t d_tag;
+
 static void ipc_d(void *arg)
 {
 	(void)arg;
-	(void)hv_call(pt_stop, HV_TAG(0, 0), NULL);
-	d_after = 1; /* not reached: the reply stopped this thread */
+	d_st = hv_call(pt_stop, HV_TAG(0, 0), &d_tag);
+	d_after = 1; /* a server cannot stop its callers: only event replies may */
 	(void)hv_sm_up(d_done);
 }
 
@@ -1001,6 +1173,7 @@ static void test_ipc(void)
 	EXPECT(hv_call(pt_echo, HV_TAG(254, 123), &rt), HV_OK); /* exactly 500 words */
 	CHECK_EQ(rt, HV_TAG(254, 0));
 	EXPECT(hv_call(pt_big, HV_TAG(0, 0), NULL), HV_EPARAM);
+	EXPECT_BLAME(HV_EPARAM, HV_ARG_NONE, HV_SYS_CALL, pt_big, 0, 0, 0, 0, 0); /* the reply was bad */
 	EXPECT(hv_call(pt_echo, HV_TAG(1, 0), &rt), HV_OK); /* the handler is still usable */
 
 	/* nested call; a call into the own chain */
@@ -1022,6 +1195,7 @@ static void test_ipc(void)
 	WAIT(hold_in);
 	u->mr[0] = 1;
 	EXPECT(hv_call(pt_hold, HV_TAG(1, 0) | HV_TAG_NONBLOCK, NULL), HV_ETIMEOUT);
+	EXPECT_BLAME(HV_ETIMEOUT, HV_ARG_NONE, HV_SYS_CALL, pt_hold, HV_TAG(1, 0) | HV_TAG_NONBLOCK, 0, 0, 0, 0);
 	(void)thread(me_cpu, ipc_c, (void *)200ul, PRIO_HIGH); /* blocks on the busy handler */
 	EXPECT(hv_sm_trydown(c_done), HV_ETIMEOUT);
 	EXPECT(hv_sm_up(hold_go), HV_OK); /* B's call completes, then C's starts */
@@ -1037,16 +1211,19 @@ static void test_ipc(void)
 		pt_cpu1 = portal(handler(other_cpu), 0, ID_ECHO | 3);
 		EXPECT(hv_call(pt_cpu1, HV_TAG(1, 0), NULL), HV_ECPU);
 		EXPECT(hv_call(pt_cpu1, HV_TAG(1, 0) | HV_TAG_NONBLOCK, NULL), HV_ECPU);
+		EXPECT_BLAME(HV_ECPU, HV_ARG_RDI, HV_SYS_CALL, pt_cpu1, HV_TAG(1, 0), 0, 0, 0, 0);
 	} else {
 		printf("ipc: one CPU, cross-CPU call skipped\n");
 	}
 
-	/* HV_TAG_STOP in a reply stops the caller */
+	/* HV_TAG_STOP in the reply to a call means nothing: the caller goes on */
 	d_done = new_sm(0);
 	d_ec = thread(me_cpu, ipc_d, NULL, PRIO_HIGH);
-	CHECK(d_after == 0, "caller stopped by HV_TAG_STOP did not go on");
-	EXPECT(hv_sm_trydown(d_done), HV_ETIMEOUT);
-	EXPECT(hv_ec_recall(d_ec), HV_EABORT);
+	CHECK(d_after == 1 && d_st == HV_OK && d_tag == HV_TAG(0, 0),
+	      "caller of a server replying HV_TAG_STOP went on: %lu, %s, tag 0x%lx", d_after, hv_status_str(d_st),
+	      d_tag);
+	EXPECT(hv_sm_trydown(d_done), HV_OK);
+	EXPECT(hv_ec_recall(d_ec), HV_OK);
 	EXPECT(hv_call(pt_echo, HV_TAG(0, 0), NULL), HV_OK); /* handler fine */
 	group_end();
 }
@@ -1106,8 +1283,8 @@ static void test_deleg_obj(void)
 	EXPECT(hv_sm_up(a), HV_ECAP);
 
 	/* chain through two child PDs: own -> pd1 -> pd2, probed by delegating back */
-	EXPECT(hv_create_pd(p1, HV_SI_SEL_PD, 32 << 10), HV_OK);
-	EXPECT(hv_create_pd(p2, HV_SI_SEL_PD, 32 << 10), HV_OK);
+	EXPECT(create_pd(p1, HV_SI_SEL_PD, 32 << 10), HV_OK);
+	EXPECT(create_pd(p2, HV_SI_SEL_PD, 32 << 10), HV_OK);
 	EXPECT(hv_delegate(HV_SI_SEL_PD, p1, HV_ITEM(HV_KIND_OBJ, HV_R_ALL, 0), x, 10), HV_OK);
 	EXPECT(hv_delegate(p1, p2, HV_ITEM(HV_KIND_OBJ, HV_R_SM_UP, 0), 10, 20), HV_OK);
 	EXPECT(hv_delegate(p2, HV_SI_SEL_PD, HV_ITEM(HV_KIND_OBJ, HV_R_ALL, 0), 20, b), HV_OK);
@@ -1192,7 +1369,7 @@ static void test_deleg_mem(void)
 	EXPECT(hv_lookup(HV_KIND_MEM, (hv_word_t)v2, NULL), HV_OK);
 	CHECK_EQ(v2[0], 0x1234abcd5678ef01ul);
 	/* through a child PD and back */
-	EXPECT(hv_create_pd(pd1, HV_SI_SEL_PD, 48 << 10), HV_OK);
+	EXPECT(create_pd(pd1, HV_SI_SEL_PD, 48 << 10), HV_OK);
 	EXPECT(hv_delegate(HV_SI_SEL_PD, pd1, HV_ITEM(HV_KIND_MEM, HV_R_MEM_R | HV_R_MEM_W, 0), (hv_word_t)v2,
 			   0x10000000ul),
 	       HV_OK);
@@ -1264,8 +1441,8 @@ static void test_deleg_io(void)
 		      "lookup of port 0x71: item 0x%lx base 0x%lx", item, nbase);
 	EXPECT(hv_lookup(HV_KIND_IO, 0x72, NULL), HV_ECAP);
 	EXPECT(hv_lookup(HV_KIND_IO, 0x3f8, NULL), HV_ECAP);
-	EXPECT(hv_create_pd(c1, HV_SI_SEL_PD, 32 << 10), HV_OK);
-	EXPECT(hv_create_pd(c2, HV_SI_SEL_PD, 32 << 10), HV_OK);
+	EXPECT(create_pd(c1, HV_SI_SEL_PD, 32 << 10), HV_OK);
+	EXPECT(create_pd(c2, HV_SI_SEL_PD, 32 << 10), HV_OK);
 	EXPECT(hv_delegate(HV_SI_SEL_PD, c1, HV_ITEM(HV_KIND_IO, HV_R_IO, 2), 0x70, 0x70), HV_ECAP); /* 4 > ours */
 	EXPECT(hv_delegate(HV_SI_SEL_PD, c1, HV_ITEM(HV_KIND_IO, HV_R_IO, 0), 0x70, 0x70), HV_OK);
 	EXPECT(hv_delegate(c1, c2, HV_ITEM(HV_KIND_IO, HV_R_IO, 0), 0x70, 0x70), HV_OK);
@@ -1556,9 +1733,21 @@ static unsigned rtc_irqs(hv_sel_t irq, unsigned cpu, unsigned n)
 	(void)cmos_read(0x0c);
 	EXPECT(hv_irq_ctrl(irq, cpu, HV_IRQ_MASK), HV_OK);
 	CHECK(!got || (flags & 0x40), "RTC register C reported the periodic flag: 0x%x", flags);
+	delay_ms(2); /* one raised before the mask may still be on its way to the other CPU */
 	while (hv_sm_trydown(irq) == HV_OK)
 		;
 	return got;
+}
+
+static hv_sel_t far_sm, far_done;
+static volatile hv_status_t far_st = HV_EABORT;
+
+/* Waits with a deadline near 2^64: for the up, not for the deadline. */
+static void far_waiter(void *arg)
+{
+	(void)arg;
+	far_st = hv_sm_down_until(far_sm, ~0ul - 1);
+	(void)hv_sm_up(far_done);
 }
 
 static void test_irq(void)
@@ -1583,6 +1772,18 @@ static void test_irq(void)
 	if (ncpu > 1) {
 		got = rtc_irqs(irq, other_cpu, 3); /* delivered there, wakes us here */
 		CHECK(got == 3, "RTC interrupts on CPU %u: %u of 3", other_cpu, got);
+		/* that CPU idles while a thread there waits until TSC 2^64-2: its timer
+		 * must be armed within range (a deadline that wrapped into the past
+		 * fired at once and again, and the storm starved its interrupts) */
+		far_sm = new_sm(0);
+		far_done = new_sm(0);
+		(void)thread(other_cpu, far_waiter, NULL, PRIO_HIGH);
+		delay_ms(5);
+		got = rtc_irqs(irq, other_cpu, 3);
+		CHECK(got == 3, "RTC interrupts on CPU %u beside a wait until TSC 2^64-2: %u of 3", other_cpu, got);
+		EXPECT(hv_sm_up(far_sm), HV_OK);
+		WAIT(far_done);
+		EXPECT(far_st, HV_OK);
 	}
 	/* masked: nothing arrives */
 	delay_ms(5);
@@ -1633,7 +1834,8 @@ struct exc_rec {
 #define EXC_LOG 16
 static struct exc_rec exc_log[EXC_LOG];
 static volatile unsigned exc_n;
-static volatile int exc_bad_rip;
+static volatile int exc_bad_rip, exc_set_nt, exc_race;
+static struct hv_utcb *volatile race_utcb;
 static hv_word_t pf_va, ro_va, pf_page;
 static hv_sel_t exc_stopped;
 
@@ -1653,6 +1855,8 @@ static hv_word_t exc_serve(struct hv_utcb *u, hv_word_t id)
 	if (exc_n < EXC_LOG)
 		exc_log[exc_n] = (struct exc_rec){ s->event, s->rip, s->qual[0], s->qual[1], s->rsp, s->mtd };
 	exc_n++;
+	if (exc_race)
+		race_utcb = u; /* the racer on the other CPU writes into this UTCB */
 	if (s->event == 6 && exc_bad_rip) {
 		s->rip = KERNEL_ADDR; /* the kernel must stop the EC instead */
 		s->mtd = HV_MTD_RIP_LEN;
@@ -1671,6 +1875,10 @@ static hv_word_t exc_serve(struct hv_utcb *u, hv_word_t id)
 		if (s->rip == (hv_word_t)exc_skip[i].at) {
 			s->rip = (hv_word_t)exc_skip[i].after;
 			s->mtd = HV_MTD_RIP_LEN | (s->event == 6 ? HV_MTD_GPR_ACDB : 0);
+			if (exc_set_nt) { /* RFLAGS with NT (and IOPL 3, also not the user's) */
+				s->rflags = 0x4000 | 0x3000 | 0x202;
+				s->mtd |= HV_MTD_RFLAGS;
+			}
 			return HV_TAG(0, 0);
 		}
 	(void)hv_sm_up(exc_stopped);
@@ -2064,6 +2272,219 @@ static void test_kill(void)
 	group_end();
 }
 
+/* ---- 12. Hardening: waits, stacks and replies under attack ------------------------------ */
+
+/* A local EC with its own event base that starts at `ip` on every call; its
+ * stack is never used (chain_entry faults at once). */
+static hv_sel_t handler_evt(hv_sel_t ec, hv_sel_t evt)
+{
+	if (hv_create_ec(ec, HV_SI_SEL_PD, HV_EC_FLAGS(me_cpu, 0, evt), va(HV_PAGE_SIZE), 0x1000, 0) != HV_OK)
+		fatal("cannot create a chain handler");
+	return ec;
+}
+
+void chain_entry(void);
+__asm__(".pushsection .text\n.globl chain_entry\nchain_entry:\n\tud2\n.popsection");
+
+static hv_sel_t hd_sm, hd_all, h2_storm;
+static volatile unsigned hd_woke, hd_ran;
+static volatile hv_word_t hd_flags;
+
+static void hd_waiter(void *arg)
+{
+	(void)arg;
+	if (hv_sm_down(hd_sm) == HV_OK)
+		hd_woke++;
+}
+
+/* Counts itself (its recall came first), then blocks for good. */
+static void hd_storm(void *arg)
+{
+	if (__atomic_add_fetch(&hd_ran, 1, __ATOMIC_ACQ_REL) == (unsigned)(hv_word_t)arg)
+		(void)hv_sm_up(hd_all);
+	(void)hv_sm_down(hd_sm);
+}
+
+static void hd_hold(void *arg)
+{
+	(void)hv_call((hv_sel_t)(hv_word_t)arg, HV_TAG(1, 0), NULL);
+}
+
+static void hd_release(void *arg)
+{
+	(void)arg;
+	(void)hv_sm_up(hold2_go);
+}
+
+/* #UD, resumed by exc_serve with RFLAGS NT set in the reply: what came back. */
+static void hd_nt(void *arg)
+{
+	hv_word_t fl;
+
+	(void)arg;
+	(void)ex_do_ud();
+	__asm__ volatile("pushfq; popq %0" : "=r"(fl));
+	hd_flags = fl | 1ul << 63;
+}
+
+/* Writes a non-canonical RIP into the exception handler's UTCB and the
+ * right one back, over and over, while the handler replies. */
+static volatile int race_stop;
+static volatile hv_word_t race_rounds;
+
+static hv_sel_t race_ready;
+
+static void hd_racer(void *arg)
+{
+	(void)arg;
+	(void)hv_sm_up(race_ready);
+	while (!race_stop) {
+		struct hv_utcb *u = race_utcb;
+
+		if (u) {
+			u->st.rip = 0x8000000000000000ul;
+			u->st.rip = (hv_word_t)ex_ud_after;
+			race_rounds++;
+		}
+	}
+}
+
+static volatile unsigned race_done;
+
+/* Faults `arg` times while the racer runs (its first fault lets it start). */
+static volatile hv_word_t race_faults;
+
+static void hd_race_child(void *arg)
+{
+	while (race_faults < (hv_word_t)arg) {
+		(void)ex_do_ud();
+		if (race_rounds)
+			race_faults++;
+	}
+	race_done++;
+}
+
+#define HD_CHAIN 600 /* exception handlers, each faulting in its predecessor's exception */
+#define HD_STORM 100 /* threads with a pending recall queued at one busy handler */
+
+static void test_harden(void)
+{
+	hv_sel_t ec, sc, sc2, copies[8], evt, chain, chain_ecs, pts, ecs[HD_STORM], scs[HD_STORM];
+	hv_word_t item, mtd = HV_MTD_RIP_LEN | HV_MTD_QUAL;
+	unsigned i, bad = 0;
+
+	group_begin("harden");
+	/* an EC blocked on an SM whose SC is destroyed: the wake-up must not
+	 * use the freed SC (its memory now holds capabilities) */
+	hd_sm = new_sm(0);
+	EXPECT(hv_thread_create(me_cpu, hd_waiter, NULL, HV_QOS(PRIO_HIGH, 0), &ec, &sc), HV_OK);
+	EXPECT(drop(sc), HV_OK);
+	yield();
+	for (i = 0; i < 8; i++)
+		copies[i] = copy_cap(hd_sm, HV_R_SM_UP);
+	EXPECT(hv_sm_up(hd_sm), HV_OK);
+	yield();
+	for (i = 0; i < 8; i++)
+		if (hv_lookup(HV_KIND_OBJ, copies[i], &item) != HV_OK || HV_ITEM_ORDER(item) != 0 ||
+		    HV_ITEM_TYPE(item) != HV_OBJ_SM)
+			bad++;
+	CHECK(bad == 0, "capabilities intact after waking an EC whose SC was destroyed (%u changed)", bad);
+	CHECK(hd_woke == 0, "a woken EC without SC does not run");
+	sc2 = sel();
+	EXPECT(hv_create_sc(sc2, HV_SI_SEL_PD, ec, HV_QOS(PRIO_HIGH, 0)), HV_OK); /* now it runs */
+	CHECK(hd_woke == 1, "it runs once it has an SC again: %u", hd_woke);
+	for (i = 0; i < 8; i++)
+		EXPECT(drop(copies[i]), HV_OK);
+	EXPECT(drop(sc2), HV_OK);
+	EXPECT(drop(ec), HV_OK);
+
+	/* RFLAGS from an exception handler: NT is not a flag user code may set */
+	exc_set_nt = 1;
+	evt = sel_block(6);
+	portal_at(evt + 6, handler(me_cpu), HV_MTD_RIP_LEN | HV_MTD_QUAL | HV_MTD_RSP | HV_MTD_GPR_ACDB, ID_EXC);
+	EXPECT(thread_evt(me_cpu, hd_nt, NULL, PRIO_HIGH, evt, &ec, &sc), HV_OK);
+	exc_set_nt = 0;
+	CHECK(hd_flags >> 63 && !(hd_flags & 0x7000) && (hd_flags & 0x200),
+	      "RFLAGS after a reply that sets NT and IOPL: 0x%lx (both clear, IF set)", hd_flags & ~(1ul << 63));
+	EXPECT(drop(ec), HV_OK);
+	EXPECT(drop(sc), HV_OK);
+
+	/* the handler's reply state is read once: a sibling planting a
+	 * non-canonical RIP in its UTCB while it replies ends (at worst) the
+	 * faulting thread, never the kernel */
+	if (ncpu > 1) {
+		unsigned killed = 0;
+
+		exc_race = 1;
+		race_ready = new_sm(0);
+		(void)thread(other_cpu, hd_racer, NULL, PRIO_HIGH);
+		WAIT(race_ready);
+		for (i = 0; i < 20 && !race_done; i++) {
+			EXPECT(thread_evt(me_cpu, hd_race_child, (void *)5000ul, PRIO_HIGH, evt, &ec, &sc), HV_OK);
+			if (!race_done)
+				killed++;
+			(void)drop(ec);
+			(void)drop(sc);
+		}
+		race_stop = 1;
+		exc_race = 0;
+		printf("harden: UTCB race: %lu faults, %u thread(s) stopped for a bad RIP, %lu racer rounds\n", race_faults,
+		       killed, race_rounds);
+		CHECK(race_done || killed == 20, "threads finished or were stopped: %u done, %u stopped", race_done, killed);
+		EXPECT(hv_null(), HV_OK);
+	}
+
+	/* a chain of HD_CHAIN exception handlers, each faulting while handling its
+	 * predecessor's #UD, the last without a portal: stopping it stops them all */
+	printf("harden: the kernel now reports %u ECs it stops (a chain of faulting exception handlers)\n",
+	       HD_CHAIN + 1);
+	cons_flush();
+	chain = sel_block(10);
+	chain_ecs = sel_block(10);
+	for (i = 0; i < HD_CHAIN; i++) /* the #UD portal of event base chain + i leads to handler i */
+		if (hv_create_pt(chain + i + 6, HV_SI_SEL_PD,
+				 handler_evt(chain_ecs + i, i + 1 < HD_CHAIN ? chain + i + 1 : sel_block(6)), mtd,
+				 (hv_word_t)chain_entry, 0) != HV_OK)
+			fatal("cannot create a chain portal");
+	EXPECT(thread_evt(me_cpu, hd_nt, NULL, PRIO_HIGH, chain, &ec, &sc), HV_OK);
+	EXPECT(hv_ec_recall(ec), HV_EABORT); /* stopped with the whole chain */
+	EXPECT(hv_null(), HV_OK);
+	EXPECT(hv_create_pt(sel(), HV_SI_SEL_PD, chain_ecs + HD_CHAIN - 1, 0, (hv_word_t)st_portal, 0), HV_EABORT);
+	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 10) | HV_REVOKE_SELF, chain), HV_OK);
+	EXPECT(hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 10) | HV_REVOKE_SELF, chain_ecs), HV_OK);
+	EXPECT(drop(ec), HV_OK);
+	EXPECT(drop(sc), HV_OK);
+
+	/* HD_STORM threads with a pending recall, all ready when their recall
+	 * handler is busy: each queues there in turn (the kernel stack must not
+	 * grow with them), and each recall is delivered once the handler is free */
+	hold2_in = new_sm(0);
+	hold2_go = new_sm(0);
+	hd_all = new_sm(0);
+	hd_ran = 0;
+	rc_count[3] = 0;
+	evt = sel_block(6);
+	pts = portal(h2_storm = handler(me_cpu), 0, ID_HOLD2);
+	portal_at(evt + HV_EVT_RECALL, h2_storm, mtd, ID_RECALL | 3);
+	(void)thread(me_cpu, hd_hold, (void *)pts, PRIO_HIGH); /* h2_storm now waits for hold2_go */
+	WAIT(hold2_in);
+	for (i = 0; i < HD_STORM; i++) {
+		if (thread_evt(me_cpu, hd_storm, (void *)(hv_word_t)HD_STORM, PRIO_LOW_A, evt, &ecs[i], &scs[i]) != HV_OK)
+			fatal("cannot create a storm thread");
+		EXPECT(hv_ec_recall(ecs[i]), HV_OK);
+	}
+	(void)thread(me_cpu, hd_release, NULL, PRIO_WATCHDOG + 1); /* runs once all of them wait */
+	WAIT(hd_all);
+	CHECK(hd_ran == HD_STORM && rc_count[3] == HD_STORM, "%u threads ran on after %u recalls (expected %u)", hd_ran,
+	      rc_count[3], HD_STORM);
+	for (i = 0; i < HD_STORM; i++) {
+		(void)drop(ecs[i]);
+		(void)drop(scs[i]);
+	}
+	EXPECT(hv_null(), HV_OK);
+	group_end();
+}
+
 /* ---- Main ------------------------------------------------------------------------------ */
 
 int main(const struct hv_startinfo *start)
@@ -2078,6 +2499,8 @@ int main(const struct hv_startinfo *start)
 	printf("selftest: %u CPU(s), main thread on CPU %u, TSC %lu kHz, kmem %lu KiB\n", ncpu, me_cpu, tsc_khz,
 	       si->kmem_quota >> 10);
 
+	if (hv_pd_limits(HV_SI_SEL_PD, &my_max_prio, &my_cpus) != HV_OK)
+		fatal("pd_ctrl HV_PD_LIMITS of our own PD");
 	wd_arm = new_sm(0);
 	yield_sm = new_sm(0);
 	(void)thread(me_cpu, watchdog, NULL, PRIO_WATCHDOG);
@@ -2087,8 +2510,10 @@ int main(const struct hv_startinfo *start)
 
 	test_basic();
 	test_args();
+	test_blame();
 	test_kmem();
 	test_create();
+	test_limits();
 	test_ipc();
 	test_deleg();
 	test_sm();
@@ -2097,6 +2522,7 @@ int main(const struct hv_startinfo *start)
 	test_sched();
 	test_recall();
 	test_kill();
+	test_harden();
 
 	if (wd_fired)
 		printf("watchdog ended %u wait(s)\n", wd_fired);

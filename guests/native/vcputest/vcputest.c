@@ -16,7 +16,8 @@
  *   recycle  more vCPUs created and destroyed than there are VPIDs (VT-x:
  *            65535), then one more runs.
  *
- * Needs (configs/vcputest.conf): CPU 0, 'kmem' for the VM (256K is plenty).
+ * Needs (configs/vcputest.conf): CPU 0, 'kmem' for the VM (256K is plenty),
+ * 'max-priority' for its vCPUs (PRIO_VCPU).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -259,8 +260,12 @@ int main(const struct hv_startinfo *start)
 	si = start;
 	/* the guest: one page at guest-physical 0 with `hlt; jmp .-1` */
 	unsigned char *page = hv_heap_alloc(HV_PAGE_SIZE, HV_PAGE_SIZE);
+	unsigned max_prio;
+	hv_word_t cpus;
 	vm = hv_sel_alloc();
-	hv_status_t st = page ? hv_create_vm(vm, HV_SI_SEL_PD, 256 << 10) : HV_EMEM;
+	hv_status_t st = page ? hv_pd_limits(HV_SI_SEL_PD, &max_prio, &cpus) : HV_EMEM;
+	if (st == HV_OK)
+		st = hv_create_vm(vm, HV_SI_SEL_PD, 256 << 10, max_prio, cpus);
 	if (st == HV_OK) {
 		memset(page, 0, HV_PAGE_SIZE);
 		memcpy(page, "\xf4\xeb\xfd", 3);

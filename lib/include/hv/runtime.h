@@ -136,7 +136,7 @@ hv_status_t hv_thread_create(unsigned cpu, void (*entry)(void *), void *arg,
 			     hv_word_t qos, hv_sel_t *ec_sel, hv_sel_t *sc_sel);
 
 /* A new local EC on `cpu` to serve portals: its own stack and UTCB, event
- * base HV_SI_SEL_EVT. *ec_sel receives its selector. Use with
+ * base HV_SI_SEL_EVT(cpu). *ec_sel receives its selector. Use with
  * HV_PORTAL_ENTRY() for the entry IP. */
 hv_status_t hv_handler_create(unsigned cpu, hv_sel_t *ec_sel);
 

@@ -23,9 +23,11 @@
 #define HV_SI_SEL_SC 2      /* main SC */
 #define HV_SI_SEL_CONSOLE 3 /* console portal (0 caps if no console) */
 #define HV_SI_SEL_ROOT 4    /* roottask service portal (register/exit) */
-#define HV_SI_SEL_EVT 32    /* event portals (32 + HV_EVT_*), to the roottask */
-#define HV_SI_SEL_EVT_MAIN 96 /* the main EC's event portals: a fault there ends the domain */
-#define HV_SI_SEL_FIRST_FREE 256 /* grants start here; see below */
+#define HV_SI_SEL_EVT_MAIN 64 /* the main EC's event portals (+ HV_EVT_EXC(v)): a fault there ends the domain */
+/* Event portals for the other ECs on CPU `cpu` (+ HV_EVT_EXC(v)), to the
+ * roottask's handler there: events are CPU-local, so each CPU has its own. */
+#define HV_SI_SEL_EVT(cpu) (128 + 64 * (hv_sel_t)(cpu))
+#define HV_SI_SEL_FIRST_FREE HV_SI_SEL_EVT(16) /* grants start here; see below */
 
 #define HV_SI_NAME 16
 #define HV_SI_ARGS 192

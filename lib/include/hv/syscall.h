@@ -3,10 +3,12 @@
  * <hv/abi.h>, with the exact register bindings of the kernel ABI:
  *
  *   RAX = number (in) / status (out); arguments RDI RSI RDX R10 R8 R9;
- *   RCX and R11 are clobbered by `syscall`; extra results come back in RSI
- *   (call: reply tag, lookup: item, sc_ctrl: time). All other registers
- *   are preserved. Every wrapper has a "memory" clobber because the kernel
- *   reads and writes the UTCB behind the compiler's back.
+ *   RCX and R11 are clobbered by `syscall`; RSI by every call: it holds a
+ *   result (call: reply tag, lookup: item, sc_ctrl: time) or, on failure,
+ *   the argument the kernel blames (enum hv_arg). Every other register is
+ *   preserved unless the call returns a value in it. Every wrapper has a
+ *   "memory" clobber because the kernel reads and writes the UTCB behind
+ *   the compiler's back.
  */
 #ifndef HV_SYSCALL_H
 #define HV_SYSCALL_H
@@ -22,7 +24,7 @@ static inline hv_status_t hv_syscall0(hv_word_t nr)
 	__asm__ volatile("syscall"
 			 : "+a"(rax)
 			 :
-			 : "rcx", "r11", "memory");
+			 : "rcx", "rsi", "r11", "memory");
 	return (hv_status_t)rax;
 }
 
@@ -30,8 +32,8 @@ static inline hv_status_t hv_syscall2(hv_word_t nr, hv_word_t a0, hv_word_t a1)
 {
 	hv_word_t rax = nr;
 	__asm__ volatile("syscall"
-			 : "+a"(rax)
-			 : "D"(a0), "S"(a1)
+			 : "+a"(rax), "+S"(a1)
+			 : "D"(a0)
 			 : "rcx", "r11", "memory");
 	return (hv_status_t)rax;
 }
@@ -41,8 +43,8 @@ static inline hv_status_t hv_syscall3(hv_word_t nr, hv_word_t a0, hv_word_t a1,
 {
 	hv_word_t rax = nr;
 	__asm__ volatile("syscall"
-			 : "+a"(rax)
-			 : "D"(a0), "S"(a1), "d"(a2)
+			 : "+a"(rax), "+S"(a1)
+			 : "D"(a0), "d"(a2)
 			 : "rcx", "r11", "memory");
 	return (hv_status_t)rax;
 }
@@ -53,8 +55,8 @@ static inline hv_status_t hv_syscall4(hv_word_t nr, hv_word_t a0, hv_word_t a1,
 	hv_word_t rax = nr;
 	register hv_word_t r10 __asm__("r10") = a3;
 	__asm__ volatile("syscall"
-			 : "+a"(rax)
-			 : "D"(a0), "S"(a1), "d"(a2), "r"(r10)
+			 : "+a"(rax), "+S"(a1)
+			 : "D"(a0), "d"(a2), "r"(r10)
 			 : "rcx", "r11", "memory");
 	return (hv_status_t)rax;
 }
@@ -66,9 +68,27 @@ static inline hv_status_t hv_syscall5(hv_word_t nr, hv_word_t a0, hv_word_t a1,
 	register hv_word_t r10 __asm__("r10") = a3;
 	register hv_word_t r8 __asm__("r8") = a4;
 	__asm__ volatile("syscall"
-			 : "+a"(rax)
-			 : "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8)
+			 : "+a"(rax), "+S"(a1)
+			 : "D"(a0), "d"(a2), "r"(r10), "r"(r8)
 			 : "rcx", "r11", "memory");
+	return (hv_status_t)rax;
+}
+
+/* All six arguments; *rsi receives RSI afterwards: on failure the argument
+ * the kernel blames (enum hv_arg). */
+static inline hv_status_t hv_syscall6r(hv_word_t nr, hv_word_t a0, hv_word_t a1,
+				       hv_word_t a2, hv_word_t a3, hv_word_t a4,
+				       hv_word_t a5, hv_word_t *rsi)
+{
+	hv_word_t rax = nr;
+	register hv_word_t r10 __asm__("r10") = a3;
+	register hv_word_t r8 __asm__("r8") = a4;
+	register hv_word_t r9 __asm__("r9") = a5;
+	__asm__ volatile("syscall"
+			 : "+a"(rax), "+S"(a1)
+			 : "D"(a0), "d"(a2), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	*rsi = a1;
 	return (hv_status_t)rax;
 }
 
@@ -76,15 +96,8 @@ static inline hv_status_t hv_syscall6(hv_word_t nr, hv_word_t a0, hv_word_t a1,
 				      hv_word_t a2, hv_word_t a3, hv_word_t a4,
 				      hv_word_t a5)
 {
-	hv_word_t rax = nr;
-	register hv_word_t r10 __asm__("r10") = a3;
-	register hv_word_t r8 __asm__("r8") = a4;
-	register hv_word_t r9 __asm__("r9") = a5;
-	__asm__ volatile("syscall"
-			 : "+a"(rax)
-			 : "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9)
-			 : "rcx", "r11", "memory");
-	return (hv_status_t)rax;
+	hv_word_t rsi;
+	return hv_syscall6r(nr, a0, a1, a2, a3, a4, a5, &rsi);
 }
 
 /* ---- IPC ------------------------------------------------------------------ */
@@ -119,17 +132,23 @@ static inline HV_NORETURN void hv_reply(hv_word_t tag)
 
 /* ---- Object creation ------------------------------------------------------ */
 
+/* A PD whose SCs run at most at max_prio, whose ECs run on the CPUs in
+ * `cpus` (bit n: CPU n); neither above the caller's own (hv_pd_limits). */
 static inline hv_status_t hv_create_pd(hv_sel_t dst, hv_sel_t parent_pd,
-				       hv_word_t kmem_quota)
+				       hv_word_t kmem_quota, unsigned max_prio,
+				       hv_word_t cpus)
 {
-	return hv_syscall4(HV_SYS_CREATE_PD, dst, parent_pd, kmem_quota, 0);
+	return hv_syscall6(HV_SYS_CREATE_PD, dst, parent_pd, kmem_quota, 0,
+			   max_prio, cpus);
 }
 
 /* A VM PD: it has a guest-physical space (HV_KIND_GMEM) and runs vCPUs. */
 static inline hv_status_t hv_create_vm(hv_sel_t dst, hv_sel_t parent_pd,
-				       hv_word_t kmem_quota)
+				       hv_word_t kmem_quota, unsigned max_prio,
+				       hv_word_t cpus)
 {
-	return hv_syscall4(HV_SYS_CREATE_PD, dst, parent_pd, kmem_quota, HV_PD_VM);
+	return hv_syscall6(HV_SYS_CREATE_PD, dst, parent_pd, kmem_quota,
+			   HV_PD_VM, max_prio, cpus);
 }
 
 /* A vCPU of VM PD `vm` on `cpu`; its VM exits call the portals at
@@ -248,6 +267,23 @@ static inline hv_status_t hv_pd_kmem(hv_sel_t pd, hv_word_t *used, hv_word_t *li
 		*limit = rdx;
 	if (free_pages)
 		*free_pages = r8;
+	return (hv_status_t)rax;
+}
+
+/* The scheduling limits of PD `pd` (needs HV_R_PD_CREATE): the highest
+ * priority of its SCs and the mask of the CPUs its ECs may run on. */
+static inline hv_status_t hv_pd_limits(hv_sel_t pd, unsigned *max_prio, hv_word_t *cpus)
+{
+	hv_word_t rax = HV_SYS_PD_CTRL;
+	hv_word_t rsi = HV_PD_LIMITS, rdx = 0;
+	__asm__ volatile("syscall"
+			 : "+a"(rax), "+S"(rsi), "+d"(rdx)
+			 : "D"(pd)
+			 : "rcx", "r11", "memory");
+	if (max_prio)
+		*max_prio = (unsigned)rsi;
+	if (cpus)
+		*cpus = rdx;
 	return (hv_status_t)rax;
 }
 

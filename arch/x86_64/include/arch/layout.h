@@ -9,6 +9,12 @@
 #define DMAP_BASE 0xffff800000000000      /* direct map of phys 0..4 GiB */
 #define DMAP_SIZE 0x100000000
 #define KERNEL_PHYS 0x100000
+/* Per-CPU stacks (paging.c): a 64 KiB slot per CPU; its pages, lowest first: guard, NMI,
+ * guard, #DF, guard, #MC, six guards, the 16 KiB kernel stack. Guards are unmapped. */
+#define KSTACK_AREA (KERNEL_VBASE + 0x200000)
+#define KSTACK_SLOT 0x10000
+#define KSTACK_TOP(id) (KSTACK_AREA + ((u64)(id) + 1) * KSTACK_SLOT)
+#define IST_TOP(id, n) (KSTACK_AREA + (u64)(id) * KSTACK_SLOT + 0x2000 * ((n) + 1)) /* IST n+1 */
 
 #define SEL_KCODE 0x08
 #define SEL_KDATA 0x10

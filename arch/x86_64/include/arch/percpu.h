@@ -6,7 +6,6 @@
 #include "types.h"
 
 #define MAX_CPUS 16
-#define KSTACK_SIZE 16384
 
 struct ec;
 struct sc;
@@ -36,6 +35,7 @@ struct percpu {
 	struct ec *cur_ec;     /* EC whose state is in the CPU (or NULL: idle) */
 	struct sc *cur_sc;     /* SC being consumed */
 	struct pd *io_pd;      /* whose I/O bitmap the TSS holds */
+	struct pd *last_pd;    /* whose code ran last here (IBPB when another's runs) */
 	u64 io_gen;
 	u64 sc_start;          /* TSC when cur_sc was last charged */
 	u64 timer_when;        /* TSC the host timer is armed for (0: not armed) */
@@ -51,7 +51,6 @@ struct percpu {
 
 	u64 gdt[7] __attribute__((aligned(16)));
 	struct tss tss __attribute__((aligned(16)));
-	u8 ist_stack[4096] __attribute__((aligned(16)));
 };
 
 _Static_assert(offsetof(struct percpu, kstack_top) == PCPU_KSTACK, "percpu layout");
@@ -69,6 +68,8 @@ static inline struct percpu *this_cpu(void)
 }
 
 void cpu_init(unsigned id, u32 apic_id);
+/* Runs fn(arg) on this CPU's kernel stack, reset to empty (entry.S). */
+NORETURN void cpu_continue(void (*fn)(void *), void *arg);
 /* Where the CPU saves user state on the next entry: the current EC's frame. */
 static inline void cpu_set_frame(struct percpu *c, struct regs *r)
 {

@@ -13,11 +13,13 @@ void lapic_init(void);
 void lapic_eoi(void);
 u32 lapic_id(void);
 void lapic_send_ipi(u32 apic_id, u8 vector);
+void lapic_send_nmi_others(void);
 void lapic_timer_oneshot(u64 tsc_ticks); /* 0 = stop */
 void timer_calibrate(void);
 void smp_boot_aps(void);
 void tlb_shootdown(struct pd *pd);
 void tlb_poll(void);
 void ipi_resched(unsigned cpu);
+int smp_stop_others(void);
 
 #endif

@@ -27,11 +27,20 @@ typedef enum hv_status {
 
 #define HV_STATUS_COUNT 11
 
+/*
+ * Which argument a failed call blames, in RSI next to the status in RAX:
+ * its register's place in the argument list, or HV_ARG_NONE when no
+ * argument in particular is wrong (a partner went away, a quota ran out).
+ * On success RSI holds the call's result where it has one: user code must
+ * treat RSI as clobbered by every system call.
+ */
+enum hv_arg { HV_ARG_NONE, HV_ARG_RDI, HV_ARG_RSI, HV_ARG_RDX, HV_ARG_R10, HV_ARG_R8, HV_ARG_R9 };
+
 /* ---- System call numbers (in RAX; arguments in RDI RSI RDX R10 R8 R9) ---- */
 enum hv_syscall {
 	HV_SYS_CALL = 0,      /* rdi=portal  rsi=msg tag                -> rsi=reply tag */
 	HV_SYS_REPLY = 1,     /* rdi=msg tag  (handlers only; does not return) */
-	HV_SYS_CREATE_PD = 2, /* rdi=dst rsi=parent pd rdx=kmem quota (bytes) r10=flags */
+	HV_SYS_CREATE_PD = 2, /* rdi=dst rsi=parent pd rdx=kmem quota r10=flags r8=max prio r9=CPUs */
 	HV_SYS_CREATE_EC = 3, /* rdi=dst rsi=pd rdx=flags r10=utcb r8=sp r9=ip */
 	HV_SYS_CREATE_SC = 4, /* rdi=dst  rsi=pd  rdx=ec  r10=qos */
 	HV_SYS_CREATE_PT = 5, /* rdi=dst rsi=pd rdx=ec r10=mtd r8=ip r9=id */
@@ -44,7 +53,7 @@ enum hv_syscall {
 	HV_SYS_EC_CTRL = 12,  /* rdi=ec  rsi=op */
 	HV_SYS_IRQ_CTRL = 13, /* rdi=irq sm  rsi=cpu  rdx=flags */
 	HV_SYS_NULL = 14,     /* does nothing; for measuring entry/exit cost */
-	HV_SYS_PD_CTRL = 15,  /* rdi=pd  rsi=op -> rsi rdx r8 (HV_PD_KMEM: used, limit, free pages) */
+	HV_SYS_PD_CTRL = 15,  /* rdi=pd rsi=op -> rsi rdx r8 (KMEM: used, limit, free pages; LIMITS) */
 	HV_SYS_COUNT = 16
 };
 
@@ -59,6 +68,12 @@ enum hv_kind {
 
 /* create_pd flags (R10) */
 #define HV_PD_VM (1u << 0) /* the PD has a guest-physical space (EPT/NPT) */
+#define HV_PD_FLAGS_VALID HV_PD_VM
+/* create_pd limits (R8, R9): the highest priority of an SC for an EC of the
+ * PD (or created by one of its ECs) and the CPUs its ECs may be created on
+ * (bit n = CPU n); never above the creating EC's PD's own. The roottask has
+ * HV_PRIO_MAX and HV_CPUS_ALL. */
+#define HV_CPUS_ALL (~(hv_word_t)0)
 
 /* Object types, as HV_SYS_LOOKUP reports them. */
 enum hv_obj_type {
@@ -106,6 +121,8 @@ enum hv_obj_type {
 #define HV_ITEM_ORDER(d) ((unsigned)(((d) >> 8) & 0x3fu))
 #define HV_ITEM_TYPE(d) ((unsigned)(((d) >> 16) & 0xffu))
 #define HV_REVOKE_SELF ((hv_word_t)1 << 24)
+/* The bits an item may have as an argument (bit 7 is ignored). */
+#define HV_ITEM_ARG_MASK ((hv_word_t)0x3fff)
 
 /* ---- Message tags (RSI of call, RDI of reply) ----------------------------- */
 /*
@@ -128,10 +145,12 @@ enum hv_sm_op {
 			    * with a deadline (absolute TSC) give up with HV_ETIMEOUT then */
 	HV_SM_TRYDOWN = 2  /* decrement if positive, else HV_ETIMEOUT at once */
 };
+#define HV_SM_COUNT_MAX 0xfffffffful /* the highest count of a semaphore */
 
 enum hv_pd_op {
-	HV_PD_KMEM = 0 /* the PD's kernel-memory quota (used, limit in bytes) and the
-			* pages free in the kernel's pool */
+	HV_PD_KMEM = 0,  /* the PD's kernel-memory quota (used, limit in bytes) and the
+			  * pages free in the kernel's pool */
+	HV_PD_LIMITS = 1 /* the PD's maximum priority and CPU mask */
 };
 
 enum hv_ec_op {
@@ -144,6 +163,7 @@ enum hv_ec_op {
 #define HV_EC_GLOBAL ((hv_word_t)1 << 16)
 #define HV_EC_VCPU ((hv_word_t)1 << 17) /* a virtual CPU of a VM PD (no UTCB) */
 #define HV_EC_EVT(f) ((hv_sel_t)((f) >> 32))
+#define HV_EC_FLAGS_VALID ((hv_word_t)0xffffffff0003ffff)
 #define HV_EC_FLAGS(cpu, global, evt)                                        \
 	((hv_word_t)(cpu) | ((global) ? HV_EC_GLOBAL : 0) | ((hv_word_t)(evt) << 32))
 
@@ -152,13 +172,16 @@ enum hv_ec_op {
 #define HV_QOS(prio, quantum_us) ((hv_word_t)(prio) | ((hv_word_t)(quantum_us) << 32))
 #define HV_QOS_PRIO(q) ((unsigned)((q) & 0xffu))
 #define HV_QOS_QUANTUM(q) ((unsigned)((q) >> 32))
+#define HV_QOS_VALID ((hv_word_t)0xffffffff000000ff)
 #define HV_PRIO_MAX 63u
 #define HV_QUANTUM_DEFAULT_US 10000u
+#define HV_QUANTUM_MAX_US 10000000u /* 10 s */
 
 /* irq_ctrl flags (RDX) */
 #define HV_IRQ_LEVEL (1u << 0)      /* level triggered (default: edge) */
 #define HV_IRQ_ACTIVE_LOW (1u << 1) /* active low (default: high) */
 #define HV_IRQ_MASK (1u << 2)       /* mask the line */
+#define HV_IRQ_FLAGS_VALID 0x7u
 
 /* ---- Events: exceptions (and later VM exits) are IPC to evt_base + event --- */
 #define HV_EVT_EXC(vector) (vector) /* 0..31: CPU exceptions; 14 is the pager */
