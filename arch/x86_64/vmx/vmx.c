@@ -299,7 +299,8 @@ bool vmx_vcpu_create(struct ec *ec)
 /*
  * A VMCS that ran is active on its CPU, which may keep parts of it cached
  * and write them back at any time: it is VMCLEARed there before its page
- * goes. From another CPU that takes a shootdown (vmx_flush_local there).
+ * goes. From another CPU that takes a shootdown, which reaches every CPU
+ * (vmx_flush_local there).
  */
 void vmx_vcpu_destroy(struct ec *ec)
 {
