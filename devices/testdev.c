@@ -3,7 +3,7 @@
 
 static uint64_t mask(unsigned size) { return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1; }
 
-/* Ports 0x500..0x51f, offsets from 0x500. */
+/* Ports 0x500..0x523, offsets from 0x500. */
 uint64_t testdev_pio_read(void *ctx, uint64_t off, unsigned size)
 {
 	struct testdev *t = ctx;
@@ -18,6 +18,8 @@ uint64_t testdev_pio_read(void *ctx, uint64_t off, unsigned size)
 		return t->last_out & mask(size);
 	case 0x1c:
 		return t->mode & mask(size);
+	case 0x20:
+		return t->host_code & mask(size);
 	default:
 		return ~0ull & mask(size);
 	}

@@ -78,6 +78,7 @@ void trap_kernel(struct regs *r)
 	bkl_lock();
 	trap_interrupt((unsigned)r->vec);
 	if (this_cpu()->irq_window) { /* after a VM exit (vcpu_irq_window): back there */
+		r->rflags &= ~RFLAGS_IF; /* with IF clear: a timer re-armed at once must not fire there for ever */
 		bkl_unlock();
 		return;
 	}

@@ -78,6 +78,7 @@ $(eval $(call user_prog,echo,guests/native/echo/echo.c))
 $(eval $(call user_prog,faulty,guests/native/faulty/faulty.c))
 $(eval $(call user_prog,bench,bench/bench.c))
 $(eval $(call user_prog,selftest,guests/native/selftest/selftest.c))
+$(eval $(call user_prog,vcputest,guests/native/vcputest/vcputest.c))
 $(eval $(call user_prog,fuzz,guests/native/fuzz/main.c guests/native/fuzz/gen.c guests/native/fuzz/ops.c \
 	guests/native/fuzz/serve.c guests/native/fuzz/vm.c))
 $(eval $(call user_prog,vmm,vmm/main.c vmm/exits.c vmm/pc_exits.c vmm/test_exits.c vmm/testsupport.c vmm/bus.c vmm/guest.c vmm/x86/decode.c vmm/x86/emulate.c \

@@ -44,6 +44,7 @@ hv_status_t vcpu_setup(struct vcpu *v, const struct guest_kind *kind);
 
 /* exits.c: dispatch */
 bool exit_dispatch(struct vcpu *v, unsigned reason, struct hv_cpu_state *st);
+hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag); /* every exit of every vCPU (its address: port 0x520) */
 const char *exit_reason_name(unsigned reason);
 
 /* exits.c: handlers every kind may put in its table */

@@ -99,7 +99,7 @@ static bool setup_devices(void)
 {
 	uart16550_init(&com1, NULL, -1); /* no interrupt controller: no line */
 	struct bus_dev uart = { "uart", 0x3f8, 0x3ff, uart16550_read, uart16550_write, &com1 };
-	struct bus_dev tpio = { "testdev", 0x500, 0x51f, testdev_pio_read, testdev_pio_write, &testdev };
+	struct bus_dev tpio = { "testdev", 0x500, 0x523, testdev_pio_read, testdev_pio_write, &testdev };
 	struct bus_dev tmem = { "testdev-mmio", TESTDEV_MMIO_BASE, TESTDEV_MMIO_BASE + 0xfff, testdev_mmio_read,
 				testdev_mmio_write, &testdev };
 	return bus_add_io(&uart) && bus_add_io(&tpio) && bus_add_mmio(&tmem);
@@ -277,8 +277,10 @@ int main(const struct hv_startinfo *si)
 			testdev.mode |= 2;
 		else if (!strcmp(buf, "hostile")) /* guests/test/hostile.c, seeded by seed=N (0..65535) */
 			testdev.mode |= 8 | (arg(si->args, "seed", buf, sizeof(buf)) ? (uint32_t)(parse_size(buf) & 0xffff) << 16 : 0);
+		else if (!strcmp(buf, "acloop"))
+			testdev.mode |= TESTDEV_MODE_ACLOOP;
 		else {
-			printf("vmm: unknown mode=%s (isolation, bench, hostile)\n", buf);
+			printf("vmm: unknown mode=%s (isolation, bench, hostile, acloop)\n", buf);
 			return 2;
 		}
 	}
@@ -310,6 +312,7 @@ int main(const struct hv_startinfo *si)
 		return 1;
 	}
 	memcpy(vm.ram + GUEST_LOAD, (const void *)img->addr, img->size);
+	testdev.host_code = (uint32_t)(uintptr_t)vmexit_serve;
 	testsupport_init(&testdev);
 	if (!create_vcpus(si, ncpus, cpu0, &test_guest))
 		return 1;

@@ -7,7 +7,10 @@
  *  - a test page at TESTDEV_PAGE_GPA the VMM takes away from the guest on
  *    request and gives back at the first EPT violation on it, counting the
  *    violations that interrupted an event delivery (IDT-vectoring
- *    information valid); the kernel then delivers that event again.
+ *    information valid); the kernel then delivers that event again;
+ *  - CR8 (the task-priority register): the kernel makes every MOV to or
+ *    from CR8 exit; the test guest's CR8 is a value kept here (it gates
+ *    nothing: the test device's timer ignores it).
  * Hooks: testsupport_init() once the VM exists, testsupport_exit() before
  * the exit handlers and testsupport_reply() after them (vmm/test_exits.c).
  */

@@ -142,5 +142,5 @@ void gpt_destroy(struct pd *pd)
 void gpt_flush_local(void)
 {
 	if (virt_kind == VIRT_VMX && this_cpu()->virt_on)
-		vmx_invept_all();
+		vmx_flush_local();
 }

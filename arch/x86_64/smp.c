@@ -102,6 +102,13 @@ void tlb_invalidate(struct pd *pd)
 	}
 }
 
+/* Makes CPU `cpu` flush now (VT-x: and clear a VMCS it was asked to); waits for it. */
+void tlb_flush_cpu(unsigned cpu)
+{
+	flush_cpus |= 1u << cpu;
+	tlb_flush_pending();
+}
+
 /* Makes the CPUs tlb_invalidate() noted flush (IPIs to the others); waits for them. */
 void tlb_flush_pending(void)
 {

@@ -1,8 +1,8 @@
 /*
  * vCPUs, whichever virtualization the CPU has: picks VT-x or AMD-V at
- * boot, dispatches to vmx/ or svm/, and holds what both share: the guest
- * FPU/XSAVE state and XCR0, and taking the host interrupts an exit left
- * pending.
+ * boot, dispatches to vmx/ or svm/, and holds what both share: the lazily
+ * switched guest state (FPU/XSAVE and XCR0, debug registers, CSTAR), and
+ * taking the host interrupts an exit left pending.
  */
 #include "kernel.h"
 #include "objects.h"
@@ -131,8 +131,15 @@ NORETURN void vcpu_run(struct ec *ec)
 	svm_run(ec);
 }
 
+/*
+ * Guest state -> the message of an event being delivered (st->event set).
+ * The STARTUP message counts as delivered here, not when it is raised: a
+ * busy handler makes the vCPU wait and raise it again.
+ */
 void vcpu_get_state(struct ec *ec, u64 mtd, struct hv_cpu_state *st)
 {
+	if (st->event == HV_VMEVT_STARTUP)
+		ec->vcpu->started = true;
 	if (virt_kind == VIRT_VMX)
 		vmx_get_state(ec, mtd, st);
 	else
@@ -166,31 +173,30 @@ static void dr_switch(struct vcpu *old, struct vcpu *v)
 }
 
 /*
- * The guest state the host never uses stays in the CPU after an exit and
- * is switched only when another vCPU runs here: x87/SSE/AVX registers,
- * XCR0, DR0-3 (and on VT-x DR6 and CSTAR). Saving and restoring with the
- * host's full XCR0 moves every component, so a guest's XSETBV can never
- * expose another's state.
+ * The old owner's XCR0 as the CPU has it (x): where a guest's XSETBV does
+ * not exit (QEMU's AMD-V does not emulate that intercept), the guest's own
+ * setting is adopted if XSETBV would have accepted it.
  */
-void vcpu_fpu_switch(struct ec *ec)
+static void xcr0_adopt_unintercepted(struct vcpu *old, u64 x)
 {
-	struct percpu *c = this_cpu();
-	if (c->fpu_owner == ec)
-		return;
-	struct vcpu *old = c->fpu_owner ? c->fpu_owner->vcpu : NULL, *v = ec->vcpu;
+	if (old && x != old->xcr0 && xcr0_valid(x, host_xcr0))
+		old->xcr0 = x;
+}
+
+/*
+ * x87/SSE/AVX registers and XCR0. Saving and restoring with the host's
+ * full XCR0 moves every component, so a guest's XSETBV can never expose
+ * another's state. CR0.TS and CR4.OSXSAVE are the host's again after.
+ */
+static void fpu_switch(struct vcpu *old, struct vcpu *v)
+{
 	u64 cr0 = read_cr0();
 	write_cr0(cr0 & ~CR0_TS);
 	if (host_xcr0) {
 		u64 cr4 = read_cr4();
 		write_cr4(cr4 | CR4_OSXSAVE);
-		/*
-		 * The old owner's XCR0 as the CPU has it: where a guest's XSETBV
-		 * does not exit (QEMU's AMD-V does not emulate that intercept),
-		 * adopt what the guest set if XSETBV would have accepted it.
-		 */
 		u64 x = xgetbv0();
-		if (old && x != old->xcr0 && xcr0_valid(x, host_xcr0))
-			old->xcr0 = x;
+		xcr0_adopt_unintercepted(old, x);
 		if (x != host_xcr0)
 			xsetbv0(host_xcr0);
 		if (old)
@@ -204,12 +210,33 @@ void vcpu_fpu_switch(struct ec *ec)
 		__asm__ volatile("fxrstor64 (%0)" ::"r"(v->fpu) : "memory");
 	}
 	write_cr0(cr0);
+}
+
+/* IA32_CSTAR on VT-x (AMD-V switches it with VMLOAD/VMSAVE). */
+static void cstar_switch(struct vcpu *old, struct vcpu *v)
+{
+	if (virt_kind != VIRT_VMX)
+		return;
+	if (old)
+		old->cstar = rdmsr(MSR_CSTAR);
+	wrmsr(MSR_CSTAR, v->cstar);
+}
+
+/*
+ * The guest state the host never uses stays in the CPU after an exit and
+ * is switched only when another vCPU runs here: the x87/SSE/AVX registers
+ * and XCR0 (fpu_switch), DR0-3 and on VT-x DR6 (dr_switch), and on VT-x
+ * IA32_CSTAR (cstar_switch).
+ */
+void vcpu_lazy_switch(struct ec *ec)
+{
+	struct percpu *c = this_cpu();
+	if (c->fpu_owner == ec)
+		return;
+	struct vcpu *old = c->fpu_owner ? c->fpu_owner->vcpu : NULL, *v = ec->vcpu;
+	fpu_switch(old, v);
 	dr_switch(old, v);
-	if (virt_kind == VIRT_VMX) { /* AMD-V switches CSTAR with VMLOAD/VMSAVE */
-		if (old)
-			old->cstar = rdmsr(MSR_CSTAR);
-		wrmsr(MSR_CSTAR, v->cstar);
-	}
+	cstar_switch(old, v);
 	c->fpu_owner = ec;
 }
 
@@ -232,10 +259,13 @@ bool vcpu_xsetbv(struct ec *ec, u32 xcr, u64 value)
 }
 
 /*
- * Takes the host interrupts that are pending after an exit (AMD-V leaves
- * them in the local APIC; the IDT delivers them here, trap_kernel() sees
- * irq_window and handles each as on any other path). Called without the
- * kernel lock.
+ * Takes a host interrupt that is pending after an exit (AMD-V leaves them
+ * in the local APIC; on VT-x they come while the kernel runs with IF clear,
+ * and a kernel-handled exit can recur before the guest reaches an
+ * instruction boundary where they would exit it). The IDT delivers it
+ * here, trap_kernel() sees irq_window, handles it as on any other path and
+ * returns with IF clear: one per exit, since a timer whose SC has used its
+ * slice fires again at once. Called without the kernel lock.
  */
 void vcpu_irq_window(void)
 {

@@ -47,7 +47,7 @@ void check_nmi(void)
 		end();
 		return;
 	}
-	nmi_hook = nmi_handler;
+	exc_hook[VEC_NMI] = nmi_handler;
 	/* NMIs are not blocked here: the first NMI arrives right after the out */
 	__asm__ volatile("lea 1f(%%rip), %0\n\t"
 			 "outb %%al, %%dx\n"
@@ -57,7 +57,7 @@ void check_nmi(void)
 			 : "memory");
 	for (unsigned i = 0; i < 3; i++)
 		(void)inl(PORT_TEST_CONST); /* time for a stray third one */
-	nmi_hook = 0;
+	exc_hook[VEC_NMI] = 0;
 	if (nmi_count != 2)
 		fail("%u NMIs, expected 2", nmi_count);
 	if (nmi_nested)
@@ -170,12 +170,12 @@ void check_vectoring(void)
 	vect_result(0x80000000 | TIMER_VECTOR);
 
 	/* an NMI the VMM injects: delivered again with NMIs unblocked */
-	nmi_hook = vnmi_handler;
+	exc_hook[VEC_NMI] = vnmi_handler;
 	take_page("NMI");
 	outb(PORT_NMI, 1);
 	for (unsigned i = 0; i < 2; i++)
 		(void)inl(PORT_TEST_CONST);
-	nmi_hook = 0;
+	exc_hook[VEC_NMI] = 0;
 	if (vnmi_count != 1)
 		fail("NMI: handler ran %u times, expected once", vnmi_count);
 	vect_result(0x80000202);

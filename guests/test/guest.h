@@ -25,6 +25,7 @@
 #define PORT_PAGE 0x508		/* outl 1: the VMM takes TEST_PAGE away until it is touched;
 				 * inl: exits on it that interrupted an event delivery */
 #define PORT_VECT 0x50c		/* inl: the last such event (IDT-vectoring information) */
+#define PORT_HOST_CODE 0x520	/* inl: an address of VMM code that runs at every exit */
 #define TEST_PAGE 0xfea00000UL	/* one page of RAM outside 0..RAM_END, mapped write-back */
 #define MODE_ISOLATION 1u
 #define MODE_BENCH 2u
@@ -52,11 +53,13 @@
 
 /* Exception vectors used by the checks. */
 #define VEC_DE 0
+#define VEC_DB 1
 #define VEC_NMI 2
 #define VEC_BP 3
 #define VEC_UD 6
 #define VEC_GP 13
 #define VEC_PF 14
+#define VEC_AC 17
 
 #define NO_VMM "no microhv VMM"
 
@@ -81,11 +84,11 @@ struct expected {
 };
 extern volatile struct expected xp;
 extern volatile uint64_t timer_ticks, timer_rip;
-extern void (*volatile nmi_hook)(struct frame *f); /* NMIs go here while set */
 /* While catch_all is set, every exception (vectors 0..31) is counted in
  * caught[] and resumes at catch_all, with TF and AC cleared (hostile.c). */
 extern volatile uint64_t catch_all;
 extern volatile uint64_t caught[32];
+extern void (*volatile exc_hook[32])(struct frame *f); /* exceptions (and NMIs) of a vector go here while set */
 extern int have_microhv;
 
 /*
@@ -162,6 +165,10 @@ void syscall_prepare(void);
 void check_syscall(void);
 void check_nmi(void);
 void check_vectoring(void);
+void check_debug(void);
+void check_step(void);
+void check_ac(void);
+void check_hostbp(void);
 
 /* main.c: run on a copy of the IDT at `base` / back to the original one */
 void idt_use_copy(void *base);
@@ -176,6 +183,10 @@ struct syscall_result {
 };
 void syscall_roundtrip(struct syscall_result *r);
 void syscall_entry(void);
+/* the same way to CPL 3 and back, running `code` with `rflags` there; code ends with the LEAVE SYSCALL */
+void user_run(struct syscall_result *r, void (*code)(void), uint64_t rflags);
+void user_ac(void);		/* three misaligned 2-byte loads from user_ac_loads on */
+extern const char user_ac_loads[];
 
 /* Called from start.S. */
 void guest_main(void) __attribute__((noreturn));

@@ -287,7 +287,7 @@ static void nmi_again(struct frame *f)
 static void round_exceptions(void)
 {
 	uint64_t before = caught_total();
-	nmi_hook = nmi_again;
+	exc_hook[VEC_NMI] = nmi_again;
 	for (unsigned i = 0; i < ROUNDS; i++) {
 		uint64_t a = rnd(), z = 0;
 		switch (below(8)) {
@@ -321,7 +321,7 @@ static void round_exceptions(void)
 	}
 	__asm__ volatile("mov %0, %%fs" : : "r"(0x10) : "memory");
 	round_end("exceptions", ROUNDS, before);
-	nmi_hook = 0;
+	exc_hook[VEC_NMI] = 0;
 	print("hostile: %u NMIs taken\n", nmis);
 }
 

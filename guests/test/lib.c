@@ -228,7 +228,7 @@ volatile struct expected xp = {.vec = -1};
 volatile uint64_t catch_all;
 volatile uint64_t caught[32];
 volatile uint64_t timer_ticks, timer_rip;
-void (*volatile nmi_hook)(struct frame *f);
+void (*volatile exc_hook[32])(struct frame *f);
 
 void expect(int vec)
 {
@@ -249,8 +249,8 @@ void trap(struct frame *f)
 	uint64_t cr2;
 
 	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
-	if (f->vec == VEC_NMI && nmi_hook) {
-		nmi_hook(f);
+	if (f->vec < 32 && exc_hook[f->vec]) {
+		exc_hook[f->vec](f);
 		return;
 	}
 	if (f->vec == TIMER_VECTOR) {

@@ -11,6 +11,12 @@
 #define SEL_CODE32 0x08
 #define SEL_DATA 0x10
 #define SEL_CODE64 0x18
+#define SEL_UDATA 0x28
+#define SEL_UCODE32 0x48
+#define PORT_MODE 0x51c
+#define PORT_EXIT 0x501
+#define MODE_ACLOOP 16
+#define CR0_AM 0x00040000
 #define MMIO_BASE 0xfeb00000
 #define TEST_PAGE 0xfea00000
 #define PTE_P 0x01
@@ -50,6 +56,13 @@ start32:
 	movw %ax, %ss
 	movw %ax, %fs
 	movw %ax, %gs
+	movw $PORT_MODE, %dx
+	inl %dx, %eax
+	cmpl $-1, %eax			/* no such port: not under a microhv VMM */
+	je 1f
+	testl $MODE_ACLOOP, %eax
+	jnz ac_loop
+1:
 
 	/* .bss: page tables, stack, IDT, variables (4-byte multiple) */
 	movl $__bss_start, %edi
@@ -93,6 +106,58 @@ start64:
 1:	cli
 	hlt
 	jmp 1b
+
+/*
+ * Mode acloop (port 0x51c bit 4), instead of the checks: the #AC loop of
+ * CVE-2015-5307 in legacy protected mode. At CPL 3 with CR0.AM, RFLAGS.AC
+ * and an odd ESP, a push raises #AC; its handler is a CPL 3 code segment,
+ * so the CPU delivers it on that same stack, which raises #AC again, and
+ * so on: a CPU left to itself loops there in microcode. If no #AC comes
+ * (the CPU does not check alignment) the guest says so and exits.
+ */
+	.code32
+ac_loop:
+	movl $stack_top, %esp
+	movl $ac_msg_start, %esi
+	call puts32
+	movl $ac_handler, %eax		/* IDT vector 17: 32-bit interrupt gate to CPL 3 code */
+	movw %ax, idt32 + 17 * 8
+	movw $SEL_UCODE32, idt32 + 17 * 8 + 2
+	movw $0x8e00, idt32 + 17 * 8 + 4
+	shrl $16, %eax
+	movw %ax, idt32 + 17 * 8 + 6
+	lidt idt32_desc
+	movl %cr0, %eax
+	orl $CR0_AM, %eax
+	movl %eax, %cr0
+	pushl $SEL_UDATA + 3
+	pushl $ac_stack_top - 1		/* odd */
+	pushl $0x43002			/* AC, IOPL 3 (for the ports below), IF clear */
+	pushl $SEL_UCODE32 + 3
+	pushl $ac_user
+	iretl
+ac_user:				/* CPL 3 */
+	pushl %eax			/* #AC here, and in its delivery, for ever */
+	movl $ac_msg_none, %esi
+	jmp 1f
+ac_handler:				/* reached only if the #AC was delivered */
+	movl $ac_msg_handler, %esi
+1:	call puts32
+	movw $PORT_EXIT, %dx
+	movb $0, %al
+	outb %al, %dx
+	jmp .
+
+/* The NUL-terminated string at ESI to the UART (a port 0x3f8 write per byte). */
+puts32:
+	movw $0x3f8, %dx
+1:	lodsb
+	testb %al, %al
+	jz 2f
+	outb %al, %dx
+	jmp 1b
+2:	ret
+	.code64
 
 /*
  * Interrupt stubs: push a zero error code where the CPU pushes none, then
@@ -163,6 +228,7 @@ isr_table:
 
 	.data
 	.balign 16
+	.globl gdt
 gdt:	/* accessed bits preset: the CPU need not write the table */
 	.quad 0
 	.quad 0x00cf9b000000ffff	/* 0x08: 32-bit code, base 0, 4 GiB */
@@ -171,11 +237,25 @@ gdt:	/* accessed bits preset: the CPU need not write the table */
 	.quad 0x00cf93000000ffff	/* 0x20: data (SYSCALL's SS: STAR[47:32] + 8) */
 	.quad 0x00cff3000000ffff	/* 0x28: user data (SYSRET's SS: STAR[63:48] + 8) */
 	.quad 0x00affb000000ffff	/* 0x30: user 64-bit code (SYSRET's CS: STAR[63:48] + 16) */
+	.quad 0, 0			/* 0x38: the 64-bit TSS, filled in by tss_init() */
+	.quad 0x00cffb000000ffff	/* 0x48: user 32-bit code (mode acloop) */
 gdt_end:
 	.balign 4
 gdt_desc:
 	.word gdt_end - gdt - 1
 	.long gdt
+
+	.balign 8
+idt32:	.skip 18 * 8			/* mode acloop: only vector 17 */
+idt32_desc:
+	.word 18 * 8 - 1
+	.long idt32
+ac_msg_start:
+	.asciz "test guest: #AC loop at CPL 3 in legacy protected mode\n"
+ac_msg_none:
+	.asciz "test guest: acloop: no #AC at all: this CPU does not check alignment\n"
+ac_msg_handler:
+	.asciz "test guest: acloop: FAILED: the #AC was delivered\n"
 
 	.bss
 	.balign 4096
@@ -187,5 +267,7 @@ pd_high: .skip 4096
 pt_mmio: .skip 4096
 stack:	.skip 8192
 stack_top:
+ac_stack: .skip 256
+ac_stack_top:
 
 	.section .note.GNU-stack, "", @progbits

@@ -1,10 +1,12 @@
 /*
  * SYSCALL/SYSRET round trip for check_syscall (cpu.c). From CPL 0 an IRETQ
  * enters CPL 3 (selectors 0x33/0x2b, RFLAGS 0x402: DF set, IF clear, so no
- * interrupt can arrive: the guest has no TSS for a CPL 3 -> 0 switch). The
+ * interrupt can arrive). The
  * user code makes two SYSCALLs: the first records what the CPU loaded and
  * returns with SYSRETQ, the second comes back to CPL 0 for good. Needs
  * STAR, LSTAR (syscall_entry), FMASK and EFER.SCE set up by the caller.
+ * user_run takes the same way with other user code and RFLAGS (an
+ * exception at CPL 3 goes through the TSS, main.c); RFLAGS are restored.
  */
 #define USER_CS 0x33
 #define USER_SS 0x2b
@@ -26,6 +28,12 @@
 /* void syscall_roundtrip(struct syscall_result *r) */
 	.globl syscall_roundtrip
 syscall_roundtrip:
+	leaq user_code(%rip), %rsi
+	movl $USER_RFLAGS, %edx
+/* void user_run(struct syscall_result *r, void (*code)(void), uint64_t rflags) */
+	.globl user_run
+user_run:
+	pushfq
 	pushq %rbx
 	pushq %rbp
 	pushq %r12
@@ -39,10 +47,9 @@ syscall_roundtrip:
 	pushq $USER_SS
 	leaq user_stack_top(%rip), %rax
 	pushq %rax
-	pushq $USER_RFLAGS
+	pushq %rdx
 	pushq $USER_CS
-	leaq user_code(%rip), %rax
-	pushq %rax
+	pushq %rsi
 	iretq
 
 user_code:			/* CPL 3 */
@@ -97,10 +104,24 @@ syscall_entry:
 	popq %r12
 	popq %rbp
 	popq %rbx
+	popfq
 	ret
+
+/* CPL 3 with RFLAGS.AC (check_ac): three misaligned loads of 2 bytes each, then back */
+	.globl user_ac, user_ac_loads
+user_ac:
+	leaq ac_words+1(%rip), %rbx
+user_ac_loads:
+	movl (%rbx), %eax
+	movl (%rbx), %ecx
+	movl (%rbx), %edx
+	movabsq $LEAVE, %rax
+	syscall
+	ud2
 
 	.bss
 	.balign 8
+ac_words:	.skip 16
 kernel_rsp:	.skip 8
 result:		.skip 8
 	.balign 16

@@ -1,11 +1,13 @@
 /*
  * Unit tests of the AMD-V exit information translated to the exit
  * message's (VT-x) layout (arch/x86_64/svm/translate.c): segment rights,
- * I/O and nested-page-fault qualifications, event information both ways.
+ * I/O and nested-page-fault qualifications, event information both ways,
+ * exit reasons.
  */
 #include "unit.h"
 
 #include <arch/svm.h>
+#include <hv/vmexit.h>
 
 static void test_segment_rights(void **state)
 {
@@ -92,11 +94,57 @@ static void test_events_from_vmx(void **state)
 	assert_false(svm_evt_from_vmx(SVM_EVT_VALID | (7u << 8), 0, &evt, &adv));
 }
 
+/* Exit codes to VT-x reasons, instruction lengths and qualifications. */
+static void test_exit_reasons(void **state)
+{
+	(void)state;
+	static struct vmcb b;
+	struct svm_exit e;
+	b.exitcode = SVM_EXIT_CPUID;
+	b.rip = 0x1000;
+	b.next_rip = 0x1003; /* ignored without NRIP save */
+	assert_true(svm_exit_to_vmx(&b, false, &e));
+	assert_int_equal(e.reason, EXIT_REASON_CPUID);
+	assert_int_equal(e.inst_len, 2);
+	b.next_rip = 0x1002;
+	assert_true(svm_exit_to_vmx(&b, true, &e));
+	assert_int_equal(e.inst_len, 2);
+	b.exitcode = SVM_EXIT_MSR;
+	b.exitinfo1 = 1; /* WRMSR */
+	assert_true(svm_exit_to_vmx(&b, false, &e));
+	assert_int_equal(e.reason, EXIT_REASON_MSR_WRITE);
+	b.exitcode = SVM_EXIT_IOIO; /* in al, dx from 0x510; the next RIP in EXITINFO2 */
+	b.exitinfo1 = (0x510ull << 16) | (1u << 4) | 1;
+	b.exitinfo2 = 0x1001;
+	assert_true(svm_exit_to_vmx(&b, false, &e));
+	assert_int_equal(e.reason, EXIT_REASON_IO_INSTRUCTION);
+	assert_int_equal(e.inst_len, 1);
+	assert_int_equal(e.qual, (0x510ull << 16) | 8);
+	b.exitcode = SVM_EXIT_NPF; /* a write to a not-present page */
+	b.exitinfo1 = 2 | (1ull << 32);
+	b.exitinfo2 = 0xfeb00008;
+	assert_true(svm_exit_to_vmx(&b, false, &e));
+	assert_int_equal(e.reason, EXIT_REASON_EPT_VIOLATION);
+	assert_int_equal(e.gpa, 0xfeb00008);
+	assert_int_equal(e.inst_len, 0);
+	b.exitcode = SVM_EXIT_EXC_AC; /* kernel-handled ones have reasons too */
+	assert_true(svm_exit_to_vmx(&b, false, &e));
+	assert_int_equal(e.reason, EXIT_REASON_EXCEPTION_NMI);
+	b.exitcode = SVM_EXIT_WBINVD;
+	assert_true(svm_exit_to_vmx(&b, false, &e));
+	assert_int_equal(e.reason, EXIT_REASON_WBINVD);
+	b.exitcode = SVM_EXIT_IRET; /* the kernel's own (the NMI window), never a message */
+	assert_false(svm_exit_to_vmx(&b, false, &e));
+	b.exitcode = 0x1234;
+	assert_false(svm_exit_to_vmx(&b, false, &e));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_segment_rights), cmocka_unit_test(test_ioio), cmocka_unit_test(test_npf),
 		cmocka_unit_test(test_events_to_vmx), cmocka_unit_test(test_events_from_vmx),
+		cmocka_unit_test(test_exit_reasons),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

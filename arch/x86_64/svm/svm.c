@@ -24,9 +24,6 @@
 #define MSR_VM_CR 0xc0010114
 #define MSR_VM_HSAVE_PA 0xc0010117
 #define VM_CR_SVMDIS (1u << 4)
-#define RFLAGS_TF (1ul << 8)
-#define DR6_BS (1ul << 14)
-#define EXC_DB (1u << 1)
 
 static struct {
 	bool nrips, flush_by_asid;
@@ -119,14 +116,34 @@ static void seg_real(struct vmcb_seg *s, u16 sel, u16 attrib)
 static void vmcb_setup(struct ec *ec)
 {
 	struct vmcb *b = ec->vcpu->vmcb;
-	b->intercept1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_CPUID | SVM_I1_INVD | SVM_I1_HLT | SVM_I1_INVLPGA |
-			SVM_I1_IOIO | SVM_I1_MSR | SVM_I1_TASK_SWITCH | SVM_I1_SHUTDOWN;
+	/* INIT exits as on VT-x; RDPMC would read the host's counters, WBINVD flush its caches */
+	b->intercept1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_INIT | SVM_I1_RDPMC | SVM_I1_CPUID | SVM_I1_INVD |
+			SVM_I1_HLT | SVM_I1_INVLPGA | SVM_I1_IOIO | SVM_I1_MSR | SVM_I1_TASK_SWITCH | SVM_I1_SHUTDOWN;
 	b->intercept2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD | SVM_I2_VMSAVE | SVM_I2_STGI | SVM_I2_CLGI |
-			SVM_I2_SKINIT | SVM_I2_RDTSCP | SVM_I2_MONITOR | SVM_I2_MWAIT | SVM_I2_XSETBV;
+			SVM_I2_SKINIT | SVM_I2_RDTSCP | SVM_I2_WBINVD | SVM_I2_MONITOR | SVM_I2_MWAIT | SVM_I2_XSETBV;
+	/*
+	 * #AC and #DB exit and go straight back into the guest (svm_exit_handler):
+	 * a #AC raised while a #AC is delivered (a misaligned CPL 3 stack in
+	 * legacy mode), or a #DB while a #DB is delivered (a breakpoint on the
+	 * IDT or stack), would otherwise make the CPU loop in microcode, deaf
+	 * to interrupts (CVE-2015-5307, CVE-2015-8104); this way every round is
+	 * a #VMEXIT the host can preempt. The #DB intercept also ends the
+	 * single step over an NMI handler's IRET.
+	 */
+	b->intercept_exc = SVM_EXC_DB | SVM_EXC_AC;
 	b->iopm_pa = virt_to_phys(iopm);
 	b->msrpm_pa = virt_to_phys(msrpm);
 	b->tsc_offset = 0;
-	b->vintr = SVM_V_INTR_MASKING; /* host interrupts exit whatever the guest's IF */
+	/*
+	 * V_INTR_MASKING: host interrupts exit whatever the guest's IF, and a
+	 * guest's MOV to CR8 writes V_TPR here, never the local APIC's TPR (a
+	 * CR8 that reached the host's TPR would mask its timer and IPIs: on
+	 * VT-x CR8 accesses exit for that reason). V_TPR gates only virtual
+	 * interrupts, and the interrupt window's ignores it (V_IGN_TPR). CR8
+	 * accesses are not intercepted: without DecodeAssists (QEMU has none)
+	 * the register operand is unknown, so they stay the guest's own.
+	 */
+	b->vintr = SVM_V_INTR_MASKING;
 	b->np_enable = 1;
 	b->n_cr3 = ec->pd->gpt_root;
 	seg_real(&b->cs, 0xf000, 0x9b);
@@ -170,7 +187,7 @@ static void set_nmi_blocked(struct vcpu *v, bool blocked)
 		v->vmcb->intercept1 &= ~SVM_I1_IRET;
 }
 
-static bool nmi_stepping(const struct vcpu *v) { return v->vmcb->intercept_exc & EXC_DB; }
+static bool nmi_stepping(const struct vcpu *v) { return v->nmi_step; }
 
 /* A fresh ASID of this CPU's generation; a new generation flushes every ASID. */
 static u8 asid_check(struct percpu *c, struct vcpu *v)
@@ -197,16 +214,14 @@ NORETURN void svm_run(struct ec *ec)
 	c->cur_ec = ec;
 	if (!v->initialized)
 		vmcb_setup(ec);
-	if (!v->started) {
-		v->started = true;
+	if (!v->started) /* set once the message is delivered (vcpu_get_state) */
 		ipc_event(ec, HV_VMEVT_STARTUP);
-	}
 	if (v->nmi_window && !v->nmi_blocked && !nmi_stepping(v) && !(b->eventinj & SVM_EVT_VALID)) {
 		v->qual = v->gpa = 0; /* the NMI window is open: exit at once, as VT-x would */
 		v->inst_len = v->vect_info = v->vect_error = 0;
 		ipc_event(ec, EXIT_REASON_NMI_WINDOW);
 	}
-	vcpu_fpu_switch(ec);
+	vcpu_lazy_switch(ec);
 	u8 flush = asid_check(c, v);
 	u64 gen = __atomic_load_n(&ec->pd->gpt_gen, __ATOMIC_ACQUIRE);
 	if (v->gpt_gen != gen) { /* translations were removed since this vCPU last ran */
@@ -232,78 +247,97 @@ static void inject_exc(struct vmcb *b, unsigned vec, bool err)
 	b->eventinj = SVM_EVT_VALID | (SVM_EVT_EXC << 8) | vec | (err ? SVM_EVT_ERR : 0);
 }
 
-/* XSETBV, handled here as on VT-x: #GP(0) for CPL > 0 and invalid values. */
-static void xsetbv_exit(struct ec *ec)
+/*
+ * The guest's RIP moved past an instruction the VMM or the kernel carried
+ * out for it; `rflags` is what it started with. As the CPU would: the
+ * interrupt shadow ends, and with TF set (the guest's, not the NMI step's)
+ * a single-step trap follows: #DB injected with DR6.BS. Not when an event
+ * is injected at the same entry: that comes first, its handler without TF.
+ */
+static void insn_done(struct vcpu *v, u64 rflags)
+{
+	struct vmcb *b = v->vmcb;
+	b->int_state &= ~1ull;
+	if ((rflags & RFLAGS_TF) && !nmi_stepping(v) && !(b->eventinj & SVM_EVT_VALID)) {
+		b->dr6 |= DR6_BS;
+		inject_exc(b, 1, false);
+	}
+}
+
+/* The exits the kernel handles itself (by VT-x reason, as vmexit.c); true: done, back to the guest. */
+
+/* A skipped instruction (length from the exit), finished as the CPU would. */
+static void skip_insn(struct vcpu *v)
+{
+	v->vmcb->rip += v->inst_len;
+	insn_done(v, v->vmcb->rflags);
+}
+
+/*
+ * A host NMI (the host took it at STGI), or #DB or #AC, which go straight
+ * back into the guest (see vmcb_setup). RF is set for #AC, as the CPU sets
+ * it for a fault.
+ */
+static bool exception_exit(struct ec *ec)
 {
 	struct vmcb *b = ec->vcpu->vmcb;
-	u64 value = (ec->regs.rdx << 32) | (u32)ec->regs.rax;
-	if (b->cpl == 0 && vcpu_xsetbv(ec, (u32)ec->regs.rcx, value)) {
-		b->rip += ec->vcpu->inst_len;
-		b->int_state &= ~1ull;
-		return;
+	if (b->exitcode == SVM_EXIT_EXC_DB) {
+		inject_exc(b, 1, false);
+	} else if (b->exitcode == SVM_EXIT_EXC_AC) {
+		b->rflags |= RFLAGS_RF;
+		inject_exc(b, 17, true);
 	}
-	inject_exc(b, 13, true);
+	return true;
 }
 
-/* The VT-x exit reason of an exit code, and its instruction length; false: the kernel's own. */
-static bool exit_reason(struct vcpu *v, u64 code, unsigned *reason)
+static bool extint_exit(struct ec *ec) /* the interrupt window took it */
 {
-	static const struct {
-		u16 code;
-		u8 reason, len;
-	} map[] = {
-		{ SVM_EXIT_VINTR, EXIT_REASON_INTERRUPT_WINDOW, 0 },
-		{ SVM_EXIT_CPUID, EXIT_REASON_CPUID, 2 },
-		{ SVM_EXIT_INVD, EXIT_REASON_INVD, 2 },
-		{ SVM_EXIT_HLT, EXIT_REASON_HLT, 1 },
-		{ SVM_EXIT_IOIO, EXIT_REASON_IO_INSTRUCTION, 0 },
-		{ SVM_EXIT_MSR, EXIT_REASON_MSR_READ, 2 },
-		{ SVM_EXIT_TASK_SWITCH, EXIT_REASON_TASK_SWITCH, 0 },
-		{ SVM_EXIT_SHUTDOWN, EXIT_REASON_TRIPLE_FAULT, 0 },
-		{ SVM_EXIT_VMMCALL, EXIT_REASON_VMCALL, 3 },
-		{ SVM_EXIT_MONITOR, EXIT_REASON_MONITOR_INSTRUCTION, 3 },
-		{ SVM_EXIT_MWAIT, EXIT_REASON_MWAIT_INSTRUCTION, 3 },
-		{ SVM_EXIT_XSETBV, EXIT_REASON_XSETBV, 3 },
-		{ SVM_EXIT_NPF, EXIT_REASON_EPT_VIOLATION, 0 },
-	};
-	struct vmcb *b = v->vmcb;
-	for (unsigned i = 0; i < ARRAY_SIZE(map); i++) {
-		if (map[i].code != code)
-			continue;
-		*reason = map[i].reason;
-		v->inst_len = map[i].len;
-		if (svm.nrips && map[i].len && b->next_rip > b->rip && b->next_rip - b->rip <= 15)
-			v->inst_len = (u32)(b->next_rip - b->rip);
-		if (code == SVM_EXIT_IOIO) {
-			v->qual = svm_ioio_qual(b->exitinfo1);
-			v->inst_len = (u32)(b->exitinfo2 - b->rip); /* EXITINFO2: the next RIP */
-		} else if (code == SVM_EXIT_MSR && (b->exitinfo1 & 1)) {
-			*reason = EXIT_REASON_MSR_WRITE;
-		} else if (code == SVM_EXIT_NPF) {
-			v->qual = svm_npf_qual(b->exitinfo1);
-			v->gpa = b->exitinfo2;
-		}
-		return true;
-	}
-	return false;
+	(void)ec;
+	return true;
 }
 
-NORETURN void svm_exit_handler(void)
+/* XSETBV, as on VT-x: #GP(0) for CPL > 0 and invalid values. */
+static bool xsetbv_exit(struct ec *ec)
 {
-	struct percpu *c = this_cpu();
-	struct ec *ec = c->cur_ec;
 	struct vcpu *v = ec->vcpu;
+	u64 value = (ec->regs.rdx << 32) | (u32)ec->regs.rax;
+	if (v->vmcb->cpl == 0 && vcpu_xsetbv(ec, (u32)ec->regs.rcx, value))
+		skip_insn(v);
+	else
+		inject_exc(v->vmcb, 13, true);
+	return true;
+}
+
+static bool wbinvd_exit(struct ec *ec) /* skipped: the host's caches are the host's */
+{
+	skip_insn(ec->vcpu);
+	return true;
+}
+
+static bool svm_insn_exit(struct ec *ec) /* SVM is not offered to guests, nor RDTSCP (as on VT-x): #UD */
+{
+	inject_exc(ec->vcpu->vmcb, 6, false);
+	return true;
+}
+
+static bool (*const kernel_exits[])(struct ec *) = {
+	[EXIT_REASON_EXCEPTION_NMI] = exception_exit,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = extint_exit,
+	[EXIT_REASON_VMCLEAR ... EXIT_REASON_VMXON] = svm_insn_exit,
+	[EXIT_REASON_RDTSCP] = svm_insn_exit,
+	[EXIT_REASON_INVVPID] = svm_insn_exit,
+	[EXIT_REASON_WBINVD] = wbinvd_exit,
+	[EXIT_REASON_XSETBV] = xsetbv_exit,
+};
+
+/*
+ * Before the exit is looked at: an event whose delivery it interrupted is
+ * delivered again; NMI blocking: the intercepted IRET of an NMI handler is
+ * single-stepped, and the #DB after it unblocks NMIs. True: that was all.
+ */
+static bool exit_prologue(struct vcpu *v)
+{
 	struct vmcb *b = v->vmcb;
-	ec->regs.rax = b->rax;
-	vcpu_irq_window(); /* host interrupts that exited the guest, or came meanwhile */
-	bkl_lock();
-	u64 code = b->exitcode;
-	if (code == SVM_EXIT_INVALID || code == (u32)SVM_EXIT_INVALID) { /* QEMU stores -1 in 32 bits */
-		vmcb_dump(ec);
-		ec_kill(ec, "VM entry failed: invalid guest state (VMEXIT_INVALID)");
-		sched_schedule();
-	}
-	/* an event whose delivery the exit interrupted is delivered again */
 	u64 ii = b->exitintinfo;
 	v->vect_info = svm_evt_to_vmx(ii);
 	v->vect_error = (u32)(ii >> 32);
@@ -313,44 +347,74 @@ NORETURN void svm_exit_handler(void)
 		if (!(type == SVM_EVT_SOFT || (type == SVM_EVT_EXC && (vec == 3 || vec == 4))))
 			b->eventinj = ii;
 	}
-	v->qual = v->gpa = 0;
-	v->inst_len = 0;
-	unsigned reason;
-	switch (code) {
-	case SVM_EXIT_INTR:
-	case SVM_EXIT_NMI:
-		kernel_exit(ec);
-	case SVM_EXIT_IRET: /* of an NMI handler: step over it, then NMIs are unblocked */
+	if (b->exitcode == SVM_EXIT_IRET) {
 		b->intercept1 &= ~SVM_I1_IRET;
-		b->intercept_exc |= EXC_DB;
+		v->nmi_step = true;
 		b->rflags |= RFLAGS_TF;
-		kernel_exit(ec);
-	case SVM_EXIT_EXC_DB:
-		if (nmi_stepping(v)) { /* the IRET is done: TF is the guest's own again */
-			b->intercept_exc &= ~EXC_DB;
-			b->dr6 &= ~DR6_BS;
-			set_nmi_blocked(v, false);
-			kernel_exit(ec);
-		}
-		break;
-	case SVM_EXIT_VMRUN:
-	case SVM_EXIT_VMLOAD ... SVM_EXIT_RDTSCP: /* not VMMCALL: that one is the VMM's */
-	case SVM_EXIT_INVLPGA: /* SVM is not offered to guests, nor RDTSCP (as on VT-x) */
-		inject_exc(b, 6, false);
-		kernel_exit(ec);
+		return true;
 	}
-	if (!exit_reason(v, code, &reason)) {
+	if (b->exitcode == SVM_EXIT_EXC_DB && nmi_stepping(v)) { /* the IRET is done: TF is the guest's own again */
+		v->nmi_step = false;
+		b->dr6 &= ~DR6_BS;
+		set_nmi_blocked(v, false);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The guest's breakpoints must not fire in host code (the VMM's, or the
+ * kernel's). AMD CPUs disarm them at #VMEXIT. QEMU before 9.1 sets DR7 to
+ * 0x400 there but leaves the guest's instruction breakpoints in force, and
+ * removes them only when a MOV to DR7 changes more than the enable bits: so
+ * one with LE set, then 0x400. Its data breakpoints do not fire in the host
+ * (it checks DR7 for those), and the detour is not safe with them armed.
+ * (VT-x loads DR7 = 0x400 at every exit: vmx.c.)
+ */
+static void host_dr7(const struct vmcb *b)
+{
+	u64 on = b->dr7 & 0xff, types = b->dr7 >> 16;
+	for (unsigned i = 0; i < 4; i++)
+		if (on & (3u << (2 * i)) && types & (3u << (4 * i)))
+			return; /* a data or I/O breakpoint */
+	if (on) {
+		__asm__ volatile("mov %0, %%dr7" ::"r"(0x500ul));
+		__asm__ volatile("mov %0, %%dr7" ::"r"(0x400ul));
+	}
+}
+
+NORETURN void svm_exit_handler(void)
+{
+	struct percpu *c = this_cpu();
+	struct ec *ec = c->cur_ec;
+	struct vcpu *v = ec->vcpu;
+	struct vmcb *b = v->vmcb;
+	host_dr7(b);
+	ec->regs.rax = b->rax;
+	vcpu_irq_window(); /* host interrupts that exited the guest, or came meanwhile */
+	bkl_lock();
+	u64 code = b->exitcode;
+	if (code == SVM_EXIT_INVALID || code == (u32)SVM_EXIT_INVALID) { /* QEMU stores -1 in 32 bits */
+		vmcb_dump(ec);
+		ec_kill(ec, "VM entry failed: invalid guest state (VMEXIT_INVALID)");
+		sched_schedule();
+	}
+	if (exit_prologue(v))
+		kernel_exit(ec);
+	struct svm_exit e;
+	if (!svm_exit_to_vmx(b, svm.nrips, &e)) {
 		char why[64];
 		snprintk(why, sizeof(why), "unexpected AMD-V exit code 0x%lx", code);
 		vmcb_dump(ec);
 		ec_kill(ec, why);
 		sched_schedule();
 	}
-	if (reason == EXIT_REASON_XSETBV) {
-		xsetbv_exit(ec);
+	v->inst_len = e.inst_len;
+	v->qual = e.qual;
+	v->gpa = e.gpa;
+	if (e.reason < ARRAY_SIZE(kernel_exits) && kernel_exits[e.reason] && kernel_exits[e.reason](ec))
 		kernel_exit(ec);
-	}
-	ipc_event(ec, reason);
+	ipc_event(ec, e.reason);
 }
 
 #define SEG_GET(st, name)                                                   \
@@ -456,13 +520,15 @@ bool svm_set_state(struct ec *ec, const struct hv_cpu_state *st)
 {
 	struct vcpu *v = ec->vcpu;
 	struct vmcb *b = v->vmcb;
-	u64 m = st->mtd;
+	u64 m = st->mtd, rflags = b->rflags;
+	u64 rip = m & HV_MTD_RIP_LEN ? st->rip : 0; /* read once: a sibling thread may change it */
+	bool moved = (m & HV_MTD_RIP_LEN) && rip != b->rip;
 	if (m & HV_MTD_RSP)
 		b->rsp = st->rsp;
 	if (m & HV_MTD_RIP_LEN)
-		b->rip = st->rip;
+		b->rip = rip;
 	if (m & HV_MTD_RFLAGS)
-		b->rflags = (st->rflags & 0x3f7fd7ul) | 2 | (nmi_stepping(v) ? RFLAGS_TF : 0);
+		b->rflags = (st->rflags & GUEST_RFLAGS_MASK) | 2 | (nmi_stepping(v) ? RFLAGS_TF : 0);
 	if (m & HV_MTD_DS_ES) {
 		SEG_SET(st, ds);
 		SEG_SET(st, es);
@@ -474,7 +540,7 @@ bool svm_set_state(struct ec *ec, const struct hv_cpu_state *st)
 	if (m & HV_MTD_CS_SS) {
 		SEG_SET(st, cs);
 		SEG_SET(st, ss);
-		b->cpl = (u8)((st->ss.ar >> 5) & 3);
+		b->cpl = (u8)((b->ss.attrib >> 5) & 3); /* the DPL just set, not read again */
 	}
 	if (m & HV_MTD_TR)
 		SEG_SET(st, tr);
@@ -502,19 +568,21 @@ bool svm_set_state(struct ec *ec, const struct hv_cpu_state *st)
 		b->sysenter_eip = st->sysenter_eip;
 	}
 	if (m & HV_MTD_CTRL) {
-		if (st->ctrl[0] & HV_CTRL_INTR_WINDOW) { /* a virtual interrupt nobody takes: VINTR exits */
+		u64 ctrl = st->ctrl[0];
+		if (ctrl & HV_CTRL_INTR_WINDOW) { /* a virtual interrupt nobody takes: VINTR exits */
 			b->vintr |= SVM_V_IRQ | SVM_V_IGN_TPR | (0xfull << SVM_V_INTR_PRIO_SHIFT);
 			b->intercept1 |= SVM_I1_VINTR;
 		} else {
 			b->vintr &= ~(SVM_V_IRQ | SVM_V_IGN_TPR | (0xfull << SVM_V_INTR_PRIO_SHIFT));
 			b->intercept1 &= ~SVM_I1_VINTR;
 		}
-		v->nmi_window = st->ctrl[0] & HV_CTRL_NMI_WINDOW;
+		v->nmi_window = ctrl & HV_CTRL_NMI_WINDOW;
 	}
 	if (m & HV_MTD_STA) {
-		b->int_state = st->intr_state & 3 ? 1 : 0;
+		u64 is = st->intr_state;
+		b->int_state = is & 3 ? 1 : 0;
 		if (!nmi_stepping(v))
-			set_nmi_blocked(v, st->intr_state & 8);
+			set_nmi_blocked(v, is & 8);
 	}
 	if (m & HV_MTD_INJ) {
 		u64 evt;
@@ -530,8 +598,10 @@ bool svm_set_state(struct ec *ec, const struct hv_cpu_state *st)
 	if (m & HV_MTD_TSC)
 		b->tsc_offset = st->tsc_offset;
 	if (m & HV_MTD_EFER) {
-		b->efer = (st->efer & 0xd01ull) | EFER_SVME;
+		b->efer = (st->efer & GUEST_EFER_MASK) | EFER_SVME;
 		b->g_pat = st->pat;
 	}
+	if (moved)
+		insn_done(v, rflags);
 	return true;
 }

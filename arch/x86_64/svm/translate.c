@@ -1,10 +1,11 @@
 /*
  * AMD-V exit information in the layout of the exit messages (docs/abi.md),
- * which is VT-x's: segment access rights, I/O and nested-page-fault
- * qualifications, event (injection) information. Pure functions, so the
- * host unit tests run them.
+ * which is VT-x's: exit reasons, segment access rights, I/O and
+ * nested-page-fault qualifications, event (injection) information. Pure
+ * functions, so the host unit tests run them.
  */
 #include <arch/svm.h>
+#include <hv/vmexit.h>
 
 /* VMX rights: type 0..3, S 4, DPL 5..6, P 7, AVL 12, L 13, D/B 14, G 15, unusable 16 */
 #define AR_UNUSABLE (1u << 16)
@@ -107,4 +108,65 @@ bool svm_evt_from_vmx(u32 info, u32 error, u64 *evt, bool *advance_rip)
 	if (info & SVM_EVT_ERR)
 		*evt |= SVM_EVT_ERR | ((u64)error << 32);
 	return true;
+}
+
+/*
+ * The exit message of an exit: the VT-x exit reason of an AMD-V exit code,
+ * with the instruction length (fixed, or from the NRIP if the CPU saves it)
+ * and the qualification in the VT-x layout. False: an unexpected code.
+ */
+bool svm_exit_to_vmx(const struct vmcb *b, bool nrips, struct svm_exit *e)
+{
+	static const struct {
+		u16 code;
+		u8 reason, len;
+	} map[] = {
+		{ SVM_EXIT_EXC_DB, EXIT_REASON_EXCEPTION_NMI, 0 },
+		{ SVM_EXIT_EXC_AC, EXIT_REASON_EXCEPTION_NMI, 0 },
+		{ SVM_EXIT_INTR, EXIT_REASON_EXTERNAL_INTERRUPT, 0 },
+		{ SVM_EXIT_NMI, EXIT_REASON_EXCEPTION_NMI, 0 },
+		{ SVM_EXIT_INIT, EXIT_REASON_INIT_SIGNAL, 0 },
+		{ SVM_EXIT_VINTR, EXIT_REASON_INTERRUPT_WINDOW, 0 },
+		{ SVM_EXIT_RDPMC, EXIT_REASON_RDPMC, 2 },
+		{ SVM_EXIT_CPUID, EXIT_REASON_CPUID, 2 },
+		{ SVM_EXIT_INVD, EXIT_REASON_INVD, 2 },
+		{ SVM_EXIT_HLT, EXIT_REASON_HLT, 1 },
+		{ SVM_EXIT_IOIO, EXIT_REASON_IO_INSTRUCTION, 0 },
+		{ SVM_EXIT_MSR, EXIT_REASON_MSR_READ, 2 },
+		{ SVM_EXIT_TASK_SWITCH, EXIT_REASON_TASK_SWITCH, 0 },
+		{ SVM_EXIT_SHUTDOWN, EXIT_REASON_TRIPLE_FAULT, 0 },
+		/* SVM's instructions as their VMX counterparts (#UD for both), and RDTSCP */
+		{ SVM_EXIT_VMRUN, EXIT_REASON_VMLAUNCH, 3 },
+		{ SVM_EXIT_VMMCALL, EXIT_REASON_VMCALL, 3 },
+		{ SVM_EXIT_VMLOAD, EXIT_REASON_VMPTRLD, 3 },
+		{ SVM_EXIT_VMSAVE, EXIT_REASON_VMPTRST, 3 },
+		{ SVM_EXIT_STGI, EXIT_REASON_VMXON, 3 },
+		{ SVM_EXIT_CLGI, EXIT_REASON_VMXOFF, 3 },
+		{ SVM_EXIT_SKINIT, EXIT_REASON_VMLAUNCH, 3 },
+		{ SVM_EXIT_RDTSCP, EXIT_REASON_RDTSCP, 3 },
+		{ SVM_EXIT_INVLPGA, EXIT_REASON_INVVPID, 3 },
+		{ SVM_EXIT_WBINVD, EXIT_REASON_WBINVD, 2 },
+		{ SVM_EXIT_MONITOR, EXIT_REASON_MONITOR_INSTRUCTION, 3 },
+		{ SVM_EXIT_MWAIT, EXIT_REASON_MWAIT_INSTRUCTION, 3 },
+		{ SVM_EXIT_XSETBV, EXIT_REASON_XSETBV, 3 },
+		{ SVM_EXIT_NPF, EXIT_REASON_EPT_VIOLATION, 0 },
+	};
+	for (unsigned i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (map[i].code != b->exitcode)
+			continue;
+		*e = (struct svm_exit){ map[i].reason, map[i].len, 0, 0 };
+		if (nrips && map[i].len && b->next_rip > b->rip && b->next_rip - b->rip <= 15)
+			e->inst_len = (u32)(b->next_rip - b->rip);
+		if (b->exitcode == SVM_EXIT_IOIO) {
+			e->qual = svm_ioio_qual(b->exitinfo1);
+			e->inst_len = (u32)(b->exitinfo2 - b->rip); /* EXITINFO2: the next RIP */
+		} else if (b->exitcode == SVM_EXIT_MSR && (b->exitinfo1 & 1)) {
+			e->reason = EXIT_REASON_MSR_WRITE;
+		} else if (b->exitcode == SVM_EXIT_NPF) {
+			e->qual = svm_npf_qual(b->exitinfo1);
+			e->gpa = b->exitinfo2;
+		}
+		return true;
+	}
+	return false;
 }

@@ -1,8 +1,10 @@
 /*
- * VM exits: the kernel handles external interrupts (and NMIs) itself;
- * every other exit reason becomes an event, a portal call from the vCPU to
- * the VMM at evt_base + reason, carrying the state the portal's MTD names.
- * An entry failure or an exit without a handler is reported with a VMCS
+ * VM exits, in the shape svm.c shares: a prologue (host state, an
+ * interrupted event delivered again, NMI blocking), then the table of the
+ * reasons the kernel handles itself (host interrupts and NMIs, #AC, XSETBV,
+ * WBINVD, the VMX instructions); every other reason becomes an event, a
+ * portal call from the vCPU to the VMM at evt_base + reason, carrying the
+ * state the portal's MTD names. An entry failure is reported with a VMCS
  * dump and ends that vCPU, never the kernel.
  */
 #include "kernel.h"
@@ -33,10 +35,23 @@ static void vmcs_dump(struct ec *ec)
 	       vmcs_readl(EXIT_QUALIFICATION));
 }
 
-/* The TSS limit is 0x67 after every exit; reload TR so user I/O bitmaps work. */
-static void reload_tr(struct percpu *c)
+/*
+ * A VM exit leaves the GDTR limit at 0xffff and TR's limit at 0x67 (SDM
+ * Vol. 3C, loading host segment and descriptor-table registers). With that GDT limit user selectors would reach past the GDT into
+ * the TSS, its I/O bitmap, the IST stack and the next CPU's per-CPU data
+ * (LAR/LSL/VERR at CPL 3 read them; bytes there could form a call gate), so
+ * the real limit is loaded again before anything else; TR is reloaded so
+ * that user I/O bitmaps work again.
+ */
+_Static_assert(SEL_TSS + 16 <= sizeof(((struct percpu *)0)->gdt), "the GDT limit covers the TSS descriptor");
+static void restore_gdt_tr(struct percpu *c)
 {
-	c->gdt[5] &= ~(1ull << 41); /* clear the busy bit */
+	struct PACKED {
+		u16 limit;
+		u64 base;
+	} gdtr = { sizeof(c->gdt) - 1, (u64)c->gdt };
+	__asm__ volatile("lgdt %0" ::"m"(gdtr));
+	c->gdt[5] &= ~(1ull << 41); /* clear the TSS's busy bit */
 	__asm__ volatile("ltr %w0" ::"r"(SEL_TSS));
 }
 
@@ -77,22 +92,132 @@ static void reinject(u32 vect)
 }
 
 /*
- * XSETBV, handled here: ECX selects the XCR, EDX:EAX the value. Invalid
- * values and CPL > 0 give #GP(0) as on real hardware.
+ * The guest's RIP moved past an instruction the VMM or the kernel carried
+ * out for it (CPUID, I/O, MMIO, MSRs, XSETBV, HLT, ...); `rflags` is what
+ * it started with. As the CPU would: the STI/MOV SS interrupt shadow ends,
+ * and with TF set a single-step trap (#DB, DR6.BS) follows, through the
+ * pending-debug-exceptions field (SDM Vol. 3C, guest non-register state).
+ * Not when an event is injected at the same entry: that comes first, and
+ * its handler starts with TF clear.
  */
-static void xsetbv_exit(struct ec *ec)
+static void insn_done(u64 rflags)
+{
+	u32 is = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+	if (is & INTR_STATE_STI_MOVSS)
+		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, is & ~INTR_STATE_STI_MOVSS);
+	if ((rflags & RFLAGS_TF) && !(vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & HV_INJ_VALID))
+		vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS, vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS) | DR6_BS);
+}
+
+/* The exits the kernel handles itself; true: done, back to the guest. */
+
+static void inject_hwexc(unsigned vec, bool err, u32 code)
+{
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, HV_INJ_VALID | HV_INJ_HWEXC | (err ? HV_INJ_ERRCODE : 0) | vec);
+	vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, code);
+}
+
+/* A skipped instruction (length from the exit), finished as the CPU would. */
+static void skip_insn(void)
+{
+	vmcs_writel(GUEST_RIP, vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+	insn_done(vmcs_readl(GUEST_RFLAGS));
+}
+
+/*
+ * A host NMI (raised again in the prologue), or #AC, in the exception
+ * bitmap: it goes straight back into the guest. A #AC raised while a #AC
+ * is delivered (a misaligned CPL 3 stack in legacy mode) would otherwise
+ * make the CPU loop in microcode, deaf to interrupts (CVE-2015-5307); this
+ * way every round is a VM exit the host can preempt. RF is set in the
+ * guest's RFLAGS, as the CPU sets it for a fault; an event whose delivery
+ * raised it is dropped, as the CPU would.
+ */
+static bool exception_exit(struct ec *ec)
+{
+	(void)ec;
+	u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
+	if (((info >> 8) & 7) == 2)
+		return true;
+	if ((info & 0xff) != 17)
+		return false;
+	inject_hwexc(17, true, vmcs_read32(VM_EXIT_INTR_ERROR_CODE));
+	vmcs_writel(GUEST_RFLAGS, vmcs_readl(GUEST_RFLAGS) | RFLAGS_RF);
+	return true;
+}
+
+static bool extint_exit(struct ec *ec)
+{
+	(void)ec;
+	trap_interrupt(vmcs_read32(VM_EXIT_INTR_INFO) & 0xff);
+	return true;
+}
+
+static bool preemption_timer_exit(struct ec *ec) /* the host timer's deadline passed */
+{
+	(void)ec;
+	sched_tick();
+	return true;
+}
+
+/*
+ * XSETBV: ECX selects the XCR, EDX:EAX the value. Invalid values and CPL
+ * > 0 give #GP(0) as on real hardware.
+ */
+static bool xsetbv_exit(struct ec *ec)
 {
 	u64 value = (ec->regs.rdx << 32) | (u32)ec->regs.rax;
 	unsigned cpl = (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
-	if (cpl == 0 && vcpu_xsetbv(ec, (u32)ec->regs.rcx, value)) {
-		vmcs_writel(GUEST_RIP, vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
-		u32 is = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
-		if (is & INTR_STATE_STI_MOVSS)
-			vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, is & ~INTR_STATE_STI_MOVSS);
-		return;
+	if (cpl == 0 && vcpu_xsetbv(ec, (u32)ec->regs.rcx, value))
+		skip_insn();
+	else
+		inject_hwexc(13, true, 0);
+	return true;
+}
+
+static bool wbinvd_exit(struct ec *ec) /* skipped: the host's caches are the host's */
+{
+	(void)ec;
+	skip_insn();
+	return true;
+}
+
+static bool vmx_insn_exit(struct ec *ec) /* VMX is not offered to guests: #UD */
+{
+	(void)ec;
+	inject_hwexc(6, false, 0);
+	return true;
+}
+
+static bool (*const kernel_exits[])(struct ec *) = {
+	[EXIT_REASON_EXCEPTION_NMI] = exception_exit,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = extint_exit,
+	[EXIT_REASON_VMCLEAR ... EXIT_REASON_VMXON] = vmx_insn_exit,
+	[EXIT_REASON_INVEPT] = vmx_insn_exit,
+	[EXIT_REASON_PREEMPTION_TIMER] = preemption_timer_exit,
+	[EXIT_REASON_INVVPID] = vmx_insn_exit,
+	[EXIT_REASON_WBINVD] = wbinvd_exit,
+	[EXIT_REASON_XSETBV] = xsetbv_exit,
+};
+
+/*
+ * Before the exit is looked at: an event whose delivery it interrupted
+ * goes back into the entry field (reinject); a fault in an IRET that had
+ * unblocked NMIs makes the IRET run again, so NMIs stay blocked.
+ */
+static void exit_prologue(unsigned reason)
+{
+	u32 vect = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+	if (vect & HV_INJ_VALID) {
+		reinject(vect);
+	} else if (reason == EXIT_REASON_EPT_VIOLATION || reason == EXIT_REASON_EXCEPTION_NMI) {
+		u32 q = reason == EXIT_REASON_EPT_VIOLATION ? (u32)vmcs_readl(EXIT_QUALIFICATION)
+							    : vmcs_read32(VM_EXIT_INTR_INFO);
+		bool df = reason == EXIT_REASON_EXCEPTION_NMI && (q & 0xff) == 8;
+		if ((q & NMI_UNBLOCKED_BY_IRET) && !df)
+			vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
+				     vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) | INTR_STATE_NMI);
 	}
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, HV_INJ_VALID | HV_INJ_HWEXC | HV_INJ_ERRCODE | 13);
-	vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, 0);
 }
 
 NORETURN void vmx_exit_handler(void);
@@ -102,49 +227,26 @@ NORETURN void vmx_exit_handler(void)
 	struct ec *ec = c->cur_ec;
 	struct vcpu *v = ec->vcpu;
 	__asm__ volatile("mov %%cr2, %0" : "=r"(v->cr2));
-	reload_tr(c);
+	restore_gdt_tr(c);
+	u32 reason = vmcs_read32(VM_EXIT_REASON);
+	unsigned basic = reason & 0xffff;
+	if (basic == EXIT_REASON_EXCEPTION_NMI && ((vmcs_read32(VM_EXIT_INTR_INFO) >> 8) & 7) == 2)
+		__asm__ volatile("int $2"); /* the host's NMI exited the guest: its handler, before the lock */
+	bool (*kernel_handler)(struct ec *) = basic < ARRAY_SIZE(kernel_exits) ? kernel_exits[basic] : NULL;
+	if (kernel_handler)
+		vcpu_irq_window(); /* host interrupts that came meanwhile: this exit may recur at once */
 	bkl_lock();
 	v->launched = true;
-	u32 reason = vmcs_read32(VM_EXIT_REASON);
 	if (reason & VMX_EXIT_ENTRY_FAILURE) {
 		char why[64];
-		snprintk(why, sizeof(why), "VM entry failed: invalid guest state (exit reason %u)", reason & 0xffff);
+		snprintk(why, sizeof(why), "VM entry failed: invalid guest state (exit reason %u)", basic);
 		vmcs_dump(ec);
 		ec_kill(ec, why);
 		sched_schedule();
 	}
-	unsigned basic = reason & 0xffff;
-	u32 vect = vmcs_read32(IDT_VECTORING_INFO_FIELD);
-	if (vect & HV_INJ_VALID) {
-		reinject(vect);
-	} else if (basic == EXIT_REASON_EPT_VIOLATION || basic == EXIT_REASON_EXCEPTION_NMI) {
-		/* a fault in an IRET that had unblocked NMIs: the IRET runs again, NMIs stay blocked */
-		u32 q = basic == EXIT_REASON_EPT_VIOLATION ? (u32)vmcs_readl(EXIT_QUALIFICATION)
-							   : vmcs_read32(VM_EXIT_INTR_INFO);
-		bool df = basic == EXIT_REASON_EXCEPTION_NMI && (q & 0xff) == 8;
-		if ((q & NMI_UNBLOCKED_BY_IRET) && !df)
-			vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
-				     vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) | INTR_STATE_NMI);
-	}
-	if (basic == EXIT_REASON_EXTERNAL_INTERRUPT) {
-		trap_interrupt(vmcs_read32(VM_EXIT_INTR_INFO) & 0xff);
+	exit_prologue(basic);
+	if (kernel_handler && kernel_handler(ec))
 		kernel_exit(ec);
-	}
-	if (basic == EXIT_REASON_PREEMPTION_TIMER) { /* the host timer's deadline passed */
-		sched_tick();
-		kernel_exit(ec);
-	}
-	if (basic == EXIT_REASON_EXCEPTION_NMI && ((vmcs_read32(VM_EXIT_INTR_INFO) >> 8) & 7) == 2)
-		kernel_exit(ec); /* a host NMI: nothing uses them */
-	if (basic == EXIT_REASON_XSETBV) {
-		xsetbv_exit(ec);
-		kernel_exit(ec);
-	}
-	if ((basic >= EXIT_REASON_VMCLEAR && basic <= EXIT_REASON_VMXON) || basic == EXIT_REASON_INVEPT ||
-	    basic == EXIT_REASON_INVVPID) { /* VMX is not offered to guests */
-		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, HV_INJ_VALID | HV_INJ_HWEXC | 6);
-		kernel_exit(ec);
-	}
 	ipc_event(ec, basic);
 }
 
@@ -254,12 +356,15 @@ bool vmx_set_state(struct ec *ec, const struct hv_cpu_state *st)
 	struct vcpu *v = ec->vcpu;
 	vmx_load(ec);
 	u64 m = st->mtd;
+	u64 rip = m & HV_MTD_RIP_LEN ? st->rip : 0; /* read once: a sibling thread may change it */
+	bool moved = (m & HV_MTD_RIP_LEN) && rip != vmcs_readl(GUEST_RIP);
+	u64 rflags = moved ? vmcs_readl(GUEST_RFLAGS) : 0;
 	if (m & HV_MTD_RSP)
 		vmcs_writel(GUEST_RSP, st->rsp);
 	if (m & HV_MTD_RIP_LEN)
-		vmcs_writel(GUEST_RIP, st->rip);
+		vmcs_writel(GUEST_RIP, rip);
 	if (m & HV_MTD_RFLAGS)
-		vmcs_writel(GUEST_RFLAGS, (st->rflags & 0x3f7fd7ul) | 2);
+		vmcs_writel(GUEST_RFLAGS, (st->rflags & GUEST_RFLAGS_MASK) | 2);
 	if (m & HV_MTD_DS_ES) {
 		SEG_SET(st, ds, DS);
 		SEG_SET(st, es, ES);
@@ -302,9 +407,10 @@ bool vmx_set_state(struct ec *ec, const struct hv_cpu_state *st)
 	}
 	if (m & HV_MTD_CTRL) {
 		u32 p = vmcs_read32(CPU_BASED_VM_EXEC_CONTROL) & ~((1u << 2) | (1u << 22));
-		if (st->ctrl[0] & HV_CTRL_INTR_WINDOW)
+		u64 ctrl = st->ctrl[0];
+		if (ctrl & HV_CTRL_INTR_WINDOW)
 			p |= 1u << 2;
-		if (st->ctrl[0] & HV_CTRL_NMI_WINDOW)
+		if (ctrl & HV_CTRL_NMI_WINDOW)
 			p |= 1u << 22;
 		vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, p);
 	}
@@ -319,15 +425,18 @@ bool vmx_set_state(struct ec *ec, const struct hv_cpu_state *st)
 	}
 	if (m & HV_MTD_STA) {
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, (u32)st->intr_state & 0x1f);
-		vmcs_write32(GUEST_ACTIVITY_STATE, st->actv_state <= 1 ? (u32)st->actv_state : 0);
+		u64 actv = st->actv_state;
+		vmcs_write32(GUEST_ACTIVITY_STATE, actv <= 1 ? (u32)actv : 0);
 	}
 	if (m & HV_MTD_TSC)
 		vmcs_write64(TSC_OFFSET, st->tsc_offset);
 	if (m & HV_MTD_EFER) {
-		vmcs_write64(GUEST_IA32_EFER, st->efer & 0xd01ull);
+		vmcs_write64(GUEST_IA32_EFER, st->efer & GUEST_EFER_MASK);
 		u32 e = vmcs_read32(VM_ENTRY_CONTROLS) & ~(1u << 9);
 		vmcs_write32(VM_ENTRY_CONTROLS, e | (st->efer & (1ull << 10) ? 1u << 9 : 0));
 		vmcs_write64(GUEST_IA32_PAT, st->pat);
 	}
+	if (moved)
+		insn_done(rflags);
 	return true;
 }

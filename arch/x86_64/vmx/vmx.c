@@ -9,6 +9,7 @@
 #include <arch/cpu.h>
 #include <arch/paging.h>
 #include <arch/percpu.h>
+#include <arch/smp.h>
 #include <arch/virt.h>
 #include <arch/vmx.h>
 
@@ -28,6 +29,11 @@
 #define MSR_VMX_TRUE_EXIT_CTLS 0x48f
 #define MSR_VMX_TRUE_ENTRY_CTLS 0x490
 #define MSR_VMX_EPT_VPID_CAP 0x48c
+#define CAP_INVEPT (1ull << 20)
+#define CAP_INVEPT_ALL (1ull << 26)
+#define CAP_INVVPID (1ull << 32)
+#define CAP_INVVPID_SINGLE (1ull << 41)
+#define CAP_INVVPID_ALL (1ull << 42)
 
 /* SDM 24.6.1-24.8: the controls used */
 #define PIN_EXT_INTR_EXITING (1u << 0)
@@ -39,19 +45,27 @@
 #define PROC_INTR_WINDOW_EXITING (1u << 2)
 #define PROC_USE_TSC_OFFSETTING (1u << 3)
 #define PROC_HLT_EXITING (1u << 7)
+#define PROC_MWAIT_EXITING (1u << 10)
+#define PROC_RDPMC_EXITING (1u << 11)
+#define PROC_CR8_LOAD_EXITING (1u << 19)
+#define PROC_CR8_STORE_EXITING (1u << 20)
 #define PROC_NMI_WINDOW_EXITING (1u << 22)
 #define PROC_USE_IO_BITMAPS (1u << 25)
 #define PROC_USE_MSR_BITMAPS (1u << 28)
+#define PROC_MONITOR_EXITING (1u << 29)
 #define PROC_ACTIVATE_SECONDARY (1u << 31)
 #define PROC2_ENABLE_EPT (1u << 1)
 #define PROC2_ENABLE_VPID (1u << 5)
+#define PROC2_WBINVD_EXITING (1u << 6)
 #define PROC2_UNRESTRICTED_GUEST (1u << 7)
+#define EXIT_SAVE_DEBUG_CONTROLS (1u << 2)
 #define EXIT_HOST_ADDR_SPACE_SIZE (1u << 9)
 #define EXIT_ACK_INTR_ON_EXIT (1u << 15)
 #define EXIT_SAVE_IA32_PAT (1u << 18)
 #define EXIT_LOAD_IA32_PAT (1u << 19)
 #define EXIT_SAVE_IA32_EFER (1u << 20)
 #define EXIT_LOAD_IA32_EFER (1u << 21)
+#define ENTRY_LOAD_DEBUG_CONTROLS (1u << 2)
 #define ENTRY_IA32E_MODE (1u << 9)
 #define ENTRY_LOAD_IA32_PAT (1u << 14)
 #define ENTRY_LOAD_IA32_EFER (1u << 15)
@@ -65,6 +79,7 @@ static struct {
 	u32 revision;
 	u32 pin, proc, proc2, exit, entry;
 	unsigned preempt_shift; /* the VMX-preemption timer counts TSC >> this */
+	unsigned invvpid_type;  /* 1 single-context, 2 all-context */
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 } vmx;
 
@@ -74,7 +89,16 @@ static struct vmx_msr *host_msrs;                    /* VM-exit MSR-load area: t
 /* The syscall MSRs a guest reads and writes without exits; the first VMX_GUEST_MSRS are switched by VMX. */
 static const u32 guest_msrs[] = { MSR_STAR, MSR_LSTAR, MSR_SFMASK, MSR_KERNEL_GS_BASE,
 				  MSR_CSTAR, MSR_FS_BASE, MSR_GS_BASE };
-static u16 next_vpid = 1;
+/*
+ * VPIDs tag a vCPU's TLB entries; 0 is the host's. They are recycled: freed
+ * when the vCPU goes, invalidated (INVVPID) on its CPU when the next owner
+ * first runs there, the only CPU that owner ever uses. (AMD-V's ASIDs need
+ * no such care: each CPU hands them out per generation and flushes all of
+ * them when it starts a new one, svm.c.)
+ */
+static u64 vpid_map[VMX_VPIDS / 64] = { 1 };
+static unsigned vpid_hint;
+static u64 vmclear_req[MAX_CPUS]; /* a VMCS another CPU asks this one to clear */
 extern const u64 entry_vectors[];
 void vmx_exit_entry(void);
 void vmx_launch(struct regs *r);
@@ -105,21 +129,49 @@ bool vmx_probe(void)
 	vmx.preempt_shift = rdmsr(MSR_VMX_MISC) & 0x1f;
 	if (!(vmx.pin & PIN_NMI_EXITING))
 		vmx.pin &= ~PIN_VIRTUAL_NMIS; /* needs NMI exiting */
-	ok &= adjust(tru ? MSR_VMX_TRUE_PROCBASED_CTLS : MSR_VMX_PROCBASED_CTLS,
-		     PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_USE_TSC_OFFSETTING |
-			     PROC_ACTIVATE_SECONDARY,
-		     PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY,
-		     &vmx.proc);
+	/*
+	 * Without a TPR shadow, a guest's MOV to/from CR8 reaches the local
+	 * APIC's TPR: `mov $15, %cr8` would mask the host's timer and IPIs on
+	 * this CPU (and the next TLB shootdown would wait forever). So CR8
+	 * accesses always exit (to the VMM, reason 28). So do RDPMC (it would
+	 * read the host's counters) and MONITOR/MWAIT (the guest would doze
+	 * on the host's CPU), as on AMD-V.
+	 */
+	u32 need = PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY |
+		   PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING | PROC_RDPMC_EXITING | PROC_MWAIT_EXITING |
+		   PROC_MONITOR_EXITING;
+	ok &= adjust(tru ? MSR_VMX_TRUE_PROCBASED_CTLS : MSR_VMX_PROCBASED_CTLS, need | PROC_USE_TSC_OFFSETTING,
+		     need, &vmx.proc);
 	vmx.proc &= ~((1u << 15) | (1u << 16)); /* CR3 load/store exiting: not with EPT */
-	ok &= adjust(MSR_VMX_PROCBASED_CTLS2, PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST,
-		     PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST, &vmx.proc2);
-	ok &= adjust(tru ? MSR_VMX_TRUE_EXIT_CTLS : MSR_VMX_EXIT_CTLS,
-		     EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
-			     EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT,
-		     EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER,
-		     &vmx.exit);
-	ok &= adjust(tru ? MSR_VMX_TRUE_ENTRY_CTLS : MSR_VMX_ENTRY_CTLS, ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT,
-		     ENTRY_LOAD_IA32_EFER, &vmx.entry);
+	/* WBINVD would flush all the host CPU's caches: it exits and is skipped (vmexit.c) */
+	need = PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_WBINVD_EXITING;
+	ok &= adjust(MSR_VMX_PROCBASED_CTLS2, need | PROC2_ENABLE_VPID, need, &vmx.proc2);
+	/*
+	 * Invalidation types, before any use: INVEPT all-context (every
+	 * shootdown) is required; VPIDs only with an INVVPID type to
+	 * invalidate a recycled one (single-context, else all-context).
+	 */
+	u64 cap = rdmsr(MSR_VMX_EPT_VPID_CAP);
+	if (!(cap & CAP_INVEPT) || !(cap & CAP_INVEPT_ALL)) {
+		printk("hypervisor: VT-x without INVEPT all-context\n");
+		ok = false;
+	}
+	vmx.invvpid_type = cap & CAP_INVVPID_SINGLE ? 1 : 2;
+	if (!(cap & CAP_INVVPID) || !(cap & (CAP_INVVPID_SINGLE | CAP_INVVPID_ALL)))
+		vmx.proc2 &= ~PROC2_ENABLE_VPID;
+	/*
+	 * The guest's DR7 and IA32_DEBUGCTL are saved at every exit and loaded
+	 * at every entry; in between the host runs with DR7 = 0x400 and
+	 * DEBUGCTL 0, which every VM exit loads (SDM Vol. 3C, loading host
+	 * control and debug registers): a guest's breakpoints never fire in
+	 * host code. (AMD-V has to see to it itself: svm.c.)
+	 */
+	need = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
+	       EXIT_SAVE_DEBUG_CONTROLS;
+	ok &= adjust(tru ? MSR_VMX_TRUE_EXIT_CTLS : MSR_VMX_EXIT_CTLS, need | EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT,
+		     need, &vmx.exit);
+	need = ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_DEBUG_CONTROLS;
+	ok &= adjust(tru ? MSR_VMX_TRUE_ENTRY_CTLS : MSR_VMX_ENTRY_CTLS, need | ENTRY_LOAD_IA32_PAT, need, &vmx.entry);
 	vmx.entry &= ~ENTRY_IA32E_MODE;
 	vmx.cr0_fixed0 = rdmsr(MSR_VMX_CR0_FIXED0);
 	vmx.cr0_fixed1 = rdmsr(MSR_VMX_CR0_FIXED1);
@@ -186,16 +238,49 @@ static void vmclear(paddr_t pa)
 	__asm__ volatile("vmclear %0" ::"m"(pa) : "cc", "memory");
 }
 
+/* A free VPID (0: none left, or VPIDs are off). */
+static u16 vpid_alloc(void)
+{
+	if (!(vmx.proc2 & PROC2_ENABLE_VPID))
+		return 0;
+	for (unsigned n = 0; n < ARRAY_SIZE(vpid_map); n++, vpid_hint = (vpid_hint + 1) % ARRAY_SIZE(vpid_map)) {
+		u64 *w = &vpid_map[vpid_hint];
+		if (~*w) {
+			unsigned bit = (unsigned)__builtin_ctzll(~*w);
+			*w |= 1ull << bit;
+			return (u16)(vpid_hint * 64 + bit);
+		}
+	}
+	return 0;
+}
+
+static void vpid_free(u16 vpid)
+{
+	if (vpid)
+		vpid_map[vpid / 64] &= ~(1ull << (vpid % 64));
+}
+
+/* INVVPID of a VPID on this CPU (linear and combined mappings). */
+static void invvpid(u16 vpid)
+{
+	struct {
+		u64 vpid, addr;
+	} desc = { vpid, 0 };
+	__asm__ volatile("invvpid %0, %1" ::"m"(desc), "r"((u64)vmx.invvpid_type) : "cc", "memory");
+}
+
 /* The VT-x part of a new vCPU (vcpu.c made the rest): a VMCS, the MSR area, a VPID. */
 bool vmx_vcpu_create(struct ec *ec)
 {
-	if (next_vpid == 0)
+	u16 vpid = vpid_alloc();
+	if (!vpid && (vmx.proc2 & PROC2_ENABLE_VPID))
 		return false;
 	struct kmem_quota *q = &ec->pd->quota;
 	struct vcpu *v = ec->vcpu;
 	u32 *vmcs = kmem_alloc(q, PAGE_SIZE);
 	struct vmx_msr *msrs = kmem_alloc(q, sizeof(*msrs) * VMX_GUEST_MSRS);
 	if (!vmcs || !msrs) {
+		vpid_free(vpid);
 		kmem_free(q, vmcs, PAGE_SIZE);
 		kmem_free(q, msrs, sizeof(*msrs) * VMX_GUEST_MSRS);
 		return false;
@@ -207,18 +292,29 @@ bool vmx_vcpu_create(struct ec *ec)
 	for (unsigned i = 0; i < VMX_GUEST_MSRS; i++)
 		msrs[i] = (struct vmx_msr){ guest_msrs[i], 0, 0 };
 	v->msrs = msrs;
-	v->vpid = next_vpid++;
+	v->vpid = vpid;
 	return true;
 }
 
+/*
+ * A VMCS that ran is active on its CPU, which may keep parts of it cached
+ * and write them back at any time: it is VMCLEARed there before its page
+ * goes. From another CPU that takes a shootdown of that CPU
+ * (vmx_flush_local there).
+ */
 void vmx_vcpu_destroy(struct ec *ec)
 {
 	struct vcpu *v = ec->vcpu;
+	if (v->initialized && this_cpu()->id == ec->cpu) {
+		vmclear(v->vmcs);
+	} else if (v->initialized) {
+		vmclear_req[ec->cpu] = v->vmcs;
+		tlb_flush_cpu(ec->cpu);
+	}
 	for (unsigned i = 0; i < num_cpus; i++)
 		if (percpu_area[i].cur_vmcs == v->vmcs)
 			percpu_area[i].cur_vmcs = 0; /* only its own CPU ever loaded it */
-	if (this_cpu()->id == ec->cpu)
-		vmclear(v->vmcs);
+	vpid_free(v->vpid);
 	struct kmem_quota *q = &ec->pd->quota;
 	kmem_free(q, phys_to_virt(v->vmcs), PAGE_SIZE);
 	kmem_free(q, v->msrs, sizeof(*v->msrs) * VMX_GUEST_MSRS);
@@ -251,7 +347,7 @@ static void vmcs_setup(struct ec *ec)
 	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmx.proc2);
 	vmcs_write32(VM_EXIT_CONTROLS, vmx.exit);
 	vmcs_write32(VM_ENTRY_CONTROLS, vmx.entry);
-	vmcs_write32(EXCEPTION_BITMAP, 0);
+	vmcs_write32(EXCEPTION_BITMAP, 1u << 17); /* #AC: reflected by the kernel (vmexit.c) */
 	vmcs_write32(CR3_TARGET_COUNT, 0);
 	/* the guest's syscall MSRs: stored at exit, loaded at entry; the host's loaded at exit */
 	vmcs_write32(VM_EXIT_MSR_STORE_COUNT, VMX_GUEST_MSRS);
@@ -266,6 +362,8 @@ static void vmcs_setup(struct ec *ec)
 	vmcs_write64(MSR_BITMAP, virt_to_phys(msr_bitmap));
 	vmcs_write64(EPT_POINTER, ec->pd->gpt_root | (3ul << 3) | 6); /* 4-level walk, WB */
 	vmcs_write16(VIRTUAL_PROCESSOR_ID, v->vpid);
+	if (v->vpid)
+		invvpid(v->vpid); /* a previous owner may have left translations here */
 	vmcs_write64(VMCS_LINK_POINTER, ~0ull);
 	vmcs_write64(TSC_OFFSET, 0);
 
@@ -350,11 +448,9 @@ NORETURN void vmx_run(struct ec *ec)
 	vmx_load(ec);
 	if (!v->initialized)
 		vmcs_setup(ec);
-	if (!v->started) {
-		v->started = true;
+	if (!v->started) /* set once the message is delivered (vcpu_get_state) */
 		ipc_event(ec, HV_VMEVT_STARTUP);
-	}
-	vcpu_fpu_switch(ec);
+	vcpu_lazy_switch(ec);
 	if (vmx.pin & PIN_PREEMPTION_TIMER) {
 		/* the host timer's deadline also as a VM exit: some CPUs (Bochs) hold
 		 * external interrupts back while the guest runs with IF=0 */
@@ -381,10 +477,16 @@ bool vmx_ept_2m(void)
 	return cap;
 }
 
-void vmx_invept_all(void)
+/* This CPU's part of a shootdown: all EPT translations, and a VMCS to clear (vmx_vcpu_destroy). */
+void vmx_flush_local(void)
 {
 	struct {
 		u64 eptp, zero;
 	} desc = { 0, 0 };
 	__asm__ volatile("invept %0, %1" ::"m"(desc), "r"(2ul) : "cc", "memory");
+	u64 *req = &vmclear_req[this_cpu()->id];
+	if (*req) {
+		vmclear(*req);
+		__atomic_store_n(req, 0, __ATOMIC_RELEASE);
+	}
 }

@@ -19,6 +19,7 @@ void timer_calibrate(void);
 void smp_boot_aps(void);
 void tlb_invalidate(struct pd *pd);
 void tlb_flush_pending(void);
+void tlb_flush_cpu(unsigned cpu);
 void tlb_poll(void);
 void ipi_resched(unsigned cpu);
 int smp_stop_others(void);

@@ -75,10 +75,15 @@ _Static_assert(__builtin_offsetof(struct vmcb, cr2) == 0x640, "VMCB layout");
 _Static_assert(__builtin_offsetof(struct vmcb, g_pat) == 0x668, "VMCB layout");
 _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB layout");
 
+/* intercept_exc (VMCB 0x008): one bit per vector */
+#define SVM_EXC_DB (1u << 1)
+#define SVM_EXC_AC (1u << 17)
 /* intercept1 (VMCB 0x00c) */
 #define SVM_I1_INTR (1u << 0)
 #define SVM_I1_NMI (1u << 1)
+#define SVM_I1_INIT (1u << 3)
 #define SVM_I1_VINTR (1u << 4)
+#define SVM_I1_RDPMC (1u << 15)
 #define SVM_I1_CPUID (1u << 18)
 #define SVM_I1_IRET (1u << 20)
 #define SVM_I1_INVD (1u << 22)
@@ -97,6 +102,7 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB layout");
 #define SVM_I2_CLGI (1u << 5)
 #define SVM_I2_SKINIT (1u << 6)
 #define SVM_I2_RDTSCP (1u << 7)
+#define SVM_I2_WBINVD (1u << 9)
 #define SVM_I2_MONITOR (1u << 10)
 #define SVM_I2_MWAIT (1u << 11)
 #define SVM_I2_XSETBV (1u << 13)
@@ -122,9 +128,12 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB layout");
 
 /* exit codes (APM Vol. 2 appendix C) */
 #define SVM_EXIT_EXC_DB 0x41 /* 0x40 + vector */
+#define SVM_EXIT_EXC_AC 0x51
 #define SVM_EXIT_INTR 0x60
 #define SVM_EXIT_NMI 0x61
+#define SVM_EXIT_INIT 0x63
 #define SVM_EXIT_VINTR 0x64
+#define SVM_EXIT_RDPMC 0x6f
 #define SVM_EXIT_CPUID 0x72
 #define SVM_EXIT_IRET 0x74
 #define SVM_EXIT_INVD 0x76
@@ -137,8 +146,12 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB layout");
 #define SVM_EXIT_VMRUN 0x80
 #define SVM_EXIT_VMMCALL 0x81
 #define SVM_EXIT_VMLOAD 0x82
+#define SVM_EXIT_VMSAVE 0x83
+#define SVM_EXIT_STGI 0x84
+#define SVM_EXIT_CLGI 0x85
 #define SVM_EXIT_SKINIT 0x86
 #define SVM_EXIT_RDTSCP 0x87
+#define SVM_EXIT_WBINVD 0x89
 #define SVM_EXIT_MONITOR 0x8a
 #define SVM_EXIT_MWAIT 0x8b
 #define SVM_EXIT_XSETBV 0x8d
@@ -166,5 +179,11 @@ u64 svm_ioio_qual(u64 exitinfo1);
 u64 svm_npf_qual(u64 exitinfo1);
 u32 svm_evt_to_vmx(u64 evt);
 bool svm_evt_from_vmx(u32 info, u32 error, u64 *evt, bool *advance_rip);
+struct svm_exit {
+	unsigned reason;  /* the VT-x basic exit reason */
+	u32 inst_len;
+	u64 qual, gpa;    /* VT-x layout */
+};
+bool svm_exit_to_vmx(const struct vmcb *b, bool nrips, struct svm_exit *e);
 
 #endif

@@ -15,6 +15,14 @@ struct hv_cpu_state;
 struct vmx_msr;
 struct vmcb;
 
+/* Guest register bits both backends use (SDM Vol. 3 / APM Vol. 2 names). */
+#define RFLAGS_TF (1ul << 8)
+#define RFLAGS_RF (1ul << 16)
+#define DR6_BS (1ul << 14)
+/* What a VMM's reply may set: RFLAGS without reserved bits (1 is set by the kernel), EFER.SCE/LME/LMA/NXE */
+#define GUEST_RFLAGS_MASK 0x3f7fd7ul
+#define GUEST_EFER_MASK 0xd01ull
+
 enum virt_kind { VIRT_NONE, VIRT_VMX, VIRT_SVM };
 extern enum virt_kind virt_kind;
 
@@ -40,6 +48,7 @@ struct vcpu {
 	u32 inst_len;
 	u32 vect_info, vect_error;
 	bool nmi_blocked;     /* an injected NMI's handler has not reached IRET yet */
+	bool nmi_step;        /* that IRET is being single-stepped */
 	bool nmi_window;      /* the VMM asked for an exit once NMIs can be injected */
 };
 
@@ -54,7 +63,7 @@ bool vcpu_set_state(struct ec *ec, const struct hv_cpu_state *st);
 
 /* shared by both backends (vcpu.c) */
 extern u32 fpu_size;
-void vcpu_fpu_switch(struct ec *ec);
+void vcpu_lazy_switch(struct ec *ec);
 bool vcpu_xsetbv(struct ec *ec, u32 xcr, u64 value);
 void vcpu_irq_window(void);
 u64 cpu_idt_base(void);

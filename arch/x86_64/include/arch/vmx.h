@@ -167,6 +167,7 @@ struct vmx_msr {
 	u64 value;
 };
 
+#define VMX_VPIDS 65536 /* VPID 0 is the host's, 1..65535 are for vCPUs */
 #define VMX_GUEST_MSRS 4 /* STAR, LSTAR, SFMASK, KERNEL_GS_BASE: switched at every exit and entry */
 
 bool vmx_probe(void);
@@ -180,6 +181,6 @@ void vmx_load(struct ec *ec);
 u64 vmx_cr0_guest(u64 v);
 u64 vmx_cr4_guest(u64 v);
 bool vmx_ept_2m(void);
-void vmx_invept_all(void);
+void vmx_flush_local(void);
 
 #endif
