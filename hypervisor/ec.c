@@ -10,9 +10,7 @@
 #include <arch/percpu.h>
 #include <arch/smp.h>
 #include <arch/virt.h>
-
-void ret_user_iret(struct regs *r) NORETURN;
-void ret_user_sysret(struct regs *r) NORETURN;
+#include <arch/entry.h>
 
 static u32 next_ec_id;
 

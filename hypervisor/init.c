@@ -11,6 +11,7 @@
 #include <arch/serial.h>
 #include <arch/smp.h>
 #include <arch/virt.h>
+#include <arch/entry.h>
 
 /* The rest of the boot, on the boot CPU's kernel stack (below it: a guard page). */
 static NORETURN void kernel_start(void *unused)
@@ -36,7 +37,6 @@ static NORETURN void kernel_start(void *unused)
 	sched_schedule();
 }
 
-NORETURN void kernel_main(u32 magic, u32 info);
 NORETURN void kernel_main(u32 magic, u32 info)
 {
 	serial_init();

@@ -10,6 +10,7 @@
 #include <arch/spinlock.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
+#include <arch/entry.h>
 
 #define NPRIO (HV_PRIO_MAX + 1)
 

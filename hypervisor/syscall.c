@@ -15,6 +15,7 @@
 #include <arch/percpu.h>
 #include <arch/smp.h>
 #include <arch/virt.h>
+#include <arch/entry.h>
 
 /* A decoder's answer: HV_OK, or a status and the argument it blames. */
 struct verdict {
@@ -503,7 +504,6 @@ static const syscall_fn syscalls[HV_SYS_COUNT] = {
 };
 
 /* Entered from syscall_entry with the caller's state in its struct regs. */
-NORETURN void syscall_handler(void);
 NORETURN void syscall_handler(void)
 {
 	bkl_lock();

@@ -7,8 +7,8 @@
 #include <arch/paging.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
+#include <arch/entry.h>
 
-void trap_interrupt(unsigned vec);
 void trap_interrupt(unsigned vec)
 {
 	struct percpu *c = this_cpu();
@@ -28,7 +28,6 @@ void trap_interrupt(unsigned vec)
 }
 
 /* Entries from user mode but NMI, #DF and #MC (entry.S sends those elsewhere). */
-NORETURN void trap_user(void);
 NORETURN void trap_user(void)
 {
 	struct percpu *c = this_cpu();
@@ -49,7 +48,6 @@ NORETURN void trap_user(void)
 
 /* An exception in kernel mode, #DF or #MC: fatal. No per-CPU state through GS: a #DF
  * or #MC may come while GS holds the user's value. */
-NORETURN void trap_fatal(struct regs *r);
 NORETURN void trap_fatal(struct regs *r)
 {
 	u64 cr2 = read_cr2();
@@ -65,7 +63,6 @@ NORETURN void trap_fatal(struct regs *r)
 	panic("exception %lu in the kernel at rip %lx, error %lx, cr2 %lx", r->vec, r->rip, r->err, cr2);
 }
 
-void trap_kernel(struct regs *r);
 void trap_kernel(struct regs *r)
 {
 	if (r->vec < 32) {

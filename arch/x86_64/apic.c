@@ -80,7 +80,6 @@ void lapic_send_ipi(u32 apic_id, u8 vector) { icr_send(apic_id, vector); }
 void lapic_send_nmi_others(void) { icr_send(0, (3u << 18) | (1u << 14) | (4u << 8)); }
 
 /* INIT, then two STARTUPs at the trampoline page. */
-void lapic_start_ap(u32 apic_id, u32 tramp_phys);
 void lapic_start_ap(u32 apic_id, u32 tramp_phys)
 {
 	icr_send(apic_id, 0x4500); /* INIT, assert */

@@ -8,6 +8,7 @@
 #include <arch/paging.h>
 #include <arch/percpu.h>
 #include <arch/virt.h>
+#include <arch/entry.h>
 
 struct percpu percpu_area[MAX_CPUS];
 unsigned num_cpus = 1;
@@ -22,8 +23,6 @@ struct PACKED idt_entry {
 };
 
 static struct idt_entry idt[256] __attribute__((aligned(16)));
-extern const u64 entry_vectors[256];
-void syscall_entry(void);
 
 struct PACKED desc_ptr {
 	u16 limit;

@@ -9,6 +9,7 @@
 #include <arch/paging.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
+#include <arch/entry.h>
 
 #define PTE_P (1ul << 0)
 #define PTE_W (1ul << 1)
@@ -17,7 +18,6 @@
 #define PTE_NX (1ul << 63)
 #define PTE_ADDR 0x000ffffffffff000ul
 
-extern u64 boot_pml4[512], boot_pdpt_high[512], boot_pd[2048];
 extern char _image_start[], _text_end[], _rodata_end[], _image_end[];
 u64 kernel_cr3;
 static bool nx_enabled;

@@ -12,19 +12,15 @@
 #include <arch/percpu.h>
 #include <arch/smp.h>
 #include <arch/virt.h>
+#include <arch/entry.h>
 
 #define TRAMP_PHYS 0x8000
 
-extern const u8 tramp_start[], tramp_end[];
-extern u64 tramp_cr3, tramp_stack, tramp_entry, tramp_efer;
-extern u64 boot_pml4[];
-void lapic_start_ap(u32 apic_id, u32 tramp_phys);
 
 static volatile unsigned ap_booting;
 static volatile bool ap_up;
 static u8 ap_boot_stack[4096] __attribute__((aligned(16)));
 
-NORETURN void ap_entry(void);
 
 static NORETURN void ap_main(void *unused)
 {

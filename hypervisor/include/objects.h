@@ -7,6 +7,7 @@
 #ifndef HV_OBJECTS_H
 #define HV_OBJECTS_H
 
+#include "kcalls.h"
 #include "kmem.h"
 #include "mdb.h"
 #include <arch/layout.h>
@@ -167,12 +168,9 @@ hv_status_t ec_create(struct pd *pd, struct pd *charged, unsigned cpu, bool glob
 		      u64 sp, u64 ip, hv_sel_t evt, struct ec **out);
 hv_status_t ec_create_vcpu(struct pd *pd, unsigned cpu, hv_sel_t evt, struct ec **out);
 void ec_destroy(struct ec *ec);
-void ec_kill(struct ec *ec, const char *why);
 void ec_cancel_wait(struct ec *ec, hv_status_t st);
 struct sc *ec_chain_sc(struct ec *ec);
 void ec_wake(struct ec *ec);
-NORETURN void ec_resume(struct ec *ec);
-NORETURN void kernel_exit(struct ec *ec);
 /* A system call's status in RAX and the argument a failure blames in RSI
  * (docs/abi.md; RSI is undefined after a success without a result there);
  * ec_set_status() blames none in particular. */
@@ -188,7 +186,6 @@ NORETURN void ec_continue(struct ec *ec);
 /* IPC (ipc.c) */
 NORETURN void ipc_call(struct ec *ec, struct pt *pt, u64 tag);
 NORETURN void ipc_reply(struct ec *h, u64 tag);
-NORETURN void ipc_event(struct ec *ec, unsigned event);
 hv_status_t cap_lookup(struct pd *pd, hv_sel_t sel, unsigned type, unsigned rights, struct kobj **out);
 
 /* SC (sc.c) */

@@ -7,30 +7,13 @@
 #ifndef HV_SCHED_H
 #define HV_SCHED_H
 
+#include "kcalls.h"
 #include "objects.h"
-
-#include <arch/spinlock.h>
-
-extern spinlock_t bkl;
-void bkl_lock_slow(void);
-
-static inline void bkl_lock(void)
-{
-	if (unlikely(!spin_trylock(&bkl)))
-		bkl_lock_slow();
-}
-
-static inline void bkl_unlock(void) { spin_unlock(&bkl); }
 
 void sched_ready(struct sc *sc);
 void sched_unready(struct sc *sc);
 struct ec *sched_chain_end(struct sc *sc);
-NORETURN void sched_schedule(void);
-NORETURN void sched_start_cpu(void);
-void sched_tick(void);
 void sched_preempt_check(void);
 void sched_account(void);
-NORETURN void idle_loop(void);
-NORETURN void cpu_idle_on_kstack(void);
 
 #endif

@@ -20,6 +20,7 @@
 #include <arch/svm.h>
 #include <arch/virt.h>
 #include <arch/vmx.h> /* the exit reason numbers of the message protocol */
+#include <arch/entry.h>
 
 #define MSR_VM_CR 0xc0010114
 #define MSR_VM_HSAVE_PA 0xc0010117
@@ -38,8 +39,6 @@ static u8 msrpm[2 * PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static const u32 guest_msrs[] = { MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK, MSR_KERNEL_GS_BASE,
 				  MSR_FS_BASE, MSR_GS_BASE };
 
-void svm_enter(struct regs *r);
-NORETURN void svm_exit_handler(void);
 
 static void vmsave(paddr_t pa) { __asm__ volatile("vmsave %0" ::"a"(pa) : "memory"); }
 

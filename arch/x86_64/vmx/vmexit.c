@@ -14,8 +14,8 @@
 #include <arch/percpu.h>
 #include <arch/virt.h>
 #include <arch/vmx.h>
+#include <arch/entry.h>
 
-void trap_interrupt(unsigned vec);
 
 static void vmcs_dump(struct ec *ec)
 {
@@ -56,7 +56,6 @@ static void restore_gdt_tr(struct percpu *c)
 }
 
 /* VMLAUNCH/VMRESUME failed (VM-instruction error): report, stop the vCPU. */
-NORETURN void vmx_entry_failed(void);
 NORETURN void vmx_entry_failed(void)
 {
 	bkl_lock();
@@ -220,7 +219,6 @@ static void exit_prologue(unsigned reason)
 	}
 }
 
-NORETURN void vmx_exit_handler(void);
 NORETURN void vmx_exit_handler(void)
 {
 	struct percpu *c = this_cpu();

@@ -12,6 +12,7 @@
 #include <arch/smp.h>
 #include <arch/virt.h>
 #include <arch/vmx.h>
+#include <arch/entry.h>
 
 #define MSR_FEATURE_CONTROL 0x3a
 #define MSR_VMX_BASIC 0x480
@@ -99,10 +100,6 @@ static const u32 guest_msrs[] = { MSR_STAR, MSR_LSTAR, MSR_SFMASK, MSR_KERNEL_GS
 static u64 vpid_map[VMX_VPIDS / 64] = { 1 };
 static unsigned vpid_hint;
 static u64 vmclear_req[MAX_CPUS]; /* a VMCS another CPU asks this one to clear */
-extern const u64 entry_vectors[];
-void vmx_exit_entry(void);
-void vmx_launch(struct regs *r);
-void vmx_resume(struct regs *r);
 
 /* allowed-0 bits forced on, allowed-1 bits limit; false if `need` cannot be met */
 static bool adjust(u32 msr, u32 want, u32 need, u32 *out)

@@ -69,8 +69,6 @@ static inline struct percpu *this_cpu(void)
 }
 
 void cpu_init(unsigned id, u32 apic_id);
-/* Runs fn(arg) on this CPU's kernel stack, reset to empty (entry.S). */
-NORETURN void cpu_continue(void (*fn)(void *), void *arg);
 /* Where the CPU saves user state on the next entry: the current EC's frame. */
 static inline void cpu_set_frame(struct percpu *c, struct regs *r)
 {

@@ -14,6 +14,7 @@ void lapic_eoi(void);
 u32 lapic_id(void);
 void lapic_send_ipi(u32 apic_id, u8 vector);
 void lapic_send_nmi_others(void);
+void lapic_start_ap(u32 apic_id, u32 tramp_phys); /* INIT, STARTUP, STARTUP */
 void lapic_timer_oneshot(u64 tsc_ticks); /* 0 = stop */
 void timer_calibrate(void);
 void smp_boot_aps(void);
