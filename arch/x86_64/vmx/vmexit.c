@@ -388,11 +388,12 @@ bool vmx_set_state(struct ec *ec, const struct hv_cpu_state *st)
 		vmcs_write32(GUEST_IDTR_LIMIT, st->idtr.limit);
 	}
 	if (m & HV_MTD_CR) {
-		v->cr0_shadow = st->cr0;
-		vmcs_writel(CR0_READ_SHADOW, st->cr0);
-		vmcs_writel(GUEST_CR0, vmx_cr0_guest(st->cr0));
-		vmcs_writel(CR4_READ_SHADOW, st->cr4);
-		vmcs_writel(GUEST_CR4, vmx_cr4_guest(st->cr4));
+		u64 cr0 = st->cr0, cr4 = st->cr4; /* each read once */
+		v->cr0_shadow = cr0;
+		vmcs_writel(CR0_READ_SHADOW, cr0);
+		vmcs_writel(GUEST_CR0, vmx_cr0_guest(cr0));
+		vmcs_writel(CR4_READ_SHADOW, cr4);
+		vmcs_writel(GUEST_CR4, vmx_cr4_guest(cr4));
 		vmcs_writel(GUEST_CR3, st->cr3);
 		v->cr2 = st->cr2;
 	}
@@ -429,9 +430,10 @@ bool vmx_set_state(struct ec *ec, const struct hv_cpu_state *st)
 	if (m & HV_MTD_TSC)
 		vmcs_write64(TSC_OFFSET, st->tsc_offset);
 	if (m & HV_MTD_EFER) {
-		vmcs_write64(GUEST_IA32_EFER, st->efer & GUEST_EFER_MASK);
+		u64 efer = st->efer;
+		vmcs_write64(GUEST_IA32_EFER, efer & GUEST_EFER_MASK);
 		u32 e = vmcs_read32(VM_ENTRY_CONTROLS) & ~(1u << 9);
-		vmcs_write32(VM_ENTRY_CONTROLS, e | (st->efer & (1ull << 10) ? 1u << 9 : 0));
+		vmcs_write32(VM_ENTRY_CONTROLS, e | (efer & (1ull << 10) ? 1u << 9 : 0));
 		vmcs_write64(GUEST_IA32_PAT, st->pat);
 	}
 	if (moved)
