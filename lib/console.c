@@ -31,18 +31,26 @@ static hv_sel_t cons_portal(const struct hv_tls *t)
 	return cons_pt;
 }
 
-/* One HV_CONS_WRITE of n <= HV_CONS_MAX bytes through the caller's UTCB. */
+/*
+ * One HV_CONS_WRITE of n <= HV_CONS_MAX bytes through the caller's UTCB.
+ * The words it uses are put back afterwards: a portal handler (a VMM
+ * serving a VM exit, say) may print in the middle of the message it
+ * answers. The console's reply is at most one word.
+ */
 static void cons_send(const struct hv_tls *t, const char *p, unsigned n)
 {
 	struct hv_utcb *u = t->utcb;
 	unsigned words = (n + 7) / 8;
+	hv_word_t saved[2 + HV_CONS_MAX / 8];
 
+	memcpy(saved, u->mr, (2 + words) * sizeof(hv_word_t));
 	u->mr[0] = HV_CONS_WRITE;
 	u->mr[1] = n;
 	if (words)
 		u->mr[2 + words - 1] = 0; /* no stale bytes in the last word */
 	memcpy(&u->mr[2], p, n);
 	(void)hv_call(cons_portal(t), HV_TAG(2 + words, 0), NULL); /* failure: drop */
+	memcpy(u->mr, saved, (2 + words) * sizeof(hv_word_t));
 }
 
 /* Send the buffered bytes up to and including the last '\n' (all: every

@@ -70,11 +70,8 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 {
 	(void)tag;
 	struct vcpu *v = &vcpus[(id >> 8) % VMM_MAX_VCPUS];
-	/* work on a copy: printing (a console call) reuses this EC's UTCB */
-	struct hv_cpu_state state = hv_utcb()->st;
-	bool ok = exit_dispatch(v, id & 0xff, &state);
-	hv_utcb()->st = state;
-	return ok ? 0 : HV_TAG_STOP;
+	/* in place: printing (a console call) puts back the UTCB words it uses */
+	return exit_dispatch(v, id & 0xff, &hv_utcb()->st) ? 0 : HV_TAG_STOP;
 }
 
 /* Creates vCPU v of the given kind: its handler, the exit portals in the VM
