@@ -24,6 +24,7 @@
 #include <string.h>
 #include <hv/runtime.h>
 #include <hv/vmexit.h>
+#include <hv/vcpu.h>
 
 #define PRIO_MAIN 20         /* the domain's priority in configs/vcputest.conf */
 #define PRIO_VCPU 25         /* vCPUs run as soon as they exist */
@@ -57,23 +58,7 @@ static void result(const char *name, bool ok, const char *why)
 /* A vCPU's first state: real mode at 0000:0000, where the guest page holds `hlt; jmp .-1`. */
 static void startup_state(struct hv_cpu_state *st)
 {
-	struct hv_seg data = { 0, 0x93, 0xffff, 0 };
-	st->cs = (struct hv_seg){ 0, 0x9b, 0xffff, 0 };
-	st->ds = st->es = st->ss = st->fs = st->gs = data;
-	st->ldtr = (struct hv_seg){ 0, 0x82, 0xffff, 0 };
-	st->tr = (struct hv_seg){ 0, 0x8b, 0xffff, 0 };
-	st->gdtr = st->idtr = (struct hv_seg){ 0, 0, 0xffff, 0 };
-	st->rip = st->rsp = 0;
-	st->rflags = 2;
-	st->cr0 = 0x10;
-	st->cr2 = st->cr3 = st->cr4 = 0;
-	st->dr7 = 0x400;
-	st->efer = 0;
-	st->pat = 0x0007040600070406ull;
-	st->intr_state = st->actv_state = st->inj_info = st->ctrl[0] = 0;
-	st->mtd = HV_MTD_CS_SS | HV_MTD_DS_ES | HV_MTD_FS_GS | HV_MTD_TR | HV_MTD_LDTR | HV_MTD_GDTR | HV_MTD_IDTR |
-		  HV_MTD_RIP_LEN | HV_MTD_RSP | HV_MTD_RFLAGS | HV_MTD_CR | HV_MTD_DR | HV_MTD_EFER | HV_MTD_STA |
-		  HV_MTD_INJ | HV_MTD_CTRL;
+	hv_vcpu_real_mode(st, 0, 0);
 }
 
 HV_PORTAL_ENTRY(exit_portal, exit_serve);
