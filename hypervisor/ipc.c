@@ -133,7 +133,7 @@ NORETURN void ipc_call(struct ec *ec, struct pt *pt, u64 tag)
 		wait_for_handler(ec, h, 2 /* length of SYSCALL */);
 	if (st != HV_OK)
 		call_failed(ec, st);
-	enter_handler(h, pt, ec, tag & ~(HV_TAG_NONBLOCK | HV_TAG_STOP), false);
+	enter_handler(h, pt, ec, HV_TAG_MSG(tag), false);
 }
 
 static bool user_addr(u64 a) { return a < HV_USER_END; }
@@ -205,7 +205,7 @@ NORETURN void ipc_reply(struct ec *h, u64 tag)
 		ec_set_status(c, HV_EPARAM);
 	} else {
 		ec_set_status(c, HV_OK);
-		c->regs.rsi = tag & ~(HV_TAG_NONBLOCK | HV_TAG_STOP);
+		c->regs.rsi = HV_TAG_MSG(tag);
 	}
 	kernel_exit(c);
 }
@@ -272,5 +272,5 @@ NORETURN void ipc_event(struct ec *ec, unsigned event)
 		wait_for_handler(ec, h, 0); /* an exception recurs and is retried */
 	}
 	fill_state(ec, pt->mtd, event, &h->utcb->st);
-	enter_handler(h, pt, ec, 0, true);
+	enter_handler(h, pt, ec, HV_TAG_EVENT, true);
 }

@@ -69,7 +69,8 @@ HV_PORTAL_ENTRY(vmexit_entry, vmexit_serve);
 /* Every VM exit of every vCPU comes here. */
 hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 {
-	(void)tag;
+	if (!(tag & HV_TAG_EVENT)) /* one of this VMM's own threads called an exit portal */
+		return 0;
 	struct vcpu *v = &vcpus[(id >> 8) % VMM_MAX_VCPUS];
 	/* in place: printing (a console call) puts back the UTCB words it uses */
 	return exit_dispatch(v, id & 0xff, &hv_utcb()->st) ? 0 : HV_TAG_STOP;

@@ -211,7 +211,8 @@ HV_PORTAL_ENTRY(fault_entry, fault_serve);
 /* Exception portals of every domain: report, then stop the faulting EC. */
 hv_word_t fault_serve(hv_word_t id, hv_word_t tag)
 {
-	(void)tag;
+	if (!(tag & HV_TAG_EVENT)) /* a thread called its exception portal: not a fault */
+		return HV_TAG(0, 0);
 	const struct hv_cpu_state *st = &hv_utcb()->st;
 	struct domain *d = domain_of(id);
 	hv_word_t ev = st->event, rip = st->rip, err = st->qual[0], addr = st->qual[1];

@@ -199,7 +199,7 @@ hv_word_t fz_rand_serve(hv_word_t id, hv_word_t tag)
 	struct fz_handler *h = self();
 	struct fz_ctx c = { .rng = h->rng, .utcb = hv_utcb(), .role = FZ_HANDLER, .cpu = h->cpu, .prio = fz_prio };
 	c.part = FZ_SEL_PLAY + (unsigned)(h - fz_handlers) % fz_nworkers * fz_part_size;
-	bool stop_ok = !tag || (HV_TAG_UNTYPED(tag) && (c.utcb->mr[0] & FZ_STOP_MASK) == FZ_STOP_OK);
+	bool stop_ok = (tag & HV_TAG_EVENT) || (HV_TAG_UNTYPED(tag) && (c.utcb->mr[0] & FZ_STOP_MASK) == FZ_STOP_OK);
 	fz_event(FZ_EV_CALLS_IN);
 	for (unsigned n = (unsigned)fz_below(&c.rng, 3); n; n--)
 		fz_op(&c);
@@ -227,7 +227,7 @@ hv_word_t fz_exc_serve(hv_word_t id, hv_word_t tag)
 	struct fz_handler *h = self();
 	struct fz_rng *r = &h->rng;
 	struct hv_cpu_state *st = &hv_utcb()->st;
-	if (tag) /* a plain call, not an exception */
+	if (!(tag & HV_TAG_EVENT)) /* a plain call, not an exception */
 		return HV_TAG(0, 0);
 	fz_event(FZ_EV_EXC);
 	if (fz_chance(r, 4)) {
@@ -254,7 +254,7 @@ hv_word_t fz_vmm_serve(hv_word_t id, hv_word_t tag)
 {
 	(void)id;
 	struct fz_handler *h = self();
-	if (tag)
+	if (!(tag & HV_TAG_EVENT))
 		return HV_TAG(0, 0);
 	fz_event(FZ_EV_VMEXIT);
 	fz_vm_reply(&h->rng, &hv_utcb()->st);

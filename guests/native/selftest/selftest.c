@@ -412,7 +412,7 @@ enum {
 #define ID_KIND(id) ((id) & ~0xfful)
 
 static hv_sel_t pt_echo, pt_self;
-static volatile hv_word_t echo_id, echo_tag;
+static volatile hv_word_t echo_id, echo_tag, exc_tag;
 static hv_sel_t hold_in, hold_go, hold2_in, hold2_go;
 
 static hv_word_t typed_serve(struct hv_utcb *u, hv_word_t tag);
@@ -465,6 +465,9 @@ hv_word_t st_serve(hv_word_t id, hv_word_t tag)
 	case ID_TYPED:
 		return typed_serve(u, tag);
 	case ID_EXC:
+		exc_tag = tag;
+		if (!(tag & HV_TAG_EVENT)) /* called like any portal: no exception to serve */
+			return HV_TAG(0, 0);
 		return exc_serve(u, id);
 	case ID_RECALL:
 		return recall_serve(u, id);
@@ -1995,6 +1998,9 @@ static void test_exc(void)
 	CHECK(ex_step == 9 && !ex_after_stop, "child reached step %u (expected 9), went on after stop: %u", ex_step,
 	      ex_after_stop);
 	EXPECT(hv_sm_trydown(ex_progress), HV_ETIMEOUT);
+	CHECK(exc_tag == HV_TAG_EVENT, "an exception message's tag: 0x%lx (HV_TAG_EVENT)", exc_tag);
+	EXPECT(hv_call(evt + 6, HV_TAG(0, 0) | HV_TAG_EVENT, NULL), HV_OK);
+	CHECK(exc_tag == 0, "a call to an exception portal is no exception, whatever its tag says: 0x%lx", exc_tag);
 	n = exc_n;
 	CHECK(n == sizeof(want_ev) / sizeof(want_ev[0]), "%u exceptions delivered (expected %u)", n,
 	      (unsigned)(sizeof(want_ev) / sizeof(want_ev[0])));

@@ -131,12 +131,19 @@ enum hv_obj_type {
  *   bit  16     HV_TAG_NONBLOCK: call fails with HV_ETIMEOUT instead of waiting
  *   bit  17     HV_TAG_STOP: reply only: terminate the caller instead of resuming
  *               it (exception handlers use it to stop a faulting EC)
+ *   bit  18     HV_TAG_EVENT: set by the kernel, in the tag a handler receives,
+ *               for an event (exception, VM exit, recall, STARTUP) and only
+ *               then: a thread that calls an event portal cannot pose as one
+ * A handler receives, and a caller gets back, only the word counts and
+ * HV_TAG_EVENT (HV_TAG_MSG of the tag).
  */
 #define HV_TAG(untyped, typed) ((hv_word_t)(untyped) | ((hv_word_t)(typed) << 8))
 #define HV_TAG_UNTYPED(t) ((unsigned)((t) & 0xffu))
 #define HV_TAG_TYPED(t) ((unsigned)(((t) >> 8) & 0xffu))
 #define HV_TAG_NONBLOCK ((hv_word_t)1 << 16)
 #define HV_TAG_STOP ((hv_word_t)1 << 17)
+#define HV_TAG_EVENT ((hv_word_t)1 << 18)
+#define HV_TAG_MSG(t) ((t) & (hv_word_t)0xffff)
 
 /* ---- SM, EC and IRQ control ----------------------------------------------- */
 enum hv_sm_op {
