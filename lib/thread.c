@@ -39,7 +39,7 @@ static hv_status_t ec_prepare(unsigned cpu, struct hv_tls **tp, hv_word_t *sp)
 	return HV_OK;
 }
 
-hv_status_t hv_handler_create(unsigned cpu, hv_sel_t *ec_sel)
+hv_status_t hv_handler_create_evt(unsigned cpu, hv_sel_t evt_base, hv_sel_t *ec_sel, hv_word_t *sp_out)
 {
 	struct hv_tls *t;
 	hv_word_t sp;
@@ -48,11 +48,17 @@ hv_status_t hv_handler_create(unsigned cpu, hv_sel_t *ec_sel)
 	if (st != HV_OK)
 		return st;
 	/* ip is unused for a local EC: it starts at the portal's entry IP. */
-	st = hv_create_ec(t->ec, HV_SI_SEL_PD, HV_EC_FLAGS(cpu, 0, HV_SI_SEL_EVT(cpu)),
-			  (hv_word_t)t->utcb, sp, 0);
+	st = hv_create_ec(t->ec, HV_SI_SEL_PD, HV_EC_FLAGS(cpu, 0, evt_base), (hv_word_t)t->utcb, sp, 0);
 	if (st == HV_OK && ec_sel)
 		*ec_sel = t->ec;
+	if (st == HV_OK && sp_out)
+		*sp_out = sp;
 	return st;
+}
+
+hv_status_t hv_handler_create(unsigned cpu, hv_sel_t *ec_sel)
+{
+	return hv_handler_create_evt(cpu, HV_SI_SEL_EVT(cpu), ec_sel, NULL);
 }
 
 /* First code of every hv_thread_create() thread: RDI is not defined for
@@ -82,6 +88,12 @@ void hv_thread_main(void)
 hv_status_t hv_thread_create(unsigned cpu, void (*entry)(void *), void *arg,
 			     hv_word_t qos, hv_sel_t *ec_sel, hv_sel_t *sc_sel)
 {
+	return hv_thread_create_evt(cpu, HV_SI_SEL_EVT(cpu), entry, arg, qos, ec_sel, sc_sel);
+}
+
+hv_status_t hv_thread_create_evt(unsigned cpu, hv_sel_t evt_base, void (*entry)(void *), void *arg,
+				 hv_word_t qos, hv_sel_t *ec_sel, hv_sel_t *sc_sel)
+{
 	struct hv_tls *t;
 	hv_word_t sp;
 	hv_sel_t sc;
@@ -97,8 +109,8 @@ hv_status_t hv_thread_create(unsigned cpu, void (*entry)(void *), void *arg,
 	sc = hv_sel_alloc();
 	if (sc == HV_SEL_NONE)
 		return HV_EMEM;
-	st = hv_create_ec(t->ec, HV_SI_SEL_PD, HV_EC_FLAGS(cpu, 1, HV_SI_SEL_EVT(cpu)),
-			  (hv_word_t)t->utcb, sp, (hv_word_t)hv_thread_start);
+	st = hv_create_ec(t->ec, HV_SI_SEL_PD, HV_EC_FLAGS(cpu, 1, evt_base), (hv_word_t)t->utcb, sp,
+			  (hv_word_t)hv_thread_start);
 	if (st != HV_OK)
 		return st;
 	if (ec_sel)

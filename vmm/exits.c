@@ -41,7 +41,7 @@ const char *exit_reason_name(unsigned reason)
  * PC: reset, INIT, interrupt and NMI windows); a vCPU that cannot go on, or
  * whose guest is stopping, stops for good and replies with nothing.
  */
-static bool exit_epilogue(struct vcpu *v, struct hv_cpu_state *st, bool ok)
+bool exit_epilogue(struct vcpu *v, struct hv_cpu_state *st, bool ok)
 {
 	const struct guest_kind *k = v->kind;
 	if (ok && k->resume)
@@ -61,6 +61,9 @@ bool exit_dispatch(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 	reason %= HV_VMEVT_COUNT;
 	const struct exit_handler *h = &v->kind->exit[reason];
 	v->exits[reason]++;
+	v->reason = reason;
+	if (++v->nexits == v->fault_at)
+		vmm_test_exit(v);
 	return exit_epilogue(v, st, (h->fn ? h->fn : v->kind->other)(v, reason, st));
 }
 
@@ -72,16 +75,22 @@ hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag)
 	if (!(tag & HV_TAG_EVENT)) /* one of this VMM's own threads called an exit portal */
 		return 0;
 	struct vcpu *v = &vcpus[(id >> 8) % VMM_MAX_VCPUS];
-	/* in place: printing (a console call) puts back the UTCB words it uses */
+	/* in place: printing (a console call) puts back the UTCB words it uses,
+	 * and if the handler faults, fault.c finds the exit it was serving in
+	 * this UTCB (the fault's message goes to the fault handler's) */
 	return exit_dispatch(v, id & 0xff, &hv_utcb()->st) ? 0 : HV_TAG_STOP;
 }
 
-/* Creates vCPU v of the given kind: its handler, the exit portals in the VM
- * PD (each with its handler's MTD), the vCPU and its SC. */
+/* Creates vCPU v of the given kind: its handler (whose faults this VMM
+ * serves: fault.c), the exit portals in the VM PD (each with its handler's
+ * MTD), the vCPU and its SC. */
 hv_status_t vcpu_setup(struct vcpu *v, const struct guest_kind *kind)
 {
 	v->kind = kind;
-	hv_status_t st = hv_handler_create(v->cpu, &v->handler);
+	hv_sel_t evt;
+	hv_status_t st = fault_setup(v, &evt);
+	if (st == HV_OK)
+		st = hv_handler_create_evt(v->cpu, evt, &v->handler, &v->handler_sp);
 	v->wake = hv_sel_alloc();
 	if (st == HV_OK)
 		st = hv_create_sm(v->wake, HV_SI_SEL_PD, 0);

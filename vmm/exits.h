@@ -30,6 +30,8 @@ struct guest_kind {
 	/* the guest did what its platform cannot serve; what says it, for the
 	 * log line. true: the vCPU goes on (the guest restarts). */
 	bool (*crash)(struct vcpu *v, struct hv_cpu_state *st, const char *what);
+	/* the vCPU's handler faulted: give back what it may hold (optional) */
+	void (*faulted)(struct vcpu *v);
 };
 
 extern const struct guest_kind pc_guest, test_guest;
@@ -42,9 +44,10 @@ extern const struct guest_kind pc_guest, test_guest;
 /* Creates vCPU v of a kind: its handler, exit portals, the vCPU and its SC. */
 hv_status_t vcpu_setup(struct vcpu *v, const struct guest_kind *kind);
 
-/* exits.c: dispatch */
+/* exits.c: dispatch; the end of every exit (ok: the handler's result) */
 bool exit_dispatch(struct vcpu *v, unsigned reason, struct hv_cpu_state *st);
 hv_word_t vmexit_serve(hv_word_t id, hv_word_t tag); /* every exit of every vCPU (its address: port 0x520) */
+bool exit_epilogue(struct vcpu *v, struct hv_cpu_state *st, bool ok);
 const char *exit_reason_name(unsigned reason);
 
 /* exits.c: handlers every kind may put in its table */

@@ -85,14 +85,72 @@ bool vmm_load_linux(void)
 	return linux_load(&vm.image, vm.ram, vm.ram_size, &vm.boot) == 0;
 }
 
+/* The test guest's vCPUs but v look at vm.stopping soon: woken from HLT,
+ * recalled from the guest. */
+void vmm_kick_others(struct vcpu *v)
+{
+	for (unsigned i = 0; i < vm.nvcpus; i++)
+		if (&vcpus[i] != v) {
+			hv_sm_up(vcpus[i].wake);
+			hv_ec_recall(vcpus[i].ec);
+		}
+}
+
 /* A vCPU's handler stopped it for good; the last one ends the VMM. */
 void vmm_vcpu_stopped(struct vcpu *v)
 {
-	pc_lock(v);
-	bool last = ++vm.stopped == vm.nvcpus;
-	pc_unlock();
-	if (last)
+	(void)v;
+	if (__atomic_add_fetch(&vm.stopped, 1, __ATOMIC_SEQ_CST) == vm.nvcpus)
 		hv_sm_up(done_sm);
+}
+
+/* Tests: a page fault here, in whichever VMM thread calls it. */
+HV_NORETURN void vmm_fault_here(void)
+{
+	volatile uintptr_t bad = 8;
+	*(volatile int *)bad = 1;
+	__builtin_unreachable();
+}
+
+static hv_sel_t crash_sm;
+
+/* Tests: the exit vm.test_exit of vCPU vm.test_vcpu has come. crash=exit:N:
+ * the main thread faults, and this vCPU waits here until the roottask has
+ * ended the domain (the guest gets no further, whatever the machine's
+ * load); fault=exit:N: this exit handler faults (fault.c takes over). */
+void vmm_test_exit(struct vcpu *v)
+{
+	if (vm.test_crash_main) {
+		hv_sm_up(crash_sm);
+		hv_block_forever();
+	}
+	printf("vmm: vCPU %u: exit handler faulting on purpose in exit %lu\n", v->id, v->nexits);
+	vmm_fault_here();
+}
+
+/* crash=exit:N and fault=exit:N[:V] or fault=timer:N; false after saying what is wrong. */
+static bool parse_test_faults(const char *args)
+{
+	char buf[32];
+	const char *p;
+	if (arg(args, "crash", buf, sizeof(buf))) {
+		if (strncmp(buf, "exit:", 5) || !(vm.test_exit = parse_size(buf + 5))) {
+			printf("vmm: crash=%s: use crash=exit:N (N > 0)\n", buf);
+			return false;
+		}
+		vm.test_crash_main = true;
+	}
+	if (!arg(args, "fault", buf, sizeof(buf)))
+		return true;
+	if (!strncmp(buf, "timer:", 6) && (vm.test_timer_fault = parse_size(buf + 6)))
+		return true;
+	if (!vm.test_exit && !strncmp(buf, "exit:", 5) && (vm.test_exit = parse_size(buf + 5))) {
+		p = strchr(buf + 5, ':');
+		vm.test_vcpu = p ? (unsigned)parse_size(p + 1) : 0;
+		return true;
+	}
+	printf("vmm: fault=%s: use fault=exit:N[:VCPU] or fault=timer:N (N > 0), not with crash=\n", buf);
+	return false;
 }
 
 static bool setup_devices(void)
@@ -171,7 +229,8 @@ static bool create_vcpus(const struct hv_startinfo *si, unsigned n, unsigned cpu
 {
 	vm.nvcpus = n;
 	for (unsigned i = 0; i < n; i++) {
-		vcpus[i] = (struct vcpu){ .vm = &vm, .id = i, .cpu = (cpu0 + i) % (unsigned)si->num_cpus };
+		vcpus[i] = (struct vcpu){ .vm = &vm, .id = i, .cpu = (cpu0 + i) % (unsigned)si->num_cpus,
+					  .fault_at = i == vm.test_vcpu ? vm.test_exit : 0 };
 		hv_sel_t unused;
 		if (vcpus[i].cpu != si->cpu && hv_service("console", vcpus[i].cpu, &unused) != HV_OK)
 			printf("vmm: no console on CPU %u ('call console' missing): the guest's output from vCPU %u is lost\n",
@@ -223,12 +282,6 @@ static int linux_main(const struct hv_startinfo *si, uint64_t mem, unsigned ncpu
 		vm.image.initrd_size = ird->size;
 	}
 	vm.nvcpus = ncpus; /* the ACPI tables and the platform need it before the vCPUs exist */
-	done_sm = hv_sel_alloc();
-	hv_status_t st = hv_create_sm(done_sm, HV_SI_SEL_PD, 0);
-	if (st != HV_OK) {
-		printf("vmm: cannot create a semaphore: %s\n", hv_status_str(st));
-		return 1;
-	}
 	if (!create_vm(mem, ncpus) || !vmm_load_linux())
 		return 1;
 	if (!pc_setup(mem)) {
@@ -237,7 +290,7 @@ static int linux_main(const struct hv_startinfo *si, uint64_t mem, unsigned ncpu
 	}
 	if (!create_vcpus(si, ncpus, cpu0, &pc_guest))
 		return 1;
-	if (!pc_start_timer(vcpus[0].cpu)) {
+	if (!pc_start_timer((unsigned)si->cpu)) {
 		printf("vmm: cannot start the timer thread (priority 20: the domain needs max-priority 20)\n");
 		return 1;
 	}
@@ -285,6 +338,9 @@ int main(const struct hv_startinfo *si)
 		}
 	}
 	vm.bad_state = arg(si->args, "badstate", buf, sizeof(buf));
+	vm.exit_code = -1;
+	if (!parse_test_faults(si->args))
+		return 2;
 	unsigned cpu0 = (unsigned)si->cpu;
 	if (arg(si->args, "cpu", buf, sizeof(buf)))
 		cpu0 = (unsigned)parse_size(buf);
@@ -292,6 +348,19 @@ int main(const struct hv_startinfo *si)
 		printf("vmm: bad mem= (>= 1M, page multiple) or cpus= (1..%u)\n",
 		       si->num_cpus < VMM_MAX_VCPUS ? (unsigned)si->num_cpus : VMM_MAX_VCPUS);
 		return 2;
+	}
+	if (vm.test_vcpu >= ncpus) {
+		printf("vmm: fault=exit:N:%u: there is no vCPU %u\n", vm.test_vcpu, vm.test_vcpu);
+		return 2;
+	}
+	done_sm = hv_sel_alloc();
+	crash_sm = hv_sel_alloc();
+	hv_status_t st = hv_create_sm(done_sm, HV_SI_SEL_PD, 0);
+	if (st == HV_OK)
+		st = hv_create_sm(crash_sm, HV_SI_SEL_PD, 0);
+	if (st != HV_OK) {
+		printf("vmm: cannot create a semaphore: %s\n", hv_status_str(st));
+		return 1;
 	}
 	if (vm.pc)
 		return linux_main(si, mem, ncpus, cpu0);
@@ -321,12 +390,15 @@ int main(const struct hv_startinfo *si)
 	/* force vCPU 0 out once, as a VMM thread does to inject an interrupt */
 	if (hv_ec_recall(vcpus[0].ec) != HV_OK)
 		printf("vmm: recall of vCPU 0 failed\n");
-	if (arg(si->args, "crash", buf, sizeof(buf))) {
-		uint64_t ms = parse_size(buf);
-		(void)hv_sleep_until(hv_rdtsc() + ms * tsc_khz);
-		printf("vmm: crashing on purpose after %lu ms\n", ms);
-		volatile uintptr_t bad = 8;
-		*(volatile int *)bad = 1;
+	if (vm.test_crash_main) {
+		while (hv_sm_down(crash_sm) != HV_OK)
+			;
+		printf("vmm: crashing on purpose in exit %lu of vCPU 0\n", vm.test_exit);
+		vmm_fault_here();
 	}
-	hv_block_forever();
+	while (hv_sm_down(done_sm) != HV_OK)
+		;
+	if (vm.exit_code < 0) /* it did not exit: it crashed */
+		printf("vmm: guest '%s' stopped\n", vm.name);
+	hv_exit(vm.exit_code < 0 ? 1 : vm.exit_code);
 }

@@ -86,6 +86,14 @@ void pc_unlock(void)
 		hv_sm_up(timer_sm);
 }
 
+/* vCPU v's handler faulted (fault.c): if it held the lock, the lock goes back.
+ * What it guards may be half updated; a restart resets it all. */
+void pc_unlock_faulted(struct vcpu *v)
+{
+	if (lock_owner == v)
+		pc_unlock();
+}
+
 /* ---- interrupts -------------------------------------------------------------- */
 
 /* Makes vCPU v look at its interrupts soon. Called with the lock held. */
@@ -384,7 +392,9 @@ static void console_poll(void)
 static void timer_thread(void *arg)
 {
 	(void)arg;
-	for (;;) {
+	for (uint64_t round = 1;; round++) {
+		if (round == vm.test_timer_fault)
+			vmm_fault_here();
 		pc_lock(NULL);
 		uint64_t now = pc_clock_ns();
 		if (now >= next_poll_ns) {
@@ -408,7 +418,10 @@ static void timer_thread(void *arg)
 	}
 }
 
+/* The timer thread runs on the main thread's CPU with its exception portals:
+ * if it faults, the roottask ends this domain (and the guest with it), where
+ * a stopped timer thread would leave the guest without time. */
 bool pc_start_timer(unsigned cpu)
 {
-	return hv_thread_create(cpu, timer_thread, NULL, HV_QOS(20, 0), NULL, NULL) == HV_OK;
+	return hv_thread_create_evt(cpu, HV_SI_SEL_EVT_MAIN, timer_thread, NULL, HV_QOS(20, 0), NULL, NULL) == HV_OK;
 }

@@ -17,12 +17,13 @@ uint64_t pc_clock_ns(void);
 uint64_t pc_tsc_to_ns(uint64_t tsc);
 uint64_t pc_ns_to_tsc(uint64_t ns);
 void pc_reset(uint64_t ram_size);
-bool pc_start_timer(unsigned cpu);
+bool pc_start_timer(unsigned cpu); /* cpu: the main thread's */
 
 /* Device state is shared by all vCPU handlers and the timer thread. v is
  * the vCPU whose handler takes the lock (NULL: the timer thread). */
 void pc_lock(struct vcpu *v);
 void pc_unlock(void);
+void pc_unlock_faulted(struct vcpu *v);
 
 /* With the lock held: */
 bool pc_irq_pending(struct vcpu *v);

@@ -452,4 +452,5 @@ const struct guest_kind pc_guest = {
 	.resume = pc_resume,
 	.stopped = pc_stopped,
 	.crash = pc_crash,
+	.faulted = pc_unlock_faulted,
 };

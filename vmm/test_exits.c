@@ -109,7 +109,7 @@ static bool test_hlt(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 		printf("vmm: vCPU %u halted with no timer armed (rip %#lx): stopping it\n", v->id, st->rip);
 		return false;
 	}
-	while (hv_rdtsc() < v->timer_deadline && hv_sm_down_until(v->wake, v->timer_deadline) == HV_OK)
+	while (!vm.stopping && hv_rdtsc() < v->timer_deadline && hv_sm_down_until(v->wake, v->timer_deadline) == HV_OK)
 		;
 	v->timer_deadline = 0;
 	exit_skip_insn(st);
@@ -137,6 +137,15 @@ static bool test_crash(struct vcpu *v, struct hv_cpu_state *st, const char *what
 {
 	printf("vmm: vCPU %u: %s at rip %#lx: guest stopped\n", v->id, what, st->rip);
 	return false;
+}
+
+/* A vCPU stops for good (the guest exited, or crashed): so does the guest,
+ * its other vCPUs at their next exit; the last one ends the VMM. */
+static void test_stopped(struct vcpu *v)
+{
+	vm.stopping = true;
+	vmm_kick_others(v);
+	vmm_vcpu_stopped(v);
 }
 
 static bool test_triple_fault(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
@@ -167,5 +176,6 @@ const struct guest_kind test_guest = {
 		[EXIT_REASON_WBINVD] = { exit_skip, EXIT_MTD_INSN },
 	},
 	.other = test_support,
+	.stopped = test_stopped,
 	.crash = test_crash,
 };

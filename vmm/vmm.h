@@ -25,6 +25,12 @@ struct vm {
 	int exit_code;
 	uint64_t unserved;        /* accesses outside guest memory */
 	bool bad_state;           /* start the guest with an invalid CS (tests) */
+	/* tests: at exit test_exit of vCPU test_vcpu, the main thread faults
+	 * (crash=exit:N) or that vCPU's exit handler does (fault=exit:N[:V]) */
+	uint64_t test_exit;
+	unsigned test_vcpu;
+	bool test_crash_main;
+	uint64_t test_timer_fault; /* fault=timer:N: the timer thread faults in its Nth round */
 	/* Linux guests on the PC platform (pc.c) */
 	bool pc;
 	bool on_crash_restart;    /* panic or triple fault: restart instead of stopping */
@@ -41,6 +47,10 @@ struct vcpu {
 	const struct guest_kind *kind; /* its exit handlers (exits.h) */
 	unsigned id, cpu;
 	hv_sel_t ec, sc, handler;
+	hv_word_t handler_sp;     /* where its handler's stack starts (fault.c) */
+	unsigned reason;
+	uint64_t nexits, fault_at; /* exits served; fault_at: vm.test_exit for the test's vCPU */
+	volatile bool recovering; /* its handler faulted and starts over (fault.c) */
 	uint64_t timer_deadline;  /* TSC; 0 = not armed */
 	hv_sel_t wake;            /* semaphore a halted vCPU's handler waits on */
 	uint64_t recalls;
@@ -79,6 +89,13 @@ bool bus_probe_mmio(uint64_t gpa);
 void vmm_after_io(struct vcpu *v);
 bool vmm_load_linux(void);
 void vmm_vcpu_stopped(struct vcpu *v);
+void vmm_kick_others(struct vcpu *v);
+void vmm_test_exit(struct vcpu *v); /* crash= or fault= at this exit (tests) */
+HV_NORETURN void vmm_fault_here(void);
+
+/* fault.c: exception portals of a vCPU's exit handler into this VMM */
+hv_status_t fault_setup(struct vcpu *v, hv_sel_t *evt_base);
+bool fault_crash(struct vcpu *v, struct hv_cpu_state *st);
 
 /* testsupport.c: NMI and test-page requests of the test device */
 struct testdev;

@@ -4,7 +4,8 @@
  * on the PC platform (and the interrupt window it opens), the test guest's
  * CR8, control-register accesses nobody serves, WBINVD/INVD, RDPMC,
  * MONITOR/MWAIT, exits the VMM does not know and what on_crash= makes of
- * them, and CPUID agreeing with the #UD/#GP answers. The platform lock,
+ * them, CPUID agreeing with the #UD/#GP answers, and an exit handler that
+ * faults (vmm/fault.c: the exit ends as a crash). The platform lock,
  * the LAPIC lookup and the VMM's main.c are faked below; the LAPIC model
  * is the real one.
  */
@@ -87,11 +88,25 @@ void vm_stop_guest(void)
 
 bool vmm_load_linux(void) { return true; }
 void vmm_vcpu_stopped(struct vcpu *v) { (void)v, vcpus_stopped++; }
+static unsigned kicks, test_exits;
+void vmm_kick_others(struct vcpu *v) { (void)v, kicks++; }
+void vmm_test_exit(struct vcpu *v) { (void)v, test_exits++; }
+void pc_unlock_faulted(struct vcpu *v)
+{
+	(void)v;
+	if (lock_depth)
+		pc_unlock();
+}
 void vmm_after_io(struct vcpu *v) { (void)v; }
 bool testsupport_exit(struct vcpu *v, unsigned reason, struct hv_cpu_state *st) { return (void)v, (void)reason, (void)st, false; }
 void testsupport_reply(struct vcpu *v, unsigned reason, struct hv_cpu_state *st) { (void)v, (void)reason, (void)st; }
 hv_status_t hv_handler_create(unsigned cpu, hv_sel_t *ec_sel) { return (void)cpu, (void)ec_sel, HV_EMEM; }
+hv_status_t hv_handler_create_evt(unsigned cpu, hv_sel_t evt_base, hv_sel_t *ec_sel, hv_word_t *sp)
+{
+	return (void)cpu, (void)evt_base, (void)ec_sel, (void)sp, HV_EMEM;
+}
 hv_sel_t hv_sel_alloc(void) { return 0; }
+hv_sel_t hv_sel_alloc_order(unsigned order) { return (void)order, 0; }
 
 /* ---- helpers -------------------------------------------------------------------- */
 
@@ -112,7 +127,7 @@ static struct vcpu *setup_vcpu(const struct guest_kind *kind, bool restart)
 	lapic_init(&lapics[0], &fake_pf, 0, true);
 	lapic_mmio_write(&lapics[0], 0xf0, 4, 0x1ff);
 	fake_reset_all();
-	stops = vcpus_stopped = resets = 0;
+	stops = vcpus_stopped = resets = kicks = test_exits = 0;
 	out[0] = 0;
 	return v;
 }
@@ -391,6 +406,60 @@ static void test_triple_fault(void **state)
 	assert_string_equal(out, "vmm: vCPU 0: triple fault at rip 0x1000: guest stopped\n");
 }
 
+/* ---- an exit handler that faults (vmm/fault.c) ------------------------------------ */
+
+/* The exit the handler was serving ends as a crash of the guest: the PC guest
+ * stops (on_crash=stop) or restarts, with the platform lock given back if the
+ * handler held it; the test guest stops, all its vCPUs. */
+static void test_handler_fault(void **state)
+{
+	(void)state;
+	struct vcpu *v = setup_vcpu(&pc_guest, false);
+	struct hv_cpu_state st;
+	st = msg(0, 2);
+	v->reason = EXIT_REASON_IO_INSTRUCTION;
+	st.mtd = HV_MTD_GPR_ACDB; /* what the handler had written: no longer */
+	pc_lock(v);                  /* it faulted holding the lock */
+	assert_false(fault_crash(v, &st));
+	assert_int_equal(lock_depth, 0);
+	assert_int_equal(st.mtd, 0);
+	assert_int_equal(stops, 1);
+	assert_int_equal(vcpus_stopped, 1);
+	assert_string_equal(out, "vmm: vCPU 0: exit handler fault (exit IO_INSTRUCTION) at rip 0x1000: "
+				 "stopping the guest\n");
+
+	v = setup_vcpu(&pc_guest, true);
+	st = msg(0, 0);
+	v->reason = EXIT_REASON_HLT;
+	assert_true(fault_crash(v, &st)); /* it answers the exit: the vCPU goes on to park */
+	assert_int_equal(lock_depth, 0);
+	assert_int_equal(resets, 1);
+	assert_int_equal(stops + vcpus_stopped, 0);
+	assert_non_null(strstr(out, "exit handler fault (exit HLT) at rip 0x1000: restarting the guest\n"));
+
+	v = setup_vcpu(&test_guest, false);
+	st = msg(0, 0);
+	v->reason = EXIT_REASON_CPUID;
+	assert_false(fault_crash(v, &st));
+	assert_true(vm.stopping);
+	assert_int_equal(kicks, 1);
+	assert_int_equal(vcpus_stopped, 1);
+	assert_string_equal(out, "vmm: vCPU 0: exit handler fault (exit CPUID) at rip 0x1000: guest stopped\n");
+}
+
+/* crash= and fault= (tests) come at the vCPU's exit they name, once. */
+static void test_test_exit(void **state)
+{
+	(void)state;
+	struct vcpu *v = setup_vcpu(&test_guest, false);
+	v->fault_at = 3;
+	for (unsigned i = 0; i < 5; i++) {
+		struct hv_cpu_state st = msg(0, 2);
+		assert_true(exit_dispatch(v, EXIT_REASON_WBINVD, &st));
+		assert_int_equal(test_exits, i >= 2);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +472,8 @@ int main(void)
 		cmocka_unit_test(test_cpuid_agrees),
 		cmocka_unit_test(test_unknown_exit),
 		cmocka_unit_test(test_triple_fault),
+		cmocka_unit_test(test_handler_fault),
+		cmocka_unit_test(test_test_exit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -134,11 +134,21 @@ void *hv_heap_alloc(hv_word_t size, hv_word_t align);
  * ec_sel / sc_sel (may be NULL) receive the selectors. */
 hv_status_t hv_thread_create(unsigned cpu, void (*entry)(void *), void *arg,
 			     hv_word_t qos, hv_sel_t *ec_sel, hv_sel_t *sc_sel);
+/* The same with its exception portals at evt_base + vector (e.g.
+ * HV_SI_SEL_EVT_MAIN on the main EC's CPU: a fault then ends the domain). */
+hv_status_t hv_thread_create_evt(unsigned cpu, hv_sel_t evt_base, void (*entry)(void *), void *arg,
+				 hv_word_t qos, hv_sel_t *ec_sel, hv_sel_t *sc_sel);
 
 /* A new local EC on `cpu` to serve portals: its own stack and UTCB, event
  * base HV_SI_SEL_EVT(cpu). *ec_sel receives its selector. Use with
  * HV_PORTAL_ENTRY() for the entry IP. */
 hv_status_t hv_handler_create(unsigned cpu, hv_sel_t *ec_sel);
+
+/* The same with its exception portals at evt_base + vector instead (on
+ * `cpu`: events are CPU-local), e.g. into a fault handler of the domain's
+ * own. *sp (may be NULL) receives the stack pointer it starts every call
+ * with, where a fault handler can send it to start over. */
+hv_status_t hv_handler_create_evt(unsigned cpu, hv_sel_t evt_base, hv_sel_t *ec_sel, hv_word_t *sp);
 
 /*
  * HV_PORTAL_ENTRY(stub, fn) defines the assembly entry point `stub` for
