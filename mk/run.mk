@@ -11,7 +11,8 @@
 #   make test         deps, build, unit tests, boot tests; last line
 #                     "N passed, N failed"; TESTS="name ..." EMUS="qemu ..."
 #   make fuzz         a fuzzing campaign (scripts/fuzz): SEED=N COUNT=N calls,
-#                     THREADS=N per CPU; QEMU (AMD-V) unless EMU=bochs
+#                     THREADS=N per CPU, VMS=0 without the hostile VMM;
+#                     QEMU (AMD-V) unless EMU=bochs
 #   make bench        bench/run, then bench/linux (Linux guest vs native):
 #                     under Bochs (VT-x, deterministic ticks) and QEMU
 #                     (AMD-V, wall-clock TSC), reports in bench/results/
@@ -58,7 +59,7 @@ fuzz:
 	@scripts/deps build $(if $(filter bochs,$(EMU)),bochs,qemu)
 	@$(MAKE) --no-print-directory all
 	@scripts/fuzz --emu $(or $(EMU),qemu) --seed $(SEED) --count $(COUNT) --threads $(THREADS) \
-		$(if $(TIMEOUT),--timeout $(TIMEOUT))
+		$(if $(VMS),--vms $(VMS)) $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 bench:
 	@scripts/deps build bochs qemu
