@@ -79,11 +79,16 @@ static struct verdict decode_create(struct ec *ec, struct pd **charged)
 	return st == HV_OK ? ACCEPT : bad(st, HV_ARG_RSI);
 }
 
-/* Puts a capability to new object o at the (checked) selector sel, or destroys o. */
-static NORETURN void install(struct ec *ec, hv_sel_t sel, struct kobj *o)
+/*
+ * The end of a creation call: `created` is what the object's creation said
+ * (after the checks only lack of memory); if it succeeded, a capability to
+ * o goes to the checked destination RDI, or o is destroyed again.
+ */
+static NORETURN void install(struct ec *ec, hv_status_t created, struct kobj *o)
 {
-	hv_status_t st = mdb_insert_root(&ec->pd->spaces[HV_KIND_OBJ], sel, 0, (u64)o, HV_R_ALL, 0);
-	if (st != HV_OK) {
+	hv_status_t st = created;
+	if (st == HV_OK && (st = mdb_insert_root(&ec->pd->spaces[HV_KIND_OBJ], ec->regs.rdi, 0, (u64)o, HV_R_ALL,
+						 0)) != HV_OK) {
 		obj_get(o);
 		obj_put(o); /* becomes a zombie and is reaped */
 	}
@@ -144,7 +149,7 @@ static NORETURN void sys_create_pd(struct ec *ec)
 	hv_status_t st = pd_create(a.parent, a.quota, a.vm, a.max_prio, a.cpus, &pd);
 	if (st != HV_OK)
 		leave(ec, st, HV_ARG_RDX); /* the quota does not fit, or cannot hold the PD's page table */
-	install(ec, ec->regs.rdi, &pd->obj);
+	install(ec, HV_OK, &pd->obj);
 }
 
 /* create_ec: RDI dst, RSI PD, RDX flags (CPU, global, vCPU, event base), R10 UTCB, R8 SP, R9 IP */
@@ -196,9 +201,7 @@ static NORETURN void sys_create_ec(struct ec *ec)
 	decoded(ec, decode_create_ec(ec, &a));
 	hv_status_t st = a.vcpu ? ec_create_vcpu(a.pd, a.cpu, a.evt, &n)
 				: ec_create(a.pd, a.pd, a.cpu, a.global, a.utcb, a.sp, a.ip, a.evt, &n);
-	if (st != HV_OK)
-		finish(ec, st);
-	install(ec, ec->regs.rdi, &n->obj);
+	install(ec, st, st == HV_OK ? &n->obj : NULL);
 }
 
 /* create_sc: RDI dst, RSI PD charged, RDX EC, R10 QoS (priority, time slice) */
@@ -234,9 +237,7 @@ static NORETURN void sys_create_sc(struct ec *ec)
 	struct sc *sc;
 	decoded(ec, decode_create_sc(ec, &a));
 	hv_status_t st = sc_create(a.pd, a.ec, a.prio, a.quantum_us, &sc);
-	if (st != HV_OK)
-		finish(ec, st);
-	install(ec, ec->regs.rdi, &sc->obj);
+	install(ec, st, st == HV_OK ? &sc->obj : NULL);
 }
 
 /* create_pt: RDI dst, RSI PD charged, RDX handler EC, R10 MTD, R8 IP, R9 id */
@@ -269,9 +270,7 @@ static NORETURN void sys_create_pt(struct ec *ec)
 	struct pt *pt;
 	decoded(ec, decode_create_pt(ec, &a));
 	hv_status_t st = pt_create(a.pd, a.handler, ec->regs.r10, ec->regs.r8, ec->regs.r9, &pt);
-	if (st != HV_OK)
-		finish(ec, st);
-	install(ec, ec->regs.rdi, &pt->obj);
+	install(ec, st, st == HV_OK ? &pt->obj : NULL);
 }
 
 /* create_sm: RDI dst, RSI PD charged, RDX initial count */
@@ -283,9 +282,7 @@ static NORETURN void sys_create_sm(struct ec *ec)
 	if (ec->regs.rdx > HV_SM_COUNT_MAX)
 		leave(ec, HV_EOVERFLOW, HV_ARG_RDX);
 	hv_status_t st = sm_create(pd, ec->regs.rdx, &sm);
-	if (st != HV_OK)
-		finish(ec, st);
-	install(ec, ec->regs.rdi, &sm->obj);
+	install(ec, st, st == HV_OK ? &sm->obj : NULL);
 }
 
 /* An item's range: its kind, order and base in units of its space. */
