@@ -31,7 +31,8 @@ GUEST_LDFLAGS := -nostdlib -static --build-id=none -z noexecstack \
 
 GUEST_DIR := guests/test
 GUEST_SRCS := $(GUEST_DIR)/start.S $(GUEST_DIR)/main.c $(GUEST_DIR)/mmio.c $(GUEST_DIR)/modes.c $(GUEST_DIR)/lib.c \
-	$(GUEST_DIR)/cpu.c $(GUEST_DIR)/events.c $(GUEST_DIR)/debug.c $(GUEST_DIR)/syscall.S $(GUEST_DIR)/hostile.c
+	$(GUEST_DIR)/cpu.c $(GUEST_DIR)/events.c $(GUEST_DIR)/debug.c $(GUEST_DIR)/syscall.S $(GUEST_DIR)/hostile.c \
+	$(GUEST_DIR)/storm.c
 GUEST_OBJS := $(patsubst $(GUEST_DIR)/%,$(BUILD)/guests/test/%.o,$(GUEST_SRCS))
 GUEST_ELF := $(BUILD)/guests/test-guest.elf
 GUEST_BIN := $(BUILD)/guests/test-guest.bin

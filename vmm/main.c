@@ -310,7 +310,7 @@ int main(const struct hv_startinfo *si)
 	unsigned ncpus = 1;
 	tsc_khz = si->tsc_khz;
 	vm.name = si->name;
-	vm.pc = arg(si->args, "kernel", guest, sizeof(guest));
+	vm.pc = vm.lapics = arg(si->args, "kernel", guest, sizeof(guest));
 	if (!vm.pc && !arg(si->args, "guest", guest, sizeof(guest))) {
 		printf("vmm: no guest=MODULE or kernel=MODULE argument\n");
 		return 2;
@@ -383,6 +383,12 @@ int main(const struct hv_startinfo *si)
 	memcpy(vm.ram + GUEST_LOAD, (const void *)img->addr, img->size);
 	testdev.host_code = (uint32_t)(uintptr_t)vmexit_serve;
 	testsupport_init(&testdev);
+	vm.nvcpus = ncpus;
+	vm.lapics = ncpus > 1; /* for INIT and start-up IPIs between the vCPUs */
+	if (vm.lapics && !pc_setup_lapics()) {
+		printf("vmm: cannot set up the local APICs\n");
+		return 1;
+	}
 	if (!create_vcpus(si, ncpus, cpu0, &test_guest))
 		return 1;
 	printf("vmm: guest '%s' started: %lu KiB, %u vCPU%s on CPU %u\n", guest, mem >> 10, ncpus,
@@ -398,6 +404,9 @@ int main(const struct hv_startinfo *si)
 	}
 	while (hv_sm_down(done_sm) != HV_OK)
 		;
+	for (unsigned i = 1; i < vm.nvcpus; i++)
+		printf("vmm: vCPU %u got %u INIT and %u start-up IPIs, started %u times\n", i, vcpus[i].inits,
+		       vcpus[i].sipis, vcpus[i].starts);
 	if (vm.exit_code < 0) /* it did not exit: it crashed */
 		printf("vmm: guest '%s' stopped\n", vm.name);
 	hv_exit(vm.exit_code < 0 ? 1 : vm.exit_code);

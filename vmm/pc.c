@@ -78,8 +78,9 @@ static uint64_t next_deadline(void)
 
 void pc_unlock(void)
 {
-	/* a register write may have armed a timer earlier than the thread sleeps */
-	bool wake = lock_owner && next_deadline() < armed_ns;
+	/* a register write may have armed a timer earlier than the thread sleeps
+	 * (a test guest's LAPICs have no timer thread) */
+	bool wake = vm.pc && lock_owner && next_deadline() < armed_ns;
 	lock_owner = NULL;
 	hv_sm_up(lock_sm);
 	if (wake)
@@ -107,6 +108,17 @@ static void kick(struct vcpu *v)
 	} else {
 		hv_ec_recall(v->ec);
 	}
+}
+
+/* vCPU v's handler sleeps until kicked; called and returns with the lock
+ * held, which it gives up while it sleeps. */
+void pc_sleep(struct vcpu *v)
+{
+	v->halted = true;
+	pc_unlock();
+	(void)hv_sm_down(v->wake);
+	pc_lock(v);
+	v->halted = false;
 }
 
 /* An interrupt line: ISA lines to the PIC pair, every line to the IOAPIC. */
@@ -155,17 +167,12 @@ static void pf_apic_send(void *vmp, const struct apic_msg *m)
 			kick(v);
 			break;
 		case APIC_DM_INIT:
-			if (m->assert && v->id) {
-				v->init_pending = true;
+			if (m->assert && pc_init_signal(v))
 				kick(v);
-			}
 			break;
 		case APIC_DM_SIPI:
-			if (v->wait_sipi && v->id) {
-				v->sipi_vector = m->vector;
-				v->wait_sipi = false;
+			if (pc_sipi_signal(v, m->vector))
 				kick(v);
-			}
 			break;
 		case APIC_DM_EXTINT:
 			kick(v);
@@ -315,14 +322,38 @@ static void lapic_mmio_wr(void *ctx, uint64_t off, unsigned size, uint64_t val)
 		lapic_mmio_write(&lapics[lock_owner->id], off, size, val);
 }
 
-bool pc_setup(uint64_t ram_size)
+static const struct bus_dev lapic_dev = { "lapic", PC_LAPIC_BASE, PC_LAPIC_BASE + 0xfff, lapic_mmio_rd, lapic_mmio_wr,
+					   NULL };
+
+/* Guest time starts; the lock and the timer thread's semaphore. */
+static bool platform_start(void)
 {
 	tsc0 = hv_rdtsc();
 	tsc_to_ns_mul = (1000000ull << 32) / tsc_khz;
 	ns_to_tsc_mul = (tsc_khz << 32) / 1000000ull;
 	lock_sm = hv_sel_alloc();
 	timer_sm = hv_sel_alloc();
-	if (hv_create_sm(lock_sm, HV_SI_SEL_PD, 1) != HV_OK || hv_create_sm(timer_sm, HV_SI_SEL_PD, 0) != HV_OK)
+	return hv_create_sm(lock_sm, HV_SI_SEL_PD, 1) == HV_OK && hv_create_sm(timer_sm, HV_SI_SEL_PD, 0) == HV_OK;
+}
+
+/*
+ * A test guest with more than one vCPU gets a local APIC per vCPU, and with
+ * it the PC's INIT and start-up IPIs (pc_take_init()). Nothing else of the
+ * PC: no timer thread (their timers never fire), and the fixed interrupts
+ * and NMIs they take are never injected.
+ */
+bool pc_setup_lapics(void)
+{
+	if (!platform_start())
+		return false;
+	for (unsigned i = 0; i < vm.nvcpus; i++)
+		lapic_init(&lapics[i], &platform, i, i == 0);
+	return bus_add_mmio(&lapic_dev);
+}
+
+bool pc_setup(uint64_t ram_size)
+{
+	if (!platform_start())
 		return false;
 	pc_reset(ram_size);
 	const struct bus_dev io[] = {
@@ -347,10 +378,9 @@ bool pc_setup(uint64_t ram_size)
 	for (unsigned i = 0; i < sizeof(io) / sizeof(io[0]); i++)
 		if (!bus_add_io(&io[i]))
 			return false;
-	struct bus_dev la = { "lapic", PC_LAPIC_BASE, PC_LAPIC_BASE + 0xfff, lapic_mmio_rd, lapic_mmio_wr, NULL };
 	struct bus_dev ioa = { "ioapic", PC_IOAPIC_BASE, PC_IOAPIC_BASE + 0xfff, ioapic_mmio_read, ioapic_mmio_write,
 			       &ioapic };
-	return bus_add_mmio(&la) && bus_add_mmio(&ioa);
+	return bus_add_mmio(&lapic_dev) && bus_add_mmio(&ioa);
 }
 
 /* The devices' power-on state: at VM start, and at a guest reboot (with the

@@ -188,16 +188,6 @@ static bool pc_wakeup(struct vcpu *v, bool intr_ok)
 	       (intr_ok && pc_irq_pending(v));
 }
 
-/* vCPU v's handler sleeps until kicked; called and returns with the lock held. */
-static void pc_sleep(struct vcpu *v)
-{
-	v->halted = true;
-	pc_unlock();
-	(void)hv_sm_down(v->wake);
-	pc_lock(v);
-	v->halted = false;
-}
-
 /* Blocks vCPU v's handler until pc_wakeup(); lock held. */
 static void pc_halt(struct vcpu *v, bool intr_ok)
 {
@@ -295,7 +285,36 @@ static void linux_entry_state(struct vcpu *v, struct hv_cpu_state *st)
 	v->start_tsc = hv_rdtsc();
 }
 
-/* An AP waits for its start-up IPI (after power-on or INIT). Lock held. */
+/* An INIT for vCPU v (lock held); true: v must look at it soon. vCPU 0
+ * ignores INIT. */
+bool pc_init_signal(struct vcpu *v)
+{
+	if (!v->id)
+		return false;
+	v->inits++;
+	v->init_pending = true;
+	return true;
+}
+
+/* A start-up IPI for vCPU v (lock held), taken only while v waits for one;
+ * INITs before it came while it waited and change nothing, one after it
+ * makes v wait again. true: v must look at it soon. */
+bool pc_sipi_signal(struct vcpu *v, uint8_t vector)
+{
+	if (!v->id)
+		return false;
+	v->sipis++;
+	if (!v->wait_sipi)
+		return false;
+	v->sipi_vector = vector;
+	v->wait_sipi = false;
+	v->init_pending = false;
+	return true;
+}
+
+/* An AP waits for its start-up IPI (after power-on or INIT); an INIT that
+ * comes after the start-up IPI, even before the AP has run, makes it wait
+ * again (pc_sipi_signal()). Lock held. */
 static void wait_for_sipi(struct vcpu *v, struct hv_cpu_state *st)
 {
 	v->wait_sipi = true;
@@ -304,15 +323,22 @@ static void wait_for_sipi(struct vcpu *v, struct hv_cpu_state *st)
 	while (v->wait_sipi && !vm.stopping && !vm.reset_req) {
 		v->init_pending = false;
 		pc_halt(v, false);
-		v->init_pending = false;
 		v->nmi_pending = false;
 	}
 	v->in_sipi_wait = false;
 	if (vm.stopping || vm.reset_req)
 		return;
 	sipi_state(v, st, v->sipi_vector);
-	if (!v->started_once++)
+	if (!v->starts++)
 		printf("vmm: vCPU %u started at %#x:0000\n", v->id, v->sipi_vector << 8);
+}
+
+/* The test guest's INIT (pc_setup_lapics()): while one is pending, vCPU v
+ * waits for a start-up IPI; st becomes the state it starts in. Lock held. */
+void pc_take_init(struct vcpu *v, struct hv_cpu_state *st)
+{
+	while (v->init_pending && !vm.stopping && !vm.reset_req)
+		wait_for_sipi(v, st);
 }
 
 /* STARTUP: vCPU 0 enters the kernel; the others wait for their start-up IPIs. */

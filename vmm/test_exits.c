@@ -2,19 +2,29 @@
  * The exits of the test guest (test_guest; guests/test/README.md has the
  * contract): its CPUID leaves, the test device on the bus, HLT until the
  * device's timer, and the requests testsupport.c carries out. Anything the
- * VMM cannot serve stops the guest.
+ * VMM cannot serve stops the guest. With more than one vCPU it also has
+ * the PC's local APICs (pc_setup_lapics()), for INIT and start-up IPIs;
+ * their state is under the platform lock, and so is the test device's.
  */
 #include "exits.h"
+#include "pc.h"
+#include "../devices/lapic.h"
 #include <stdio.h>
 #include <string.h>
 
-/* STARTUP: real mode at 1000:0000. */
+/* STARTUP: vCPU 0 in real mode at 1000:0000; the others as after INIT:
+ * waiting for a start-up IPI (test_resume()). */
 static bool test_startup(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 {
 	(void)reason;
 	exit_startup_state(st);
 	exit_bad_state(st);
 	v->cr8 = 0;
+	if (v->id && vm.lapics) {
+		pc_lock(v);
+		v->init_pending = true;
+		pc_unlock();
+	}
 	return true;
 }
 
@@ -22,7 +32,7 @@ static bool test_startup(struct vcpu *v, unsigned reason, struct hv_cpu_state *s
  * counters (their exits give #UD and #GP), plus the hypervisor leaves. */
 static bool test_cpuid(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 {
-	(void)v, (void)reason;
+	(void)reason;
 	uint32_t leaf = (uint32_t)st->rax, sub = (uint32_t)st->rcx, a, b, c, d;
 	if (leaf >= 0x40000000u && leaf <= 0x400000ffu) {
 		a = 0x40000001u;
@@ -36,7 +46,9 @@ static bool test_cpuid(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 		if (leaf == 1) {
 			c &= ~(1u << 5 | 1u << 3); /* no VMX inside, no MONITOR/MWAIT */
 			c |= 1u << 31;             /* hypervisor present */
-			b &= 0x00ffffffu;          /* initial APIC id 0 */
+			b = (b & 0x00ffffffu) | v->id << 24; /* initial APIC id: the vCPU's index */
+			if (vm.lapics)
+				c |= 1u << 21; /* the LAPIC model has x2APIC */
 		} else if (leaf == 5 || leaf == 0xa) { /* MONITOR/MWAIT, performance monitoring */
 			a = b = c = d = 0;
 		}
@@ -55,16 +67,27 @@ static void test_port(struct vcpu *v, uint16_t port, unsigned size, bool in, uin
 
 static bool test_io(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 {
+	if (vm.lapics) /* vCPUs share the test device */
+		pc_lock(v);
 	bool ok = exit_io(v, st, test_port);
 	testsupport_reply(v, reason, st);
+	if (vm.lapics)
+		pc_unlock();
 	return ok;
 }
 
-/* IA32_APIC_BASE reads the standard value (there is no local APIC). */
+/* The local APIC's MSRs if there are LAPICs; else IA32_APIC_BASE reads the
+ * standard value. */
 static int test_msr(struct vcpu *v, struct hv_cpu_state *st, uint32_t idx, bool write, uint64_t *val)
 {
-	(void)v, (void)st;
-	if (idx != 0x1b)
+	(void)st;
+	if (vm.lapics && lapic_msr_handles(idx)) {
+		pc_lock(v);
+		bool ok = write ? lapic_msr_write(pc_lapic(v), idx, *val) : lapic_msr_read(pc_lapic(v), idx, val);
+		pc_unlock();
+		return ok ? 1 : -1;
+	}
+	if (idx != MSR_IA32_APIC_BASE)
 		return 0;
 	if (!write)
 		*val = 0xfee00900ull;
@@ -77,7 +100,7 @@ static bool test_msr_exit(struct vcpu *v, unsigned reason, struct hv_cpu_state *
 }
 
 /* CR8 keeps what the guest writes (as AMD-V's V_TPR does without exits);
- * with no local APIC it masks nothing. */
+ * it masks nothing: the test guest takes no LAPIC interrupts. */
 static bool test_cr8(struct vcpu *v, bool write, uint64_t *val)
 {
 	if (!write) {
@@ -124,13 +147,30 @@ static bool test_hlt(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 /* The test page's EPT violations are testsupport.c's; others are MMIO. */
 static bool test_ept(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 {
-	return testsupport_exit(v, reason, st) || exit_mmio(v, st, false);
+	return testsupport_exit(v, reason, st) || exit_mmio(v, st, vm.lapics);
 }
 
 /* Exits only testsupport.c serves (the NMI window), and those nobody does. */
 static bool test_support(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 {
 	return testsupport_exit(v, reason, st) || exit_unknown(v, reason, st);
+}
+
+/* Before the guest resumes: a vCPU whose LAPIC took INIT waits for a start-up
+ * IPI and starts at its vector, with its CR8 and test timer reset. */
+static bool test_resume(struct vcpu *v, struct hv_cpu_state *st)
+{
+	/* Without the lock: an INIT set after this read recalls the vCPU, and
+	 * its recall exit comes here again. The lock at every exit would make
+	 * the vCPUs' exits wait for each other. */
+	if (!vm.lapics || !__atomic_load_n(&v->init_pending, __ATOMIC_ACQUIRE))
+		return true;
+	pc_lock(v);
+	pc_take_init(v, st);
+	pc_unlock();
+	v->cr8 = 0;
+	v->timer_deadline = 0;
+	return true;
 }
 
 static bool test_crash(struct vcpu *v, struct hv_cpu_state *st, const char *what)
@@ -176,6 +216,8 @@ const struct guest_kind test_guest = {
 		[EXIT_REASON_WBINVD] = { exit_skip, EXIT_MTD_INSN },
 	},
 	.other = test_support,
+	.resume = test_resume,
 	.stopped = test_stopped,
 	.crash = test_crash,
+	.faulted = pc_unlock_faulted,
 };

@@ -22,6 +22,7 @@ struct vm {
 	uint64_t ram_size;
 	unsigned nvcpus;
 	volatile bool stopping;
+	bool lapics;              /* local APICs: a PC, or a test guest with more than one vCPU */
 	int exit_code;
 	uint64_t unserved;        /* accesses outside guest memory */
 	bool bad_state;           /* start the guest with an invalid CS (tests) */
@@ -64,7 +65,8 @@ struct vcpu {
 	hv_word_t ctrl;           /* interrupt/NMI-window requests in force */
 	uint64_t kvmclock;        /* MSR_KVM_SYSTEM_TIME_NEW */
 	uint64_t injected, start_tsc;
-	unsigned unclaimed_io, bad_msrs, started_once;
+	unsigned unclaimed_io, bad_msrs;
+	unsigned inits, sipis, starts; /* INIT and start-up IPIs that reached it, start-ups it took */
 };
 
 extern struct vm vm;

@@ -107,6 +107,11 @@ extern int have_microhv;
 
 void expect(int vec);
 
+/* One instruction (or a few) that may fault: whatever happens, go on after
+ * it (catch_all; hostile.c, storm.c). */
+#define GUARD_BEGIN "lea 1f(%%rip), %%r11\n\tmov %%r11, catch_all(%%rip)\n\t"
+#define GUARD_END "\n1:"
+
 /* Port I/O. */
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
 static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
@@ -151,6 +156,8 @@ void skip_without_vmm(void);
 void finish(void) __attribute__((noreturn));
 void check_isolation(uint32_t id);
 void run_hostile(uint32_t seed) __attribute__((noreturn));
+uint64_t hostile_rnd(void);     /* hostile.c's seeded generator */
+void hostile_init_sipi(void);   /* storm.c */
 void run_bench(void);
 void trap(struct frame *f);
 void *memset(void *d, int c, size_t n);

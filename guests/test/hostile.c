@@ -11,7 +11,8 @@
  * a table of odd descriptors. Then acts that may end it, one after the
  * other from act (seed % NACTS) on, until one does: CR8, bad CR0/CR4/PAT,
  * the #DB and #AC loops, CR8 = 15 and halt, leaving long mode, a triple
- * fault. The VMM, or the kernel, ends the guest; nobody else may notice.
+ * fault, an INIT/SIPI storm (storm.c). The VMM, or the kernel, ends the
+ * guest; nobody else may notice.
  */
 #include "guest.h"
 #include <stdbool.h>
@@ -31,13 +32,11 @@ static uint64_t rnd(void)
 	return rng * 0x2545f4914f6cdd1dUL;
 }
 
+uint64_t hostile_rnd(void) { return rnd(); }
+
 static uint64_t below(uint64_t n) { return rnd() % n; }
 
 static inline void invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory"); }
-
-/* One instruction (or a few) that may fault: whatever happens, go on after it. */
-#define GUARD_BEGIN "lea 1f(%%rip), %%r11\n\tmov %%r11, catch_all(%%rip)\n\t"
-#define GUARD_END "\n1:"
 
 static uint64_t caught_total(void)
 {
@@ -524,6 +523,7 @@ static const struct {
 	{ "#AC loop", act_ac_loop },
 	{ "leaving long mode with EFER.LME on and CR4.PAE off", act_leave_long_mode },
 	{ "triple fault", act_triple_fault },
+	{ "INIT/SIPI storm", hostile_init_sipi },
 };
 #define NACTS (sizeof(acts) / sizeof(acts[0]))
 

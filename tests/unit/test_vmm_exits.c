@@ -4,10 +4,12 @@
  * on the PC platform (and the interrupt window it opens), the test guest's
  * CR8, control-register accesses nobody serves, WBINVD/INVD, RDPMC,
  * MONITOR/MWAIT, exits the VMM does not know and what on_crash= makes of
- * them, CPUID agreeing with the #UD/#GP answers, and an exit handler that
- * faults (vmm/fault.c: the exit ends as a crash). The platform lock,
- * the LAPIC lookup and the VMM's main.c are faked below; the LAPIC model
- * is the real one.
+ * them, CPUID agreeing with the #UD/#GP answers, an exit handler that
+ * faults (vmm/fault.c: the exit ends as a crash), and INIT and start-up
+ * IPIs (both kinds; the test guest's with its LAPICs). The platform lock,
+ * the LAPIC lookup, a handler's sleep (which plays the IPIs other vCPUs
+ * send meanwhile) and the VMM's main.c are faked below; the LAPIC model is
+ * the real one.
  */
 #include "unit.h"
 
@@ -74,6 +76,30 @@ struct lapic *pc_lapic(struct vcpu *v)
 }
 
 void pc_reset_lapic(struct vcpu *v) { lapic_reset(&lapics[v->id], false); }
+
+/* What other vCPUs send while v's handler sleeps (pc.c's apic_send): at sleep
+ * n, an INIT if init_before[n], a start-up IPI with vector sipi_at[n] if
+ * that is >= 0, then an INIT if init_at[n]. */
+#define SLEEPS 4
+static int sipi_at[SLEEPS];
+static bool init_before[SLEEPS], init_at[SLEEPS];
+static unsigned sleeps;
+
+void pc_sleep(struct vcpu *v)
+{
+	assert_int_equal(lock_depth, 1);
+	if (sleeps == SLEEPS) { /* nothing more comes: the guest stops */
+		vm.stopping = true;
+		return;
+	}
+	unsigned n = sleeps++;
+	if (init_before[n])
+		assert_true(pc_init_signal(v));
+	if (sipi_at[n] >= 0)
+		assert_true(pc_sipi_signal(v, (uint8_t)sipi_at[n]));
+	if (init_at[n])
+		assert_true(pc_init_signal(v));
+}
 void pc_reset(uint64_t ram_size) { (void)ram_size; }
 
 static unsigned resets;
@@ -129,6 +155,21 @@ static struct vcpu *setup_vcpu(const struct guest_kind *kind, bool restart)
 	fake_reset_all();
 	stops = vcpus_stopped = resets = kicks = test_exits = 0;
 	out[0] = 0;
+	sleeps = 0;
+	for (unsigned i = 0; i < SLEEPS; i++)
+		sipi_at[i] = -1, init_before[i] = init_at[i] = false;
+	return v;
+}
+
+/* vCPU 1 of a two-vCPU guest of a kind, with LAPICs (a test guest's too). */
+static struct vcpu *setup_ap(const struct guest_kind *kind)
+{
+	setup_vcpu(kind, false);
+	vm.nvcpus = 2;
+	vm.lapics = true;
+	struct vcpu *v = &vcpus[1];
+	*v = (struct vcpu){ .vm = &vm, .kind = kind, .id = 1 };
+	lapic_init(&lapics[1], &fake_pf, 1, false);
 	return v;
 }
 
@@ -460,6 +501,115 @@ static void test_test_exit(void **state)
 	}
 }
 
+/* ---- INIT and start-up IPIs ------------------------------------------------------ */
+
+/* Real mode at the vector's page, as an AP starts (and no more sleeps). */
+static void check_sipi_state(const struct hv_cpu_state *st, unsigned vector, unsigned nsleeps)
+{
+	assert_int_equal(st->cs.sel, vector << 8);
+	assert_int_equal(st->cs.base, vector << 12);
+	assert_int_equal(st->rip, 0);
+	assert_int_equal(st->cr0, 0x10);
+	assert_int_equal(st->rax | st->rbx | st->rcx | st->rdx, 0);
+	assert_int_equal(st->mtd & (HV_MTD_CS_SS | HV_MTD_RIP_LEN | HV_MTD_CR | HV_MTD_GPR_ACDB),
+			 HV_MTD_CS_SS | HV_MTD_RIP_LEN | HV_MTD_CR | HV_MTD_GPR_ACDB);
+	assert_int_equal(sleeps, nsleeps);
+	assert_int_equal(lock_depth, 0);
+	assert_false(vm.stopping);
+}
+
+/* A test guest's vCPU 1 waits for a start-up IPI at its STARTUP, and again
+ * after each INIT, with its CR8 and test timer reset; its CPUID gives its
+ * APIC id and x2APIC; its LAPIC's MSRs are the model's. */
+static void test_test_guest_init_sipi(void **state)
+{
+	(void)state;
+	struct vcpu *v = setup_ap(&test_guest);
+	sipi_at[0] = 0x0f;
+	struct hv_cpu_state st = msg(0, 0);
+	assert_true(exit_dispatch(v, HV_VMEVT_STARTUP, &st));
+	check_sipi_state(&st, 0x0f, 1);
+	assert_non_null(strstr(out, "vmm: vCPU 1 started at ")); /* the host printf writes "0x" for %#x */
+	assert_non_null(strstr(out, "f00:0000\n"));
+
+	st = msg(0, 2);
+	st.rax = 1;
+	assert_true(exit_dispatch(v, EXIT_REASON_CPUID, &st));
+	assert_int_equal(st.rbx >> 24, 1);
+	assert_true(st.rcx & (1u << 21));
+	st = msg(0, 2);
+	st.rcx = MSR_IA32_APIC_BASE;
+	assert_true(exit_dispatch(v, EXIT_REASON_MSR_READ, &st));
+	assert_int_equal(st.rax, 0xfee00800);
+	st = msg(0, 2);
+	st.rcx = MSR_X2APIC_FIRST + 0x30; /* the x2APIC ICR outside x2APIC mode: #GP */
+	assert_true(exit_dispatch(v, EXIT_REASON_MSR_WRITE, &st));
+	assert_int_equal(st.inj_info, INJ_GP);
+
+	/* INIT at a CPUID exit: the answer is the start at the next vector */
+	v->cr8 = 5;
+	v->timer_deadline = 1234;
+	v->init_pending = true;
+	sipi_at[1] = 0x9a;
+	st = msg(0, 2);
+	assert_true(exit_dispatch(v, EXIT_REASON_CPUID, &st));
+	check_sipi_state(&st, 0x9a, 2);
+	assert_int_equal(v->cr8, 0);
+	assert_int_equal(v->timer_deadline, 0);
+	assert_int_equal(v->starts, 2);
+
+	/* an INIT while it waits changes nothing; a stopping guest ends the wait */
+	v->init_pending = true;
+	init_at[2] = true;
+	st = msg(0, 2);
+	assert_false(exit_dispatch(v, EXIT_REASON_CPUID, &st));
+	assert_int_equal(sleeps, SLEEPS);
+	assert_int_equal(st.mtd, 0);
+	assert_int_equal(kicks, 1);
+	assert_int_equal(lock_depth, 0);
+}
+
+/* INIT and start-up IPIs that come while the vCPU's handler sleeps, in
+ * either order: INIT, SIPI starts it at that SIPI's vector (Linux's INIT,
+ * INIT de-assert, SIPI, SIPI); SIPI, INIT makes it wait for the next SIPI
+ * (the INIT was lost: it started at the first vector). */
+static void check_init_after_sipi(const struct guest_kind *kind)
+{
+	struct vcpu *v = setup_ap(kind);
+	v->init_pending = true;
+	init_before[0] = true;
+	sipi_at[0] = 0x9a;
+	struct hv_cpu_state st = msg(0, 2);
+	assert_true(exit_dispatch(v, EXIT_REASON_WBINVD, &st));
+	check_sipi_state(&st, 0x9a, 1);
+	assert_false(pc_sipi_signal(v, 0x9a)); /* a second one: it runs */
+	assert_int_equal(v->sipis, 2);
+	assert_int_equal(v->inits, 1);
+
+	v = setup_ap(kind);
+	v->init_pending = true;
+	sipi_at[0] = 0x0f;
+	init_at[0] = true;
+	sipi_at[1] = 0x23;
+	st = msg(0, 2);
+	assert_true(exit_dispatch(v, EXIT_REASON_WBINVD, &st));
+	check_sipi_state(&st, 0x23, 2);
+	assert_false(v->init_pending);
+	assert_false(pc_init_signal(&vcpus[0])); /* vCPU 0 ignores INIT */
+}
+
+static void test_test_guest_init_after_sipi(void **state)
+{
+	(void)state;
+	check_init_after_sipi(&test_guest);
+}
+
+static void test_pc_init_after_sipi(void **state)
+{
+	(void)state;
+	check_init_after_sipi(&pc_guest);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +624,9 @@ int main(void)
 		cmocka_unit_test(test_triple_fault),
 		cmocka_unit_test(test_handler_fault),
 		cmocka_unit_test(test_test_exit),
+		cmocka_unit_test(test_test_guest_init_sipi),
+		cmocka_unit_test(test_test_guest_init_after_sipi),
+		cmocka_unit_test(test_pc_init_after_sipi),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
