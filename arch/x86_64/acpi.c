@@ -145,6 +145,10 @@ bool acpi_init(paddr_t rsdp_hint)
 	const struct sdt *madt = r ? find_table(r, "APIC") : NULL;
 	if (madt)
 		parse_madt(madt);
+	if (r) {
+		acpi.mcfg = find_table(r, "MCFG");
+		acpi.dmar = find_table(r, "DMAR");
+	}
 	if (!acpi.nioapics) {
 		acpi.ioapic[0].base = 0xfec00000;
 		acpi.nioapics = 1;

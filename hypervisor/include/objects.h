@@ -40,6 +40,8 @@ struct pd {
 	u32 users;              /* ECs in it and objects charged to it */
 	bool killed;            /* last capability gone: spaces torn down */
 	struct ec *ecs;         /* ECs executing in it */
+	u64 *dma_root;          /* IOMMU page table of the devices assigned to it, or NULL
+				 * (arch/iommu.c; freed by iommu_pd_destroy) */
 };
 
 /*

@@ -38,6 +38,15 @@
 #define HV_SI_MAX_IO 8
 #define HV_SI_MAX_FILES 4
 #define HV_SI_FILES 0x0000600000000000ul   /* 'file' modules, read-only, from here */
+#define HV_SI_MAX_DEV 4
+#define HV_SI_MAX_BAR 6
+/* 'device': memory BAR b of device d is mapped (uncached, or write-combining
+ * where the configuration says 'wc') at HV_SI_BAR(d, b): a 4 GiB slot each. */
+#define HV_SI_BARS 0x0000500000000000ul
+#define HV_SI_BAR(d, b) (HV_SI_BARS + (((hv_word_t)(d) * HV_SI_MAX_BAR + (b)) << 32))
+/* 'dma': physically contiguous RAM, mapped read-write here and DMA-able by
+ * the domain's devices at I/O virtual address = its physical address. */
+#define HV_SI_DMA 0x0000480000000000ul
 
 struct hv_si_service {
 	char name[HV_SI_NAME];
@@ -52,6 +61,30 @@ struct hv_si_irq {
 
 struct hv_si_io {
 	hv_word_t first, last; /* inclusive port range granted */
+};
+
+/* One BAR of an assigned PCI function. */
+struct hv_si_bar {
+	hv_word_t phys;  /* bus address (memory) or first port (I/O); 0 = no BAR */
+	hv_word_t size;  /* bytes or ports */
+	hv_word_t flags; /* HV_SI_BAR_* */
+	hv_word_t addr;  /* memory BAR: where it is mapped (HV_SI_BAR(d, b)) */
+};
+#define HV_SI_BAR_IO (1u << 0)       /* I/O ports, granted in the I/O space */
+#define HV_SI_BAR_64 (1u << 1)       /* 64-bit memory BAR (b + 1 is its upper half: size 0) */
+#define HV_SI_BAR_PREFETCH (1u << 2) /* prefetchable */
+#define HV_SI_BAR_WC (1u << 3)       /* mapped write-combining */
+#define HV_SI_BAR_HOLE (1u << 4)     /* pages holding the MSI-X table/PBA are not mapped */
+
+/* A PCI function assigned to the domain ('device' key). */
+struct hv_si_dev {
+	hv_word_t bdf;              /* HV_BDF(bus, dev, fn) */
+	hv_word_t vendor, device;   /* IDs */
+	hv_word_t class;            /* class code: base << 16 | sub << 8 | prog-if */
+	struct hv_si_bar bar[HV_SI_MAX_BAR];
+	hv_sel_t irq_sel;           /* semaphore signalled by the device's interrupt */
+	hv_word_t gsi;              /* INTx: the GSI (msi_addr == 0) */
+	hv_word_t msi_addr, msi_data; /* MSI: what the device must send (0: INTx) */
 };
 
 struct hv_si_file {
@@ -75,6 +108,9 @@ struct hv_startinfo {
 	struct hv_si_io io[HV_SI_MAX_IO];
 	hv_word_t num_files;
 	struct hv_si_file files[HV_SI_MAX_FILES];
+	hv_word_t num_dev;
+	struct hv_si_dev dev[HV_SI_MAX_DEV];
+	hv_word_t dma_addr, dma_phys, dma_size; /* 'dma' memory (size 0: none) */
 };
 
 /*
@@ -88,7 +124,19 @@ struct hv_startinfo {
  *   HV_ROOT_EXIT: mr[1] = exit code; the domain is stopped and reported.
  * Reply: mr[0] = hv_status_t.
  */
-enum hv_root_op { HV_ROOT_REGISTER = 1, HV_ROOT_EXIT = 2 };
+enum hv_root_op { HV_ROOT_REGISTER = 1, HV_ROOT_EXIT = 2, HV_ROOT_PCI_READ = 3, HV_ROOT_PCI_WRITE = 4 };
+/*
+ * Configuration space of an assigned device, mediated by the roottask:
+ *   HV_ROOT_PCI_READ:  mr[1] = device index d (dev[d] of the start info),
+ *     mr[2] = offset, mr[3] = size (1, 2 or 4, naturally aligned, below
+ *     4096 with ECAM, 256 without); reply mr[1] = value.
+ *   HV_ROOT_PCI_WRITE: the same and mr[4] = value. Only the command and
+ *     status registers and the MSI, MSI-X and power-management capabilities
+ *     may be written; MSI address/data only with the values of dev[d]
+ *     (irq_ctrl on irq_sel returns them too). Anything else: HV_EPERM.
+ * Reply mr[0] = hv_status_t (HV_EPARAM: no such device index, bad offset
+ * or size).
+ */
 
 /*
  * Console protocol (calls on HV_SI_SEL_CONSOLE), mr[0] = operation:

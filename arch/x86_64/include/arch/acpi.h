@@ -16,6 +16,8 @@ struct acpi_info {
 	} ioapic[MAX_IOAPICS];
 	u32 isa_gsi[16];    /* ISA IRQ -> GSI */
 	u16 isa_flags[16];  /* MPS INTI flags of the override */
+	const void *mcfg;   /* PCI ECAM table (checked header), or NULL */
+	const void *dmar;   /* VT-d DMA remapping table (checked header), or NULL */
 };
 
 extern struct acpi_info acpi;

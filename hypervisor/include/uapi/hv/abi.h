@@ -54,7 +54,8 @@ enum hv_syscall {
 	HV_SYS_IRQ_CTRL = 13, /* rdi=irq sm  rsi=cpu  rdx=flags */
 	HV_SYS_NULL = 14,     /* does nothing; for measuring entry/exit cost */
 	HV_SYS_PD_CTRL = 15,  /* rdi=pd rsi=op -> rsi rdx r8 (KMEM: used, limit, free pages; LIMITS) */
-	HV_SYS_COUNT = 16
+	HV_SYS_ASSIGN_DEV = 16, /* rdi=authority pd (HV_R_PD_DEV) rsi=pd rdx=PCI BDF r10=op */
+	HV_SYS_COUNT = 17
 };
 
 /* ---- Capabilities --------------------------------------------------------- */
@@ -88,6 +89,9 @@ enum hv_obj_type {
 /* Rights of object capabilities; the meaning of a bit depends on the type. */
 #define HV_R_PD_CREATE (1u << 0) /* create objects charged to this PD */
 #define HV_R_PD_MAP (1u << 1)    /* delegate into / out of it by syscall */
+#define HV_R_PD_DEV (1u << 2)    /* authority to assign PCI devices (assign_dev RDI):
+				  * only the roottask's own PD capability has it;
+				  * create_pd never gives it */
 #define HV_R_EC_CTRL (1u << 0)   /* ec_ctrl (recall) */
 #define HV_R_EC_BIND_SC (1u << 1) /* attach a scheduling context */
 #define HV_R_EC_BIND_PT (1u << 2) /* create a portal to this EC */
@@ -121,8 +125,17 @@ enum hv_obj_type {
 #define HV_ITEM_ORDER(d) ((unsigned)(((d) >> 8) & 0x3fu))
 #define HV_ITEM_TYPE(d) ((unsigned)(((d) >> 16) & 0xffu))
 #define HV_REVOKE_SELF ((hv_word_t)1 << 24)
-/* The bits an item may have as an argument (bit 7 is ignored). */
+/* HV_SYS_DELEGATE only, memory: map device memory write-combining (default:
+ * uncached); HV_EPARAM on RAM. */
+#define HV_ITEM_WC ((hv_word_t)1 << 14)
+/* HV_SYS_DELEGATE only, memory: the pages (RAM only, HV_EPARAM on device
+ * memory) also become DMA-able by the devices assigned to the destination
+ * PD, at I/O virtual address = physical address (IOMMU page tables). */
+#define HV_ITEM_DMA ((hv_word_t)1 << 15)
+/* The bits an item may have as an argument (bit 7 is ignored; bits 14..15
+ * only in HV_SYS_DELEGATE). */
 #define HV_ITEM_ARG_MASK ((hv_word_t)0x3fff)
+#define HV_ITEM_DELEGATE_MASK ((hv_word_t)0xffff)
 
 /* ---- Message tags (RSI of call, RDI of reply) ----------------------------- */
 /*
@@ -189,6 +202,20 @@ enum hv_ec_op {
 #define HV_IRQ_ACTIVE_LOW (1u << 1) /* active low (default: high) */
 #define HV_IRQ_MASK (1u << 2)       /* mask the line */
 #define HV_IRQ_FLAGS_VALID 0x7u
+/* irq_ctrl on an MSI semaphore (HV_SEL_MSI_BASE + n in the roottask) takes
+ * only HV_IRQ_MASK and returns in RSI the MSI address and in RDX the MSI
+ * data the device must send (fixed delivery, edge, to that CPU). */
+
+/* assign_dev (R10) */
+enum hv_dev_op {
+	HV_DEV_ASSIGN = 0, /* DMA of the device goes through the PD's DMA space */
+	HV_DEV_RELEASE = 1 /* the device is blocked again (no DMA at all) */
+};
+/* PCI requester id: bus 8 bits, device 5 bits, function 3 bits. */
+#define HV_BDF(bus, dev, fn) ((hv_word_t)(((bus) << 8) | ((dev) << 3) | (fn)))
+#define HV_BDF_BUS(b) ((unsigned)(((b) >> 8) & 0xffu))
+#define HV_BDF_DEV(b) ((unsigned)(((b) >> 3) & 0x1fu))
+#define HV_BDF_FN(b) ((unsigned)((b)&0x7u))
 
 /* ---- Events: exceptions (and later VM exits) are IPC to evt_base + event --- */
 #define HV_EVT_EXC(vector) (vector) /* 0..31: CPU exceptions; 14 is the pager */
@@ -313,7 +340,9 @@ struct hv_utcb {
 #define HV_SEL_EC 1          /* own (first) EC */
 #define HV_SEL_SC 2          /* its SC */
 #define HV_SEL_EVT_BASE 32   /* event portals: 32 + HV_EVT_* */
-#define HV_SEL_GSI_BASE 128  /* roottask: one SM per GSI */
+#define HV_SEL_GSI_BASE 128  /* roottask: one SM per GSI (at most 64) */
+#define HV_SEL_MSI_BASE 192  /* roottask: HV_MSI_COUNT MSI semaphores */
+#define HV_MSI_COUNT 32
 #define HV_SEL_MAX 8192      /* selectors are 0 .. HV_SEL_MAX-1 */
 
 /* User-space virtual addresses are below this bound. */

@@ -45,6 +45,23 @@ struct hv_hip {
 	char cmdline[HV_HIP_CMDLINE]; /* the hypervisor's own command line */
 	struct hv_hip_mod mods[HV_HIP_MAX_MODS];
 	struct hv_hip_mem mem[HV_HIP_MAX_MEM];
+	/* PCI: the ECAM window of segment 0 from the ACPI MCFG table (0 if there
+	 * is none: configuration mechanism #1 only), covering buses
+	 * pci_bus_first..pci_bus_last at ecam_base + (bus << 20). */
+	hv_word_t pci_ecam_base;
+	hv_word_t pci_bus_first, pci_bus_last;
+	/* Device memory (every physical page that is neither RAM, ACPI memory
+	 * nor the kernel's own MMIO, up to 2^phys_bits) is in the roottask's
+	 * memory space at HV_RT_PHYS_BASE + phys but not mapped there: delegate
+	 * it (to itself or a driver) to map it, uncached or HV_ITEM_WC. */
+	hv_word_t phys_bits;
+	hv_word_t iommu;     /* enum hv_iommu_kind: DMA remapping in force */
+	hv_word_t num_msi;   /* MSI semaphores at HV_SEL_MSI_BASE + n */
+};
+
+enum hv_iommu_kind {
+	HV_IOMMU_NONE = 0, /* devices can reach all memory by DMA */
+	HV_IOMMU_VTD = 1   /* Intel VT-d DMA remapping */
 };
 
 #endif
