@@ -15,6 +15,10 @@
 
 struct pd;
 
+/* The IOMMUs' register pages (from acpi.dmar; callable before
+ * iommu_init()): they are the kernel's and never device memory a driver
+ * can get. Writes up to max physical page addresses, returns how many. */
+unsigned iommu_reg_pages(u64 *out, unsigned max);
 /* After acpi_init(): finds the DMAR table, sets up remapping (every device
  * blocked) and the fault interrupt. Returns the enum hv_iommu_kind. */
 unsigned iommu_init(void);
