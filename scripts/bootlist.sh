@@ -4,6 +4,9 @@
 # A boot list describes one system, one item per line:
 #   kernel PATH [CMDLINE...]
 #   module PATH [ARGS...]
+#   machine pc|q35                 the emulated chipset (default pc)
+#   iommu on|intremap|off          an Intel IOMMU (QEMU q35 only; default off)
+#   nic e1000|e1000e [hub N|user]  a network card (default net: user)
 # PATH is relative to the repository root. A word starting with '#' starts a
 # comment. Words are separated by white space (runs of it collapse to one).
 #
@@ -14,6 +17,9 @@
 #   BL_KERNEL_ARGS     kernel command line after the path ('' if none)
 #   BL_MODS[i]         module paths (as written)
 #   BL_MOD_ARGS[i]     module arguments after the path ('' if none)
+#   BL_MACHINE         pc or q35
+#   BL_IOMMU           off, on or intremap
+#   BL_NICS[i]         "MODEL hub N" or "MODEL user", one per 'nic' line
 # and fails with a message naming the file and line on any error.
 # ROOT must be set to the repository root; paths are checked relative to it.
 
@@ -31,6 +37,10 @@ bootlist_load() {
 	BL_KERNEL_ARGS=
 	BL_MODS=()
 	BL_MOD_ARGS=()
+	BL_MACHINE=pc
+	BL_IOMMU=off
+	BL_NICS=()
+	local have_machine='' have_iommu=''
 	while IFS= read -r line || [ -n "$line" ]; do
 		n=$((n + 1))
 		# read -a splits without glob expansion; drop everything from a '#' word on
@@ -43,6 +53,12 @@ bootlist_load() {
 		[ ${#kept[@]} -eq 0 ] && continue
 		key=${kept[0]}
 		path=${kept[1]:-}
+		case "$key" in
+		machine | iommu | nic)
+			bootlist_machine_line "$file:$n" "${kept[@]}"
+			continue
+			;;
+		esac
 		[ -n "$path" ] || bootlist_die "$file:$n: '$key' needs a path"
 		case "$key" in
 		kernel)
@@ -54,12 +70,47 @@ bootlist_load() {
 			BL_MODS+=("$path")
 			BL_MOD_ARGS+=("${kept[*]:2}")
 			;;
-		*) bootlist_die "$file:$n: unknown keyword '$key' (expected kernel or module)" ;;
+		*) bootlist_die "$file:$n: unknown keyword '$key' (expected kernel, module, machine, iommu or nic)" ;;
 		esac
 		bootlist_abs "$path" >/dev/null ||
 			bootlist_die "$file:$n: no such file: $path (relative to $ROOT; did the build run?)"
 	done <"$file"
 	[ -n "$BL_KERNEL" ] || bootlist_die "$file: no 'kernel' line"
+	[ "$BL_IOMMU" = off ] || [ "$BL_MACHINE" = q35 ] ||
+		bootlist_die "$file: 'iommu $BL_IOMMU' needs 'machine q35'"
+}
+
+# bootlist_machine_line WHERE KEY ARGS...: one machine, iommu or nic line
+# (called by bootlist_load with have_machine/have_iommu in its scope)
+bootlist_machine_line() {
+	local where=$1 key=$2
+	shift 2
+	case "$key" in
+	machine)
+		[ $# -eq 1 ] || bootlist_die "$where: expected 'machine pc' or 'machine q35'"
+		[ -z "$have_machine" ] || bootlist_die "$where: second 'machine' line"
+		case "$1" in pc | q35) BL_MACHINE=$1 ;; *) bootlist_die "$where: unknown machine '$1' (expected pc or q35)" ;; esac
+		have_machine=1
+		;;
+	iommu)
+		[ $# -eq 1 ] || bootlist_die "$where: expected 'iommu on', 'iommu intremap' or 'iommu off'"
+		[ -z "$have_iommu" ] || bootlist_die "$where: second 'iommu' line"
+		case "$1" in on | intremap | off) BL_IOMMU=$1 ;; *) bootlist_die "$where: unknown iommu setting '$1' (expected on, intremap or off)" ;; esac
+		have_iommu=1
+		;;
+	nic)
+		[ $# -ge 1 ] || bootlist_die "$where: 'nic' needs a model (e1000 or e1000e)"
+		case "$1" in e1000 | e1000e) ;; *) bootlist_die "$where: unknown nic model '$1' (expected e1000 or e1000e)" ;; esac
+		if [ $# -eq 1 ] || { [ $# -eq 2 ] && [ "$2" = user ]; }; then
+			BL_NICS+=("$1 user")
+		elif [ $# -eq 3 ] && [ "$2" = hub ] && [[ $3 =~ ^[0-9]$ ]]; then
+			BL_NICS+=("$1 hub $3")
+		else
+			bootlist_die "$where: expected 'nic MODEL', 'nic MODEL user' or 'nic MODEL hub N' (N 0..9)"
+		fi
+		[ ${#BL_NICS[@]} -le 8 ] || bootlist_die "$where: at most 8 'nic' lines"
+		;;
+	esac
 }
 
 # bootlist_abs PATH: absolute host path of a boot-list path; fails if missing.
