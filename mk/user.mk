@@ -78,6 +78,8 @@ $(eval $(call user_prog,echo,guests/native/echo/echo.c))
 $(eval $(call user_prog,faulty,guests/native/faulty/faulty.c))
 $(eval $(call user_prog,bench,bench/bench.c))
 $(eval $(call user_prog,selftest,guests/native/selftest/selftest.c))
+$(eval $(call user_prog,pcitest,guests/native/pcitest/pcitest.c))
+$(eval $(call user_prog,e1000,drivers/e1000/main.c drivers/e1000/frame.c))
 $(eval $(call user_prog,vcputest,guests/native/vcputest/vcputest.c))
 $(eval $(call user_prog,fuzz,guests/native/fuzz/main.c guests/native/fuzz/gen.c guests/native/fuzz/ops.c \
 	guests/native/fuzz/serve.c guests/native/fuzz/vm.c))
