@@ -8,8 +8,9 @@
  *
  * Arguments (module arguments after the program name; dev=D picks
  * dev[D] of the start info, default 0):
- *   ping N           send N test frames one by one, each until a 'pong'
- *                    domain on the same hub answers it; exits 0 when all were
+ *   ping N [forever] send N test frames one by one, each until a 'pong'
+ *                    domain on the same hub answers it; exits 0 when all
+ *                    were; 'forever': round after round, reporting each
  *   pong [N]         answer every test frame forever; reports when pings
  *                    0..N-1 (default 10) have been answered
  *   arp HOST MYIP    ARP who-has HOST from MYIP until the emulator's virtual
@@ -456,13 +457,13 @@ static void on_frame_pong(const uint8_t *f, size_t len, void *arg)
 		pp->answered++;
 }
 
-static int run_ping(unsigned long n)
+/* One round of n pings (sequence numbers first..first+n-1). */
+static int ping_round(uint32_t first, unsigned long n, unsigned long *resent)
 {
 	struct pingpong pp = { 0, 0, 0 };
 	uint8_t frame[ETH_MIN_FRAME];
-	unsigned long resent = 0;
 
-	for (uint32_t seq = 0; seq < n; seq++) {
+	for (uint32_t seq = first; seq - first < n; seq++) {
 		unsigned tries;
 
 		pp.want = seq;
@@ -471,7 +472,7 @@ static int run_ping(unsigned long n)
 			hv_word_t end = hv_rdtsc() + ms_to_tsc(100);
 
 			if (tries)
-				resent++;
+				(*resent)++;
 			if (!send(frame, test_frame(frame, nic.mac, TEST_PING, seq)))
 				(void)wait_irq(end); /* ring full: let it drain */
 			while (!pp.got && hv_rdtsc() < end) {
@@ -485,9 +486,23 @@ static int run_ping(unsigned long n)
 			return 1;
 		}
 	}
-	printf("e1000: ping: %lu of %lu pings answered (%lu resent), %lu frames sent, %lu received, %lu interrupts (%s)\n",
-	       n, n, resent, nic.tx_frames, nic.rx_frames, nic.irqs, nic.msi ? "MSI" : "INTx");
-	return nic.irqs ? 0 : 1;
+	return 0;
+}
+
+static int run_ping(unsigned long n, int forever)
+{
+	unsigned long resent = 0;
+
+	for (unsigned long round = 1;; round++) {
+		if (ping_round((uint32_t)((round - 1) * n), n, &resent))
+			return 1;
+		printf("e1000: ping: %s%lu of %lu pings answered (%lu resent), %lu frames sent, %lu received, %lu interrupts (%s)\n",
+		       forever ? "round done: " : "", n, n, resent, nic.tx_frames, nic.rx_frames,
+		       nic.irqs, nic.msi ? "MSI" : "INTx");
+		if (!forever)
+			return nic.irqs ? 0 : 1;
+		sleep_ms(50);
+	}
 }
 
 static HV_NORETURN void run_pong(unsigned long n)
@@ -644,7 +659,7 @@ static int parse_ulong(const char *s, unsigned long *out)
 
 static int usage(void)
 {
-	printf("e1000: usage: e1000 [dev=D] ping N | pong [N] | arp HOST MYIP | rogue HOST MYIP\n");
+	printf("e1000: usage: e1000 [dev=D] ping N [forever] | pong [N] | arp HOST MYIP | rogue HOST MYIP\n");
 	return 2;
 }
 
@@ -673,6 +688,8 @@ int main(const struct hv_startinfo *si)
 	if (!strcmp(mode, "ping") || !strcmp(mode, "pong")) {
 		if ((w1[0] && !parse_ulong(w1, &count)) || count == 0)
 			return usage();
+		if (w2[0] && (strcmp(mode, "ping") || strcmp(w2, "forever")))
+			return usage();
 	} else if (!strcmp(mode, "arp") || !strcmp(mode, "rogue")) {
 		if (!parse_ip(w1, host) || !parse_ip(w2, me))
 			return usage();
@@ -699,7 +716,7 @@ int main(const struct hv_startinfo *si)
 		return 1;
 
 	if (!strcmp(mode, "ping"))
-		return run_ping(count);
+		return run_ping(count, w2[0] != '\0');
 	if (!strcmp(mode, "pong"))
 		run_pong(count);
 	if (!strcmp(mode, "arp"))
