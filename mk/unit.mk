@@ -105,6 +105,9 @@ UNIT_SRCS_test_pci_host := devices/pci_host.c
 UNIT_TESTS += test_pc_misc
 UNIT_SRCS_test_pc_misc := devices/pc_misc.c
 
+UNIT_TESTS += test_bootlist
+UNIT_SRCS_test_bootlist :=
+
 UNIT_TESTS += test_e1000_frame
 UNIT_SRCS_test_e1000_frame := drivers/e1000/frame.c
 UNIT_CFLAGS_test_e1000_frame := -Idrivers/e1000
