@@ -1,14 +1,11 @@
 /*
- * DMA remapping with Intel VT-d (arch/iommu.h; "Intel Virtualization Technology
- * for Directed I/O"): legacy translation mode, register-based invalidation.
- * Every remapping unit of PCI segment 0 gets the same root table: bus ->
- * context table -> a context entry per device. A device assigned to no PD has
- * none (its DMA faults); an assigned one points to its PD's second-level table
- * (vtd.c) under the PD's domain id. A fault is logged and blocks the device:
- * its entry then points to an empty table with fault processing disabled, so a
- * device logs one line however often it retries. Invalidations are global
- * (assignments and unmaps are rare). Without a usable DMAR table nothing is
- * enforced, and the boot log says so.
+ * DMA remapping with Intel VT-d (arch/iommu.h; docs/security.md): legacy mode,
+ * register-based global invalidations. Every unit of PCI segment 0 walks one
+ * root table: bus -> context table -> an entry per device. A device assigned
+ * to no PD has none (its DMA faults); an assigned one points to its PD's
+ * second-level table (vtd.c) under the PD's domain id. A fault is logged once
+ * and blocks the device: its entry then points to an empty table with fault
+ * processing disabled. Without a usable DMAR table nothing is enforced.
  */
 #include "kernel.h"
 #include "objects.h"
@@ -55,6 +52,7 @@ static unsigned num_did; /* domain ids of every unit */
 static bool coherent, caching_mode, flush_pending;
 static struct pd *did_pd[MAX_DID]; /* domain id -> PD (0 and DID_NONE: none) */
 
+/* register access (through the direct map's uncached top GiB) */
 static u32 rd32(struct vtd_unit *u, unsigned r) { return *(volatile u32 *)(u->regs + r); }
 static u64 rd64(struct vtd_unit *u, unsigned r) { return *(volatile u64 *)(u->regs + r); }
 static void wr32(struct vtd_unit *u, unsigned r, u32 v) { *(volatile u32 *)(u->regs + r) = v; }
@@ -188,9 +186,9 @@ unsigned iommu_init(void)
 		why = "no 3- or 4-level tables";
 	if (!why && nunits && (!(root_table = page_alloc()) || !(empty_table = page_alloc())))
 		why = "no memory";
-	if (why)
-		printk("hypervisor: IOMMU: VT-d not used: %s\n", why);
 	if (why || !nunits) {
+		if (why)
+			printk("hypervisor: IOMMU: VT-d not used: %s\n", why);
 		printk("hypervisor: no IOMMU: devices assigned to drivers can reach all memory by DMA\n");
 		nunits = 0;
 		return HV_IOMMU_NONE;
@@ -232,8 +230,7 @@ hv_status_t iommu_assign(struct pd *pd, u16 bdf)
 void iommu_release(struct pd *pd, u16 bdf)
 {
 	volatile u64 *ce = nunits ? context(bdf, false) : NULL;
-	unsigned owner = ce ? ctx_did(ce) : 0;
-	if (owner > DID_NONE && did_pd[owner] == pd)
+	if (ce && ctx_did(ce) > DID_NONE && did_pd[ctx_did(ce)] == pd)
 		set_context(ce, NULL, 0, 0);
 }
 

@@ -83,16 +83,12 @@ bool vtd_pt_map(struct kmem_quota *q, u64 *root, unsigned levels, u64 iova, u64 
 
 void vtd_pt_unmap(u64 *root, unsigned levels, u64 iova, u64 npages)
 {
-	for (u64 i = 0; i < npages;) {
-		u64 *e = walk(NULL, root, levels, iova + (i << 12));
-		if (!e) { /* no leaf table, nothing mapped up to the next one */
-			i += to_next_table(iova, i);
-			continue;
+	/* where a leaf table is missing, nothing is mapped up to the next one */
+	for (u64 i = 0, *e; i < npages; i += e ? 1 : to_next_table(iova, i))
+		if ((e = walk(NULL, root, levels, iova + (i << 12)))) {
+			*e = 0;
+			vtd_sync(e, sizeof(*e));
 		}
-		*e = 0;
-		vtd_sync(e, sizeof(*e));
-		i++;
-	}
 }
 
 static void free_level(struct kmem_quota *q, u64 *t, unsigned level)

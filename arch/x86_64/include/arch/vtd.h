@@ -1,8 +1,4 @@
-/*
- * The parts of the VT-d driver (iommu.c) that touch no hardware (vtd.c, unit-
- * tested on the host): the ACPI DMAR table's remapping units and the second-
- * level page tables of the PDs' DMA spaces.
- */
+/* What the VT-d driver (iommu.c) does without hardware (vtd.c, unit-tested). */
 #ifndef ARCH_VTD_H
 #define ARCH_VTD_H
 
