@@ -6,6 +6,7 @@
 #include <arch/acpi.h>
 #include <arch/bootinfo.h>
 #include <arch/cpu.h>
+#include <arch/iommu.h>
 #include <arch/paging.h>
 #include <arch/percpu.h>
 #include <arch/serial.h>
@@ -33,7 +34,7 @@ static NORETURN void kernel_start(void *unused)
 	printk("hypervisor: %s, %u CPU%s, %s, timer %s, TSC %lu kHz, %u GSIs\n", boot_info.loader, num_cpus,
 	       num_cpus == 1 ? "" : "s", x2apic_mode ? "x2APIC" : "xAPIC",
 	       tsc_deadline_mode ? "TSC-deadline" : "one-shot", tsc_khz, irq_num_gsi);
-	roottask_start();
+	roottask_start(iommu_init());
 	sched_schedule();
 }
 
