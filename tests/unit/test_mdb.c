@@ -394,7 +394,10 @@ static unsigned long check_all(bool finds)
 			nonroots++;
 			assert_int_equal(n->kind, p->kind);
 			assert_int_equal(n->rights & ~p->rights, 0);
-			assert_int_equal(n->flags, 0);
+			/* derived memory: MDB_DEVICE as its parent, WC only with it, DMA only without */
+			assert_int_equal(n->flags & ~(MDB_DEVICE | MDB_WC | MDB_DMA), 0);
+			assert_int_equal(n->flags & MDB_DEVICE, p->flags & MDB_DEVICE);
+			assert_int_equal(n->flags & (n->flags & MDB_DEVICE ? MDB_DMA : MDB_WC), 0);
 			assert_int_equal(p->flags & MDB_KERNEL, 0);
 			if (n->kind == OBJ) {
 				assert_int_equal(n->target, p->target);
@@ -768,6 +771,54 @@ static void test_delegate_mem_io(void **state)
 	assert_int_equal(mdb_delegate(i1, 0x3f8, 0, i2, 0x10000, HV_R_IO, 0), HV_EPARAM);
 	assert_int_equal(mdb_delegate(i0, 0, 16, i2, 0, HV_R_IO, 0), HV_EBUSY);
 	assert_int_equal(mdb_delegate(i0, 0, 17, i2, 0, HV_R_IO, 0), HV_EPARAM);
+	finish();
+}
+
+/* Device memory and the memory flags: MDB_DEVICE is inherited, MDB_WC is for
+ * device memory only, MDB_DMA for RAM only, neither nor MDB_NOMAP is
+ * inherited, and device memory never goes into a guest-physical space. */
+static void test_delegate_device(void **state)
+{
+	(void)state;
+	struct space *m0 = sp(0, MEM), *m1 = sp(1, MEM), *m2 = sp(2, MEM);
+	struct space guest = { .kind = HV_KIND_GMEM, .pd = &pds[2] };
+	assert_int_equal(mdb_insert_root(m0, 0x100, 4, 0xfe000, HV_R_MEM_R | HV_R_MEM_W, MDB_DEVICE | MDB_NOMAP),
+			 HV_OK);
+	assert_int_equal(mdb_insert_root(m0, 0x200, 4, 0x5000, RWX, 0), HV_OK);
+	unsigned long allocs = node_allocs;
+	assert_int_equal(mdb_delegate(m0, 0x200, 0, m1, 0x10, RWX, MDB_WC), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x100, 0, m1, 0x10, RWX, MDB_DMA), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x100, 0, m1, 0x10, RWX, MDB_DMA | MDB_WC), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x200, 0, m1, 0x10, RWX, MDB_DMA | MDB_WC), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x200, 0, m1, 0x10, RWX, MDB_KERNEL), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x100, 0, m1, 0x10, RWX, MDB_NOMAP), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x100, 0, m1, 0x10, RWX, MDB_DEVICE), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x100, 0, &guest, 0x10, RWX, 0), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x100, 1, &guest, 0x10, RWX, MDB_WC), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x300, 0, m1, 0x10, RWX, MDB_WC), HV_ECAP); /* nothing there */
+	assert_int_equal(node_allocs, allocs);
+	check_all(false);
+
+	/* device memory: uncached, or WC on request; only MDB_DEVICE is inherited */
+	assert_int_equal(mdb_delegate(m0, 0x100, 2, m1, 0x10, RWX, 0), HV_OK);
+	assert_int_equal(find(1, MEM, 0x10)->flags, MDB_DEVICE);
+	assert_int_equal(find(1, MEM, 0x10)->rights, HV_R_MEM_R | HV_R_MEM_W);
+	assert_int_equal(mdb_delegate(m0, 0x104, 2, m1, 0x20, HV_R_MEM_R, MDB_WC), HV_OK);
+	assert_int_equal(find(1, MEM, 0x20)->flags, MDB_DEVICE | MDB_WC);
+	assert_int_equal(mdb_delegate(m1, 0x20, 0, m2, 0x30, RWX, 0), HV_OK);
+	assert_int_equal(find(2, MEM, 0x30)->flags, MDB_DEVICE);
+	assert_int_equal(mdb_delegate(m1, 0x21, 0, m2, 0x31, RWX, MDB_DMA), HV_EPARAM);
+	/* RAM: DMA on request, not inherited */
+	assert_int_equal(mdb_delegate(m0, 0x200, 1, m1, 0x40, RWX, MDB_DMA), HV_OK);
+	assert_int_equal(find(1, MEM, 0x40)->flags, MDB_DMA);
+	assert_int_equal(mdb_delegate(m1, 0x40, 0, m2, 0x50, RWX, 0), HV_OK);
+	assert_int_equal(find(2, MEM, 0x50)->flags, 0);
+	assert_int_equal(mdb_delegate(m1, 0x41, 0, m2, 0x51, HV_R_MEM_R, MDB_DMA), HV_OK);
+	assert_int_equal(find(2, MEM, 0x51)->flags, MDB_DMA);
+	/* IPC-style delegation of objects ignores the flags of memory */
+	assert_int_equal(mdb_insert_root(sp(0, OBJ), 8, 0, objt(0), HV_R_ALL, 0), HV_OK);
+	assert_int_equal(mdb_delegate(sp(0, OBJ), 8, 0, sp(1, OBJ), 9, HV_R_ALL, 0), HV_OK);
+	assert_int_equal(find(1, OBJ, 9)->flags, 0);
 	finish();
 }
 
@@ -1729,6 +1780,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_free, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delegate_obj, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delegate_mem_io, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delegate_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delegate_emem, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_self, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_chain, setup, teardown),
