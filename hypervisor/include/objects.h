@@ -140,7 +140,7 @@ struct sm {
  *          cr3_pd                          an extra I/O-bitmap load, IBPB or shootdown IPI
  *   percpu fpu_owner          vCPU EC vcpu_destroy
  *   irq_sm[]                  SM      R (the kernel's own): never destroyed
- *   pd.dma_root, IOMMU context PD      iommu_pd_destroy: from pd_destroy
+ *   IOMMU context entries     PD      iommu_pd_destroy (from pd_destroy; also frees pd.dma_root)
  * No EC remembers the SC it blocked on: ec_chain_sc() finds the SC to
  * make ready when it wakes.
  */
