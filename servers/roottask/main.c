@@ -246,6 +246,39 @@ hv_sel_t root_portal(unsigned cpu, unsigned id, bool fault)
 }
 
 /*
+ * MSI delivery without a PCI device: HPET timer 0, where it can send its
+ * interrupt as a message (QEMU: -global hpet.msi=on), fires once at MSI
+ * semaphore 1 routed to the last CPU; the HPET is left disabled.
+ */
+static void msi_check(void)
+{
+	hv_word_t va = hv_va_alloc(HV_PAGE_SIZE), addr, data, cpu = hip->num_cpus - 1;
+	volatile hv_word_t *h = (volatile hv_word_t *)va; /* registers: 8-byte words */
+	if (hv_delegate(HV_SEL_PD, HV_SEL_PD, HV_ITEM(HV_KIND_MEM, HV_R_MEM_R | HV_R_MEM_W, 0),
+			HV_RT_PHYS_BASE + 0xfed00000, va) != HV_OK || !(h[0] >> 32) || (h[0] >> 32) > 100000000 ||
+	    !(h[0x100 / 8] & (1ul << 15))) { /* no period, or timer 0 without FSB delivery */
+		rt_log("roottask: no HPET timer with MSI delivery: MSI delivery not checked");
+		return;
+	}
+	hv_status_t st = hv_irq_msi(HV_SEL_MSI_BASE + 1, (unsigned)cpu, 0, &addr, &data);
+	h[0x10 / 8] = 0;                        /* halted */
+	h[0x110 / 8] = addr << 32 | data;       /* FSB route: address, data */
+	h[0x100 / 8] = 1ul << 14 | 1ul << 2;    /* FSB delivery, enabled, edge, one-shot */
+	h[0x108 / 8] = h[0xf0 / 8] + 1000;      /* comparator */
+	h[0x10 / 8] = 1;
+	if (st == HV_OK)
+		st = hv_sm_down(HV_SEL_MSI_BASE + 1);
+	hv_status_t again = hv_sm_trydown(HV_SEL_MSI_BASE + 1);
+	h[0x10 / 8] = 0;
+	h[0x100 / 8] = 0;
+	hv_word_t a, d;
+	(void)hv_irq_msi(HV_SEL_MSI_BASE + 1, 0, HV_IRQ_MASK, &a, &d);
+	(void)hv_revoke(HV_ITEM(HV_KIND_MEM, 0, 0) | HV_REVOKE_SELF, va);
+	rt_log("roottask: HPET MSI to CPU %lu (address %lx, data %lx): %s", cpu, addr, data,
+	       st == HV_OK && again == HV_ETIMEOUT ? "delivered once" : "FAILED");
+}
+
+/*
  * The kernel's device-assignment calls, checked once at boot: the BIOS
  * reset-vector page (device memory) mapped uncached and write-combining
  * by delegation to itself and read; DMA of RAM granted and revoked; WC of
@@ -282,6 +315,7 @@ static void device_check(void)
 	rt_log("roottask: device memory (%lu-bit), reset vector %x/%x, MSI 0 at %lx data %lx, %lu MSIs, IOMMU %lu, ECAM %lx: "
 	       "%s (%x)", hip->phys_bits, uc, wc, addr, data, hip->num_msi, hip->iommu, hip->pci_ecam_base,
 	       fail ? "FAILED" : "ok", fail);
+	msi_check();
 }
 
 static void load_config(void)
