@@ -352,7 +352,9 @@ int main(const struct hv_startinfo *unused)
 		rt_log("cannot set up memory");
 		return 1;
 	}
-	hv_alloc_init(HV_SI_SEL_GRANTS(hip->num_cpus), HV_SI_FREE_VA, HV_RT_PHYS_BASE + heap, 4ul << 20);
+	hv_sel_t first = HV_SI_SEL_GRANTS(hip->num_cpus); /* above the kernel's GSI and MSI semaphores */
+	hv_alloc_init(first > HV_SEL_MSI_BASE + HV_MSI_COUNT ? first : HV_SEL_MSI_BASE + HV_MSI_COUNT, HV_SI_FREE_VA,
+		      HV_RT_PHYS_BASE + heap, 4ul << 20);
 	rt_log("roottask: %lu CPUs, %lu modules, %lu KiB kernel memory, TSC %lu kHz", hip->num_cpus,
 	       hip->num_mods, hip->kmem_quota >> 10, hip->tsc_khz);
 	device_check();
