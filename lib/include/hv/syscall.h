@@ -326,6 +326,30 @@ static inline hv_status_t hv_irq_ctrl(hv_sel_t irq_sm, unsigned cpu, unsigned fl
 	return hv_syscall3(HV_SYS_IRQ_CTRL, irq_sm, cpu, flags);
 }
 
+/* Route MSI semaphore `msi_sm` (HV_SEL_MSI_BASE + n) to `cpu`, unmasked
+ * (flags 0) or masked (HV_IRQ_MASK); *addr and *data receive the MSI
+ * address and data the device must send. */
+static inline hv_status_t hv_irq_msi(hv_sel_t msi_sm, unsigned cpu, unsigned flags, hv_word_t *addr,
+				     hv_word_t *data)
+{
+	hv_word_t rax = HV_SYS_IRQ_CTRL, rsi = cpu, rdx = flags;
+	__asm__ volatile("syscall"
+			 : "+a"(rax), "+S"(rsi), "+d"(rdx)
+			 : "D"(msi_sm)
+			 : "rcx", "r11", "memory");
+	*addr = rsi;
+	*data = rdx;
+	return (hv_status_t)rax;
+}
+
+/* Assign (HV_DEV_ASSIGN) the PCI function `bdf` to PD `pd` or block it
+ * again (HV_DEV_RELEASE); `authority` needs HV_R_PD_DEV (the roottask's
+ * HV_SEL_PD). */
+static inline hv_status_t hv_assign_dev(hv_sel_t authority, hv_sel_t pd, hv_word_t bdf, unsigned op)
+{
+	return hv_syscall4(HV_SYS_ASSIGN_DEV, authority, pd, bdf, op);
+}
+
 static inline hv_status_t hv_null(void)
 {
 	return hv_syscall0(HV_SYS_NULL);
