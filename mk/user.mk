@@ -72,7 +72,7 @@ $$(USER_OBJS_$(1)): USER_EXTRA_CFLAGS := $(3)
 endef
 
 $(eval $(call user_prog,roottask,servers/roottask/main.c servers/roottask/domain.c servers/roottask/config.c servers/roottask/config_keys.c servers/roottask/elf.c servers/roottask/ralloc.c \
-	servers/roottask/report.c))
+	servers/roottask/report.c servers/roottask/pci.c servers/roottask/pcicfg.c))
 $(eval $(call user_prog,console,servers/console/main.c))
 $(eval $(call user_prog,echo,guests/native/echo/echo.c))
 $(eval $(call user_prog,faulty,guests/native/faulty/faulty.c))
