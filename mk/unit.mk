@@ -35,6 +35,13 @@ UNIT_TESTS += test_config_errors
 UNIT_SRCS_test_config_errors := servers/roottask/config.c \
 	servers/roottask/config_keys.c
 
+UNIT_TESTS += test_config_dev
+UNIT_SRCS_test_config_dev := servers/roottask/config.c \
+	servers/roottask/config_keys.c
+
+UNIT_TESTS += test_pcicfg
+UNIT_SRCS_test_pcicfg := servers/roottask/pcicfg.c
+
 UNIT_TESTS += test_elf
 UNIT_SRCS_test_elf := servers/roottask/elf.c
 UNIT_CFLAGS_test_elf := -DUNIT_FIXTURES='"$(UNIT_DIR)/fixtures"'

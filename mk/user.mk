@@ -27,7 +27,7 @@ USER_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	--build-id=none -T lib/user.ld
 
 HV_LIB_SRCS := lib/string.c lib/format.c lib/console.c lib/start.c \
-	lib/alloc.c lib/thread.c
+	lib/alloc.c lib/thread.c lib/pci.c
 HV_LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(HV_LIB_SRCS))
 HV_LIB := $(BUILD)/lib/libhv.a
 HV_CRT0 := $(BUILD)/lib/crt0.o

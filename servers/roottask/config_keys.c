@@ -447,17 +447,16 @@ static void cfg_do_device(struct cfg_state *st, struct cfg_domain *d)
 		return;
 	bool ok = cfg_hex_prefix(t, &a, &p) && *p == ':' &&
 		  cfg_hex_prefix(p + 1, &b, &p);
-	v.by_id = ok && *p == '\0';
+	/* IDs are exactly four digits each: 00:03 is no address without its function */
+	v.by_id = ok && *p == '\0' && strlen(t) == 9 && t[4] == ':';
+	if (ok && *p == '\0' && !v.by_id)
+		ok = false;
 	if (ok && !v.by_id)
 		ok = *p == '.' && cfg_hex_prefix(p + 1, &f, &p) && *p == '\0';
 	if (!ok) {
 		CFG_ERR(st, d,
 			"bad device '%s' (expected BB:DD.F or VVVV:DDDD, hex)",
 			t);
-		return;
-	}
-	if (v.by_id && (a > 0xffff || b > 0xffff)) {
-		CFG_ERR(st, d, "device %s out of range (IDs 0..ffff)", t);
 		return;
 	}
 	if (v.by_id && a == 0xffff) {

@@ -187,11 +187,14 @@ hv_word_t root_serve(hv_word_t id, hv_word_t tag)
 		u->mr[0] = reply;
 		return HV_TAG(1, 0);
 	case HV_ROOT_PCI_READ:
-	case HV_ROOT_PCI_WRITE:
+	case HV_ROOT_PCI_WRITE: {
+		bool rd = u->mr[0] == HV_ROOT_PCI_READ;
 		tables_lock();
 		st = pci_serve(d, u, words);
 		tables_unlock();
-		break;
+		u->mr[0] = st;
+		return HV_TAG(rd && st == HV_OK ? 2 : 1, 0);
+	}
 	case HV_ROOT_EXIT:
 		rt_log("domain '%s' exited with code %ld", d->cfg->name, words >= 2 ? (long)u->mr[1] : 0l);
 		tables_lock();

@@ -264,7 +264,7 @@ static struct pci_fn *resolve(const struct domain *d, unsigned i)
 			if (fns[j].vendor != v->vendor || fns[j].device != v->device)
 				continue;
 			found++;
-			if (!fns[j].owner && fns[j].class >> 16 != 0x06)
+			if (!fns[j].owner)
 				f = &fns[j];
 		}
 		if (!f) {
