@@ -452,14 +452,14 @@ static bool grant_msi(struct domain *d, unsigned line, const char *what, struct 
 		return false;
 	}
 	hv_sel_t sm = HV_SEL_MSI_BASE + n;
-	hv_status_t st = hv_irq_ctrl_msi(sm, d->cfg->cpu, 0, &addr, &data);
+	hv_status_t st = hv_irq_msi(sm, d->cfg->cpu, 0, &addr, &data);
 	if (st == HV_OK && ((addr & ~0xff000ul) != MSI_ADDR_BASE || data > 0xffff))
 		st = HV_EPARAM;
 	if (st == HV_OK)
 		st = give_cap(d->pd, sm, *next, HV_R_SM_UP | HV_R_SM_DOWN);
 	if (st != HV_OK) {
 		rt_log("%s:%u: device %s: MSI semaphore %u: %s", config_name, line, what, n, hv_status_str(st));
-		(void)hv_irq_ctrl_msi(sm, 0, HV_IRQ_MASK, NULL, NULL);
+		(void)hv_irq_msi(sm, 0, HV_IRQ_MASK, &addr, &data);
 		return false;
 	}
 	/* program the capability (disabled, one vector): the driver enables it */
@@ -562,7 +562,8 @@ void pci_release(struct domain *d)
 		(void)hv_assign_dev(HV_SEL_PD, d->pd, f->bdf, HV_DEV_RELEASE);
 		if (f->msi_slot >= 0) {
 			hv_sel_t sm = HV_SEL_MSI_BASE + (unsigned)f->msi_slot;
-			(void)hv_irq_ctrl_msi(sm, 0, HV_IRQ_MASK, NULL, NULL);
+			hv_word_t addr, data;
+			(void)hv_irq_msi(sm, 0, HV_IRQ_MASK, &addr, &data);
 			(void)hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 0), sm); /* the domain's copy */
 			msi_used &= ~(1u << f->msi_slot);
 			f->msi_slot = -1;

@@ -326,31 +326,28 @@ static inline hv_status_t hv_irq_ctrl(hv_sel_t irq_sm, unsigned cpu, unsigned fl
 	return hv_syscall3(HV_SYS_IRQ_CTRL, irq_sm, cpu, flags);
 }
 
-/* irq_ctrl on an MSI semaphore (HV_SEL_MSI_BASE + n in the roottask):
- * route it to `cpu` (flags 0) or mask it (HV_IRQ_MASK); on HV_OK *addr
- * and *data (if not NULL) receive the MSI address and data the device
- * must send. */
-static inline hv_status_t hv_irq_ctrl_msi(hv_sel_t msi_sm, unsigned cpu, unsigned flags, hv_word_t *addr,
-					  hv_word_t *data)
+/* Route MSI semaphore `msi_sm` (HV_SEL_MSI_BASE + n) to `cpu`, unmasked
+ * (flags 0) or masked (HV_IRQ_MASK); *addr and *data receive the MSI
+ * address and data the device must send. */
+static inline hv_status_t hv_irq_msi(hv_sel_t msi_sm, unsigned cpu, unsigned flags, hv_word_t *addr,
+				     hv_word_t *data)
 {
 	hv_word_t rax = HV_SYS_IRQ_CTRL, rsi = cpu, rdx = flags;
 	__asm__ volatile("syscall"
 			 : "+a"(rax), "+S"(rsi), "+d"(rdx)
 			 : "D"(msi_sm)
 			 : "rcx", "r11", "memory");
-	if (addr)
-		*addr = rsi;
-	if (data)
-		*data = rdx;
+	*addr = rsi;
+	*data = rdx;
 	return (hv_status_t)rax;
 }
 
-/* assign_dev: the DMA of PCI function `bdf` (HV_BDF) goes through the DMA
- * space of `pd` (HV_DEV_ASSIGN) or is blocked again (HV_DEV_RELEASE);
- * `auth` is a PD capability with HV_R_PD_DEV (the roottask's own). */
-static inline hv_status_t hv_assign_dev(hv_sel_t auth, hv_sel_t pd, hv_word_t bdf, unsigned op)
+/* Assign (HV_DEV_ASSIGN) the PCI function `bdf` to PD `pd` or block it
+ * again (HV_DEV_RELEASE); `authority` needs HV_R_PD_DEV (the roottask's
+ * HV_SEL_PD). */
+static inline hv_status_t hv_assign_dev(hv_sel_t authority, hv_sel_t pd, hv_word_t bdf, unsigned op)
 {
-	return hv_syscall4(HV_SYS_ASSIGN_DEV, auth, pd, bdf, op);
+	return hv_syscall4(HV_SYS_ASSIGN_DEV, authority, pd, bdf, op);
 }
 
 static inline hv_status_t hv_null(void)
