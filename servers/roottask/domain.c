@@ -151,6 +151,7 @@ static bool take_dma(const struct cfg_domain *c, hv_word_t *budget, hv_word_t *p
 	do {                                                                 \
 		rt_log(__VA_ARGS__);                                         \
 		(void)(line);                                                \
+		pci_release(d);                                              \
 		d->state = DOM_FAILED;                                       \
 		return false;                                                \
 	} while (0)

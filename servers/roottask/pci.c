@@ -22,9 +22,11 @@
 static struct pci_fn fns[RT_PCI_MAX];
 static unsigned nfns;
 static uint8_t ecam_mapped[256 / 8]; /* buses whose ECAM page range is mapped */
+static uint8_t ecam_failed[256 / 8]; /* ... or could not be mapped */
 static uint32_t msi_addrs[RT_MAX_CPUS]; /* the MSI address of each online CPU */
 static uint32_t msi_used;               /* bit n: MSI semaphore n is granted */
 static unsigned msi_count;
+static bool ecam_off; /* ECAM failed its check at boot */
 
 /* ---- configuration space ------------------------------------------------ */
 
@@ -38,7 +40,9 @@ static bool ecam_map(unsigned bus)
 {
 	if (ecam_mapped[bus / 8] & (1u << (bus % 8)))
 		return true;
-	if (!hip->pci_ecam_base || bus < hip->pci_bus_first || bus > hip->pci_bus_last)
+	if (ecam_failed[bus / 8] & (1u << (bus % 8)))
+		return false;
+	if (ecam_off || !hip->pci_ecam_base || bus < hip->pci_bus_first || bus > hip->pci_bus_last)
 		return false;
 	hv_word_t pa = hip->pci_ecam_base + ((hv_word_t)bus << 20);
 	if (pa & ((1ul << 20) - 1) || pa >= (1ul << 45))
@@ -46,6 +50,7 @@ static bool ecam_map(unsigned bus)
 	hv_status_t st = give_mem(HV_SEL_PD, HV_RT_PHYS_BASE + pa, RT_ECAM_VA + ((hv_word_t)bus << 20), 1ul << 20, 0,
 				  HV_R_MEM_R | HV_R_MEM_W);
 	if (st != HV_OK) {
+		ecam_failed[bus / 8] |= (uint8_t)(1u << (bus % 8));
 		rt_log("roottask: pci: cannot map the ECAM of bus %02x at 0x%lx: %s (offsets from 256 up not available)",
 		       bus, pa, hv_status_str(st));
 		return false;
@@ -234,6 +239,15 @@ void pci_init(void)
 		rt_log("roottask: pci: no configuration mechanism #1: no PCI devices");
 		return;
 	}
+	/* ECAM must show what mechanism #1 shows, or it is not used */
+	if (hip->pci_ecam_base && hip->pci_bus_first == 0) {
+		uint32_t id = cfg_read(0, PCI_VENDOR, 4);
+		uint32_t eid = ecam_map(0) ? *(volatile uint32_t *)ecam_at(0, PCI_VENDOR) : ~0u;
+		if (eid != id) {
+			rt_log("roottask: pci: ECAM shows %08x at 00:00.0, mechanism #1 %08x: ECAM not used", eid, id);
+			ecam_off = true;
+		}
+	}
 	scan_bus(0, seen);
 	rt_log("roottask: pci: %u function%s, %u MSI semaphore%s, IOMMU: %s", nfns, nfns == 1 ? "" : "s", msi_count,
 	       msi_count == 1 ? "" : "s", hip->iommu == HV_IOMMU_VTD ? "VT-d" : "none (devices can reach all memory by DMA)");
@@ -269,8 +283,8 @@ static struct pci_fn *resolve(const struct domain *d, unsigned i)
 		}
 		if (!f) {
 			if (found)
-				rt_log("%s:%u: device %s: all %u functions with these IDs are granted already", config_name,
-				       c->dev_line[i], what, found);
+				rt_log("%s:%u: device %s: %u function%s with these IDs, all granted already", config_name,
+				       c->dev_line[i], what, found, found == 1 ? "" : "s");
 			else
 				rt_log("%s:%u: device %s: no PCI function with these IDs", config_name, c->dev_line[i],
 				       what);
@@ -572,6 +586,9 @@ void pci_release(struct domain *d)
 			(void)hv_irq_ctrl(HV_SEL_GSI_BASE + f->gsi, 0, HV_IRQ_MASK);
 		f->gsi = PCI_NO_GSI;
 		f->owner = NULL;
+		char b[16];
+		bdf_str(f->bdf, b, sizeof(b));
+		rt_log("domain '%s': device %s released (bus master and decode off, DMA blocked)", d->cfg->name, b);
 	}
 	d->ndev = 0;
 }
@@ -588,10 +605,7 @@ hv_status_t pci_serve(struct domain *d, struct hv_utcb *u, unsigned words)
 	if (d->state != DOM_RUNNING || idx >= d->ndev)
 		return HV_EPARAM;
 	struct pci_fn *f = d->dev[idx];
-	unsigned limit = hip->pci_ecam_base && (f->bdf >> 8) >= hip->pci_bus_first &&
-				 (f->bdf >> 8) <= hip->pci_bus_last
-			 ? PCI_ECAM_SIZE
-			 : PCI_CFG_SIZE;
+	unsigned limit = ecam_map(f->bdf >> 8) ? PCI_ECAM_SIZE : PCI_CFG_SIZE;
 	if (!pci_access_ok(off, size, limit) || (wr && size < 8 && val >> (8 * size)))
 		return HV_EPARAM;
 	if (!wr) {
