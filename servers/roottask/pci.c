@@ -134,6 +134,7 @@ static void size_bars(struct pci_fn *f)
 		cfg_write(f->bdf, PCI_COMMAND, 2, cmd);
 	for (unsigned i = 0; i < f->nbars;)
 		i += pci_bar_decode(orig, sized, i, f->nbars, &f->bar[i]);
+	memcpy(f->bar_reg, orig, sizeof(orig));
 }
 
 /* One line per function: address, IDs, class, BARs, interrupt. */
@@ -451,6 +452,33 @@ static bool grant_intx(struct domain *d, unsigned line, const char *what, struct
 	return true;
 }
 
+/* Writes f's MSI address and data into its capability, disabled, one
+ * vector: the driver enables it. */
+static void msi_program(const struct pci_fn *f)
+{
+	unsigned m = f->caps.msi;
+	uint32_t ctrl = cfg_read(f->bdf, m + 2, 2);
+	cfg_write(f->bdf, m + 2, 2, ctrl & ~0x71u);
+	cfg_write(f->bdf, m + 4, 4, f->msi_addr);
+	if (f->caps.msi_64)
+		cfg_write(f->bdf, m + 8, 4, 0);
+	cfg_write(f->bdf, pci_msi_data_off(&f->caps), 2, f->msi_data);
+}
+
+/* After a power-state change (D3hot -> D0 may reset the function): puts
+ * back BARs that lost their addresses, and the MSI values. */
+static void restore_after_pm(const struct pci_fn *f)
+{
+	bool reset = false;
+	for (unsigned i = 0; i < f->nbars; i++)
+		if (cfg_read(f->bdf, PCI_BAR0 + 4 * i, 4) != f->bar_reg[i]) {
+			cfg_write(f->bdf, PCI_BAR0 + 4 * i, 4, f->bar_reg[i]);
+			reset = true;
+		}
+	if (reset && f->msi_slot >= 0)
+		msi_program(f);
+}
+
 /* An MSI semaphore for f, routed to the domain's CPU; false if none is
  * free or the kernel refuses (then INTx is tried). */
 static bool grant_msi(struct domain *d, unsigned line, const char *what, struct pci_fn *f, struct hv_si_dev *sd,
@@ -476,17 +504,11 @@ static bool grant_msi(struct domain *d, unsigned line, const char *what, struct 
 		(void)hv_irq_msi(sm, 0, HV_IRQ_MASK, &addr, &data);
 		return false;
 	}
-	/* program the capability (disabled, one vector): the driver enables it */
-	unsigned m = f->caps.msi;
-	uint32_t ctrl = cfg_read(f->bdf, m + 2, 2);
-	cfg_write(f->bdf, m + 2, 2, ctrl & ~0x71u);
-	cfg_write(f->bdf, m + 4, 4, (uint32_t)addr);
-	if (f->caps.msi_64)
-		cfg_write(f->bdf, m + 8, 4, 0);
-	cfg_write(f->bdf, pci_msi_data_off(&f->caps), 2, (uint32_t)data);
 	msi_used |= 1u << n;
 	f->msi_slot = (int)n;
+	f->msi_addr = (uint32_t)addr;
 	f->msi_data = (uint32_t)data;
+	msi_program(f);
 	sd->msi_addr = addr;
 	sd->msi_data = data;
 	sd->irq_sel = (*next)++;
@@ -579,6 +601,8 @@ void pci_release(struct domain *d)
 			hv_word_t addr, data;
 			(void)hv_irq_msi(sm, 0, HV_IRQ_MASK, &addr, &data);
 			(void)hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 0), sm); /* the domain's copy */
+			for (unsigned k = 0; k < 1024 && hv_sm_trydown(sm) == HV_OK; k++)
+				; /* no stale interrupt for the next owner */
 			msi_used &= ~(1u << f->msi_slot);
 			f->msi_slot = -1;
 		}
@@ -622,5 +646,7 @@ hv_status_t pci_serve(struct domain *d, struct hv_utcb *u, unsigned words)
 	if (pci_write_check(&flt, (unsigned)off, (unsigned)size, (uint32_t)val) != 0)
 		return HV_EPERM;
 	cfg_write(f->bdf, (unsigned)off, (unsigned)size, (uint32_t)val);
+	if (f->caps.pm && off < f->caps.pm + 6 && off + size > f->caps.pm + 4)
+		restore_after_pm(f);
 	return HV_OK;
 }

@@ -42,7 +42,8 @@ struct pci_fn {
 	struct domain *owner; /* NULL: not granted */
 	int msi_slot;         /* MSI semaphore HV_SEL_MSI_BASE + slot, or -1 */
 	unsigned gsi;         /* INTx GSI granted, or PCI_NO_GSI */
-	uint32_t msi_data;
+	uint32_t msi_addr, msi_data;
+	uint32_t bar_reg[PCI_NBARS]; /* BAR registers as the firmware left them */
 };
 #define PCI_NO_GSI (~0u)
 
