@@ -75,6 +75,7 @@ $(eval $(call user_prog,roottask,servers/roottask/main.c servers/roottask/domain
 	servers/roottask/report.c servers/roottask/pci.c servers/roottask/pcicfg.c))
 $(eval $(call user_prog,console,servers/console/main.c))
 $(eval $(call user_prog,echo,guests/native/echo/echo.c))
+$(eval $(call user_prog,pcicheck,guests/native/pcicheck/pcicheck.c))
 $(eval $(call user_prog,faulty,guests/native/faulty/faulty.c))
 $(eval $(call user_prog,bench,bench/bench.c))
 $(eval $(call user_prog,selftest,guests/native/selftest/selftest.c))
