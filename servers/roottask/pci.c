@@ -164,10 +164,25 @@ static void log_fn(const struct pci_fn *f)
 	rt_log("%s", line);
 }
 
-static void scan_bus(unsigned bus, uint8_t *seen);
+/* Buses to scan: each at most once (a bridge loop or a deep chain of
+ * bridges cannot make the scan recurse or repeat). */
+struct bus_queue {
+	uint8_t seen[256 / 8];
+	uint8_t bus[256];
+	unsigned n;
+};
 
-/* Records the function at bdf (present), and scans behind it if it is a bridge. */
-static void add_fn(unsigned bdf, uint8_t *seen)
+static void queue_bus(struct bus_queue *q, unsigned bus)
+{
+	if (bus > 255 || (q->seen[bus / 8] & (1u << (bus % 8))))
+		return;
+	q->seen[bus / 8] |= (uint8_t)(1u << (bus % 8));
+	q->bus[q->n++] = (uint8_t)bus;
+}
+
+/* Records the function at bdf (present), and queues the bus behind it if
+ * it is a bridge. */
+static void add_fn(unsigned bdf, struct bus_queue *q)
 {
 	uint8_t cfg[PCI_CFG_SIZE];
 	if (nfns == RT_PCI_MAX) {
@@ -196,10 +211,8 @@ static void add_fn(unsigned bdf, uint8_t *seen)
 		pci_caps_parse(cfg, &f->caps);
 	size_bars(f);
 	log_fn(f);
-	unsigned sec = cfg[PCI_SECONDARY_BUS];
-	if (f->header == 1 && (f->class >> 8 == 0x0604 || f->class >> 8 == 0x0609) && sec &&
-	    !(seen[sec / 8] & (1u << (sec % 8))))
-		scan_bus(sec, seen);
+	if (f->header == 1 && (f->class >> 8 == 0x0604 || f->class >> 8 == 0x0609) && cfg[PCI_SECONDARY_BUS])
+		queue_bus(q, cfg[PCI_SECONDARY_BUS]);
 }
 
 static bool present(unsigned bdf)
@@ -208,9 +221,8 @@ static bool present(unsigned bdf)
 	return (id & 0xffff) != 0xffff && (id & 0xffff) != 0;
 }
 
-static void scan_bus(unsigned bus, uint8_t *seen)
+static void scan_bus(unsigned bus, struct bus_queue *q)
 {
-	seen[bus / 8] |= (uint8_t)(1u << (bus % 8));
 	for (unsigned dev = 0; dev < 32; dev++) {
 		unsigned bdf = HV_BDF(bus, dev, 0);
 		if (!present(bdf))
@@ -218,14 +230,14 @@ static void scan_bus(unsigned bus, uint8_t *seen)
 		unsigned nfn = cfg_read(bdf, PCI_HEADER, 1) & 0x80 ? 8 : 1;
 		for (unsigned fn = 0; fn < nfn; fn++)
 			if (present(bdf | fn))
-				add_fn(bdf | fn, seen);
+				add_fn(bdf | fn, q);
 	}
 }
 
 /* Finds every function on bus 0 and behind its bridges; logs each. */
 void pci_init(void)
 {
-	uint8_t seen[256 / 8] = { 0 };
+	static struct bus_queue q;
 	for (unsigned c = 0; c < hip->num_cpus && c < RT_MAX_CPUS; c++)
 		msi_addrs[c] = MSI_ADDR_BASE | (uint32_t)(hip->cpu_apic_id[c] & 0xff) << 12;
 	msi_count = hip->num_msi < HV_MSI_COUNT ? (unsigned)hip->num_msi : HV_MSI_COUNT;
@@ -249,7 +261,9 @@ void pci_init(void)
 			ecam_off = true;
 		}
 	}
-	scan_bus(0, seen);
+	queue_bus(&q, 0);
+	for (unsigned i = 0; i < q.n; i++)
+		scan_bus(q.bus[i], &q);
 	rt_log("roottask: pci: %u function%s, %u MSI semaphore%s, IOMMU: %s", nfns, nfns == 1 ? "" : "s", msi_count,
 	       msi_count == 1 ? "" : "s", hip->iommu == HV_IOMMU_VTD ? "VT-d" : "none (devices can reach all memory by DMA)");
 }
