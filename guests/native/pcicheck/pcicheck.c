@@ -6,7 +6,8 @@
  * register, MSI (enable with the roottask's values; other values, more
  * vectors refused), MSI-X enable refused, a power-state write. It also maps
  * what the start info promises: a memory BAR is read, an I/O BAR's first
- * port too. Prints one line per failed check and at the end
+ * port too. With `fuzz N`, then N random reads and writes (any words) that
+ * must leave the header unchanged. Prints one line per failed check and at the end
  * `pcicheck: N checks, M failed`; exits with M.
  */
 #include <stdio.h>
@@ -164,6 +165,46 @@ static void bars(const struct hv_si_dev *dev)
 	}
 }
 
+/* 'fuzz N': N random reads and writes of its own device (any words); the
+ * header (IDs, BARs, capability pointer, interrupt line) must not change. */
+static void fuzz(unsigned long n)
+{
+	unsigned before[16], after[16];
+	hv_word_t v, x = 0x9e3779b97f4a7c15ul;
+	unsigned ok = 0, perm = 0, param = 0;
+
+	for (unsigned i = 0; i < 16; i++)
+		before[i] = (unsigned)rd(4 * i, 4);
+	for (unsigned long k = 0; k < n; k++) {
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		hv_word_t r = x * 0x2545f4914f6cdd1dul;
+		unsigned size = 1u << (r & 3);         /* 1, 2, 4, 8 */
+		unsigned off = (unsigned)(r >> 2) & 0x1ff; /* also beyond 256 */
+		unsigned d = (r >> 11 & 15) == 0 ? (unsigned)(r >> 15) : 0;
+		hv_word_t val = r >> 20;
+		if (r >> 63)
+			val &= size >= 8 ? ~0ul : (1ul << (8 * size)) - 1;
+		if (off == HV_PCI_COMMAND || off == HV_PCI_COMMAND + 1)
+			val &= ~(hv_word_t)(HV_PCI_CMD_MEM | HV_PCI_CMD_IO); /* keep its own BARs decoding */
+		hv_status_t st = (r >> 62 & 1) ? hv_pci_write(d, off, size, val) : hv_pci_read(d, off, size, &v);
+		ok += st == HV_OK;
+		perm += st == HV_EPERM;
+		param += st == HV_EPARAM;
+		CHECK(st == HV_OK || st == HV_EPERM || st == HV_EPARAM, "fuzz call %lu: %s", k, hv_status_str(st));
+	}
+	for (unsigned i = 0; i < 16; i++) {
+		after[i] = (unsigned)rd(4 * i, 4);
+		if (i == 1) /* command and status may change */
+			continue;
+		CHECK(after[i] == before[i], "fuzz: header dword 0x%x 0x%x, before 0x%x", 4 * i, after[i], before[i]);
+	}
+	printf("pcicheck: fuzz: %lu calls: %u done, %u refused (HV_EPERM), %u malformed (HV_EPARAM)\n", n, ok, perm,
+	       param);
+	(void)hv_pci_msi_enable(0, 0);
+}
+
 int main(const struct hv_startinfo *si)
 {
 	if (!si || si->num_dev < 1 || si->num_dev > HV_SI_MAX_DEV) {
@@ -183,6 +224,16 @@ int main(const struct hv_startinfo *si)
 	       st == HV_OK ? "readable (ECAM)" : hv_status_str(st));
 	CHECK(st == HV_OK || st == HV_EPARAM, "offset 0x100: %s", hv_status_str(st));
 	bars(dev);
+	const char *f = NULL;
+	for (unsigned i = 0; i + 5 < HV_SI_ARGS && si->args[i] && !f; i++)
+		if (!strncmp(&si->args[i], "fuzz ", 5))
+			f = &si->args[i];
+	if (f) {
+		unsigned long n = 0;
+		for (f += 5; f < si->args + HV_SI_ARGS && *f >= '0' && *f <= '9' && n < 10000000; f++)
+			n = n * 10 + (unsigned long)(*f - '0');
+		fuzz(n);
+	}
 	printf("pcicheck: %u checks, %u failed\n", checks, failed);
 	return (int)failed;
 }
