@@ -182,6 +182,8 @@ static void fuzz(unsigned long n)
 		hv_word_t r = x * 0x2545f4914f6cdd1dul;
 		unsigned size = 1u << (r & 3);         /* 1, 2, 4, 8 */
 		unsigned off = (unsigned)(r >> 2) & 0x1ff; /* also beyond 256 */
+		if (r >> 40 & 3) /* mostly aligned */
+			off &= ~(size - 1);
 		unsigned d = (r >> 11 & 15) == 0 ? (unsigned)(r >> 15) : 0;
 		hv_word_t val = r >> 20;
 		if (r >> 63)
