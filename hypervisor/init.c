@@ -6,6 +6,7 @@
 #include <arch/acpi.h>
 #include <arch/bootinfo.h>
 #include <arch/cpu.h>
+#include <arch/iommu.h>
 #include <arch/paging.h>
 #include <arch/percpu.h>
 #include <arch/serial.h>
@@ -27,6 +28,7 @@ static NORETURN void kernel_start(void *unused)
 	ioapic_init();
 	if (!irq_init())
 		panic("cannot create the interrupt semaphores");
+	iommu_init();
 	bkl_lock();
 	smp_boot_aps();
 	paging_init();

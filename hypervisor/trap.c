@@ -4,6 +4,7 @@
 #include "objects.h"
 #include "sched.h"
 #include <arch/cpu.h>
+#include <arch/iommu.h>
 #include <arch/paging.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
@@ -24,6 +25,8 @@ void trap_interrupt(unsigned vec)
 		tlb_poll();
 	else if (vec >= VEC_IRQ_BASE && vec < VEC_IRQ_BASE + IRQ_MAX_GSI)
 		irq_handle(vec - VEC_IRQ_BASE);
+	else if (vec == VEC_IOMMU)
+		iommu_fault();
 	lapic_eoi();
 }
 

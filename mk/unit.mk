@@ -67,6 +67,10 @@ UNIT_TESTS += test_xcr0
 UNIT_SRCS_test_xcr0 := arch/x86_64/xcr0.c
 UNIT_CFLAGS_test_xcr0 := -iquote hypervisor/include -Iarch/x86_64/include
 
+UNIT_TESTS += test_vtd
+UNIT_SRCS_test_vtd := arch/x86_64/vtd.c
+UNIT_CFLAGS_test_vtd := -iquote hypervisor/include -Iarch/x86_64/include
+
 UNIT_TESTS += test_svm_translate
 UNIT_SRCS_test_svm_translate := arch/x86_64/svm/translate.c
 UNIT_CFLAGS_test_svm_translate := -iquote hypervisor/include -Iarch/x86_64/include

@@ -37,5 +37,7 @@ void iommu_unmap(struct pd *pd, u64 iova, u64 npages);
 void iommu_flush(void);
 /* pd dies: its devices are blocked, its DMA space is freed. */
 void iommu_pd_destroy(struct pd *pd);
+/* The fault event interrupt (VEC_IOMMU): logs and blocks the faulting devices. */
+void iommu_fault(void);
 
 #endif

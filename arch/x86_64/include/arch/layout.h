@@ -42,6 +42,7 @@
 
 #define VEC_SYSCALL 0x100 /* pseudo vector recorded for system calls */
 #define VEC_IRQ_BASE 0x20 /* GSI n -> vector 0x20 + n */
+#define VEC_IOMMU 0xe0 /* VT-d fault events (iommu.c) */
 #define VEC_TIMER 0xf0
 #define VEC_IPI_RESCHED 0xf1
 #define VEC_IPI_TLB 0xf2
