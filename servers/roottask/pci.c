@@ -592,8 +592,14 @@ bool pci_grant(struct domain *d, struct hv_startinfo *si, hv_sel_t *next)
 		if (!irq && f->int_pin >= 1 && f->int_pin <= 4 && !grant_intx(d, line, what, f, sd, next))
 			return false;
 		cfg_write(f->bdf, PCI_COMMAND, 2, cmd);
-		rt_log("domain '%s': device %s (%04x:%04x) granted, interrupt %s", c->name, what, f->vendor, f->device,
-		       f->msi_slot >= 0 ? "MSI" : f->gsi != PCI_NO_GSI ? "INTx" : "none");
+		char irqs[32] = "none";
+		if (f->msi_slot >= 0)
+			snprintf(irqs, sizeof(irqs), "MSI (data 0x%x)", f->msi_data);
+		else if (f->gsi != PCI_NO_GSI)
+			snprintf(irqs, sizeof(irqs), "INTx (GSI %u)", f->gsi);
+		rt_log("domain '%s': device %s (%04x:%04x) granted, interrupt %s, DMA %s", c->name, what, f->vendor,
+		       f->device, irqs,
+		       hip->iommu == HV_IOMMU_VTD ? "confined by VT-d" : "not confined (no IOMMU: it can reach all memory)");
 	}
 	return true;
 }
