@@ -511,6 +511,8 @@ static bool grant_msi(struct domain *d, unsigned line, const char *what, struct 
 	hv_status_t st = hv_irq_msi(sm, d->cfg->cpu, 0, &addr, &data);
 	if (st == HV_OK && ((addr & ~0xff000ul) != MSI_ADDR_BASE || data > 0xffff))
 		st = HV_EPARAM;
+	for (unsigned k = 0; st == HV_OK && k < 1024 && hv_sm_trydown(sm) == HV_OK; k++)
+		; /* nothing left over from an earlier user */
 	if (st == HV_OK)
 		st = give_cap(d->pd, sm, *next, HV_R_SM_UP | HV_R_SM_DOWN);
 	if (st != HV_OK) {
