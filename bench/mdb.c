@@ -53,7 +53,7 @@ static void fail(const char *what, unsigned i, int st)
 static void delegate_all(struct space *src, struct space *dst)
 {
 	for (unsigned i = 0; i < npages; i++) {
-		hv_status_t st = mdb_delegate(src, order_of[i], 0, dst, order_of[i], HV_R_MEM_RWX);
+		hv_status_t st = mdb_delegate(src, order_of[i], 0, dst, order_of[i], HV_R_MEM_RWX, 0);
 		if (st != HV_OK)
 			fail("delegate", i, st);
 	}

@@ -28,14 +28,14 @@ static NORETURN void kernel_start(void *unused)
 	ioapic_init();
 	if (!irq_init())
 		panic("cannot create the interrupt semaphores");
-	iommu_init();
+	unsigned iommu = iommu_init();
 	bkl_lock();
 	smp_boot_aps();
 	paging_init();
 	printk("hypervisor: %s, %u CPU%s, %s, timer %s, TSC %lu kHz, %u GSIs\n", boot_info.loader, num_cpus,
 	       num_cpus == 1 ? "" : "s", x2apic_mode ? "x2APIC" : "xAPIC",
 	       tsc_deadline_mode ? "TSC-deadline" : "one-shot", tsc_khz, irq_num_gsi);
-	roottask_start();
+	roottask_start(iommu);
 	sched_schedule();
 }
 

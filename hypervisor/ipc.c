@@ -43,7 +43,7 @@ static __attribute__((noinline, cold)) void transfer_items(struct ec *src, struc
 			continue;
 		u64 dbase = wbase + (sbase & ((1ull << w.order) - 1) & ~((1ull << order) - 1));
 		if (mdb_delegate(&src->pd->spaces[kind], sbase, order, &dst->pd->spaces[kind], dbase,
-				 HV_ITEM_RIGHTS(desc)) != HV_OK)
+				 HV_ITEM_RIGHTS(desc), 0) != HV_OK)
 			continue;
 		struct mdb_node *n = mdb_find(&dst->pd->spaces[kind], dbase);
 		out[0] = HV_ITEM(kind, n ? n->rights : 0, order);

@@ -1,4 +1,4 @@
-/* Hardware interrupts (GSIs) as semaphores. */
+/* Hardware interrupts (GSIs through the IOAPIC, and MSIs) as semaphores. */
 #include "kernel.h"
 #include "irq.h"
 #include "sched.h"
@@ -6,18 +6,22 @@
 #include <arch/percpu.h>
 #include <arch/smp.h>
 
-struct sm *gsi_sm[IRQ_MAX_GSI];
+struct sm *irq_sm[IRQ_COUNT];
 unsigned irq_num_gsi;
 
-/* Creates one semaphore per GSI; the roottask receives capabilities to them. */
+/* Creates one semaphore per GSI and per MSI vector (masked until irq_ctrl);
+ * the roottask receives capabilities to them. */
 bool irq_init(void)
 {
 	irq_num_gsi = MIN(ioapic_num_gsi(), (unsigned)IRQ_MAX_GSI);
-	for (unsigned g = 0; g < irq_num_gsi; g++) {
-		if (sm_create(NULL, 0, &gsi_sm[g]) != HV_OK)
+	for (unsigned i = 0; i < IRQ_COUNT; i++) {
+		if (i >= irq_num_gsi && i < IRQ_MAX_GSI)
+			continue;
+		if (sm_create(NULL, 0, &irq_sm[i]) != HV_OK)
 			return false;
-		gsi_sm[g]->gsi = (int)g;
-		obj_get(&gsi_sm[g]->obj); /* the kernel's own reference: never destroyed */
+		irq_sm[i]->gsi = (int)i;
+		irq_sm[i]->msi_masked = i >= IRQ_MAX_GSI;
+		obj_get(&irq_sm[i]->obj); /* the kernel's own reference: never destroyed */
 	}
 	return true;
 }
@@ -42,14 +46,14 @@ hv_status_t irq_configure(struct sm *sm, unsigned cpu, unsigned flags)
 	return HV_OK;
 }
 
-/* An interrupt arrived on GSI `gsi`: signal its semaphore. */
-void irq_handle(unsigned gsi)
+/* Interrupt `irq` arrived: signal its semaphore (a masked MSI's is dropped). */
+void irq_handle(unsigned irq)
 {
-	if (gsi >= irq_num_gsi)
+	struct sm *sm = irq < IRQ_COUNT ? irq_sm[irq] : NULL;
+	if (!sm || sm->msi_masked)
 		return;
-	struct sm *sm = gsi_sm[gsi];
-	if (ioapic_gsi_is_level(gsi)) {
-		ioapic_mask(gsi, true);
+	if (irq < IRQ_MAX_GSI && ioapic_gsi_is_level(irq)) {
+		ioapic_mask(irq, true);
 		sm->irq_level_masked = true;
 	}
 	sm_up(sm);

@@ -259,10 +259,12 @@ hv_status_t mdb_insert_root(struct space *s, u64 base, unsigned order, u64 targe
  * selector (empty selectors are skipped); memory and I/O ranges must lie
  * inside one source node; I/O ports keep their numbers (dst = src).
  * Validates everything before changing anything, except that an object
- * range can stop half-way when memory runs out.
+ * range can stop half-way when memory runs out. A memory node gets
+ * `flags` (MDB_DMA for RAM, MDB_WC for device memory, else HV_EPARAM) and
+ * inherits MDB_DEVICE; device memory never goes into a guest (HV_EPARAM).
  */
 hv_status_t mdb_delegate(struct space *src, u64 src_base, unsigned order, struct space *dst,
-			 u64 dst_base, unsigned rights)
+			 u64 dst_base, unsigned rights, unsigned flags)
 {
 	/* host memory may also be delegated into a guest-physical space */
 	bool to_guest = src->kind == HV_KIND_MEM && dst->kind == HV_KIND_GMEM;
@@ -297,7 +299,10 @@ hv_status_t mdb_delegate(struct space *src, u64 src_base, unsigned order, struct
 		return HV_EPERM;
 	if (!(n->rights & rights))
 		return HV_EPERM;
-	return add_node(dst, n, dst_base, order, n->target + (src_base - n->base), n->rights & rights, 0);
+	unsigned dev = n->flags & MDB_DEVICE;
+	if ((flags & ~(MDB_DMA | MDB_WC)) || (flags & (dev ? MDB_DMA : MDB_WC)) || (dev && to_guest))
+		return HV_EPARAM;
+	return add_node(dst, n, dst_base, order, n->target + (src_base - n->base), n->rights & rights, dev | flags);
 }
 
 static void remove_node(struct mdb_node *n)

@@ -1,7 +1,7 @@
 /*
  * Splitting physical memory at boot: usable RAM minus the kernel image,
  * the modules and the low 1 MiB; a part becomes the kernel pool, the rest
- * belongs to the roottask.
+ * belongs to the roottask. Device memory is what the memory map leaves.
  */
 #include "boot.h"
 #include "kernel.h"
@@ -90,4 +90,23 @@ void memory_init(void)
 	kmem_add_range(phys_to_virt(base), pool);
 	kmem_pool_bytes = pool;
 	printk("hypervisor: %lu MiB RAM, %lu MiB kernel pool\n", total >> 20, pool >> 20);
+}
+
+/*
+ * Device memory: [1 MiB, 2^phys_bits) without the memory map's RAM, ACPI
+ * tables and NVS (whole pages), the LAPIC/MSI window and the kernel's
+ * MMIO pages kpages[0..nk).
+ */
+void memory_device(struct ranges *dev, unsigned phys_bits, const u64 *kpages, unsigned nk)
+{
+	dev->n = 0;
+	ranges_add(dev, 0x100000, 1ull << phys_bits);
+	for (unsigned i = 0; i < boot_info.nmem + boot_info.nfirm; i++) {
+		const struct boot_range *m = i < boot_info.nmem ? &boot_info.mem[i] : &boot_info.firm[i - boot_info.nmem];
+		u64 end = m->size > ~0ull - PAGE_SIZE - m->base ? ~0ull : ALIGN_UP(m->base + m->size, PAGE_SIZE);
+		ranges_remove(dev, ALIGN_DOWN(m->base, PAGE_SIZE), end);
+	}
+	ranges_remove(dev, 0xfee00000, 0xfef00000);
+	for (unsigned i = 0; i < nk; i++)
+		ranges_remove(dev, ALIGN_DOWN(kpages[i], PAGE_SIZE), ALIGN_DOWN(kpages[i], PAGE_SIZE) + PAGE_SIZE);
 }

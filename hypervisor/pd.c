@@ -6,6 +6,7 @@
 #include "objects.h"
 #include "sched.h"
 #include <arch/cpu.h>
+#include <arch/iommu.h>
 #include <arch/paging.h>
 #include <arch/percpu.h>
 #include <arch/virt.h>
@@ -73,6 +74,7 @@ void pd_destroy(struct pd *pd)
 	for (unsigned k = 0; k < 4; k++)
 		mdb_destroy_space(&pd->spaces[k]);
 	gpt_destroy(pd);
+	iommu_pd_destroy(pd); /* its devices blocked, after its DMA memory went (mdb_destroy_space flushed) */
 	if (read_cr3() == pd->cr3)
 		write_cr3(kernel_cr3);
 	paging_destroy(pd);

@@ -1,14 +1,18 @@
 /*
  * Creating the roottask: the first PD, holding every resource the kernel
- * does not keep: all remaining RAM and the modules (at HV_RT_PHYS_BASE +
- * phys), all I/O ports, one semaphore per GSI, and the HIP describing it.
+ * does not keep: all remaining RAM, the modules and device memory (at
+ * HV_RT_PHYS_BASE + phys), all I/O ports, one semaphore per GSI and per
+ * MSI vector, the right to assign devices, and the HIP describing it.
  */
 #include "boot.h"
 #include "irq.h"
 #include "kernel.h"
 #include "objects.h"
 #include "sched.h"
+#include <arch/acpi.h>
 #include <arch/bootinfo.h>
+#include <arch/cpu.h>
+#include <arch/iommu.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
 #include <hv/hip.h>
@@ -83,6 +87,37 @@ static u64 load_elf(const struct boot_module *m)
 	return eh->entry;
 }
 
+/* The HIP's device fields; device memory becomes roots the roottask must delegate to map. */
+static void give_devices(struct hv_hip *hip, unsigned iommu)
+{
+	static struct ranges dev;
+	u64 kp[MAX_IOAPICS + 16];
+	u32 a, b, c, d, bits = 36;
+	cpuid(0x80000000, 0, &a, &b, &c, &d);
+	if (a >= 0x80000008) {
+		cpuid(0x80000008, 0, &a, &b, &c, &d);
+		bits = a & 0xff;
+	}
+	hip->phys_bits = MIN(bits, 45u); /* HV_RT_PHYS_BASE + 2^45 is below HV_USER_END */
+	unsigned nk = iommu_reg_pages(kp, 16);
+	for (unsigned i = 0; i < acpi.nioapics; i++)
+		kp[nk++] = acpi.ioapic[i].base;
+	memory_device(&dev, (unsigned)hip->phys_bits, kp, nk);
+	for (unsigned i = 0; i < dev.n; i++)
+		map_root(HV_RT_PHYS_BASE + dev.r[i].base, dev.r[i].base, dev.r[i].end - dev.r[i].base,
+			 HV_R_MEM_R | HV_R_MEM_W, MDB_DEVICE | MDB_NOMAP);
+	/* MCFG: a 44-byte header, then entries of 16 bytes: ECAM base, segment, first and last bus */
+	const u8 *t = acpi.mcfg;
+	for (u32 o = 44; t && o + 16 <= *(const u32 *)(t + 4) && !hip->pci_ecam_base; o += 16)
+		if (!*(const u16 *)(t + o + 8) && t[o + 10] <= t[o + 11]) {
+			hip->pci_ecam_base = *(const u64 *)(t + o);
+			hip->pci_bus_first = t[o + 10];
+			hip->pci_bus_last = t[o + 11];
+		}
+	hip->iommu = iommu;
+	hip->num_msi = HV_MSI_COUNT;
+}
+
 static void copy_cmdline(char *dst, const char *src)
 {
 	size_t i = 0;
@@ -97,7 +132,7 @@ static void give_cap(hv_sel_t sel, struct kobj *o)
 		panic("roottask: cannot install capability %lu", sel);
 }
 
-void roottask_start(void)
+void roottask_start(unsigned iommu)
 {
 	if (!boot_info.nmods)
 		panic("no modules: the first module must be the roottask");
@@ -140,10 +175,13 @@ void roottask_start(void)
 		hip->mem[hip->num_mem].phys = b;
 		hip->mem[hip->num_mem++].size = e - b;
 	}
+	give_devices(hip, iommu);
 	if (mdb_insert_root(&rt->spaces[HV_KIND_IO], 0, 16, 0, HV_R_IO, 0) != HV_OK)
 		panic("roottask: cannot grant I/O ports");
-	for (unsigned g = 0; g < irq_num_gsi; g++)
-		give_cap(HV_SEL_GSI_BASE + g, &gsi_sm[g]->obj);
+	_Static_assert(HV_SEL_GSI_BASE + IRQ_MAX_GSI == HV_SEL_MSI_BASE, "MSI semaphores follow the GSIs'");
+	for (unsigned i = 0; i < IRQ_COUNT; i++)
+		if (irq_sm[i])
+			give_cap(HV_SEL_GSI_BASE + i, &irq_sm[i]->obj);
 
 	struct ec *ec;
 	struct sc *sc;

@@ -1,11 +1,13 @@
 /*
  * The four kinds of space a PD has, as the mapping database sees them:
  * installing a node makes the hardware follow (a capability reference,
- * page-table or EPT/NPT entries, cleared I/O-bitmap bits); uninstalling
- * undoes it, and TLBs forget it once per operation, at space_flush().
+ * page-table or EPT/NPT entries, cleared I/O-bitmap bits; device memory
+ * uncached or write-combining, DMA memory also in the IOMMU); uninstalling
+ * undoes it, and TLBs and IOTLBs forget it once per operation, at space_flush().
  */
 #include "kernel.h"
 #include "objects.h"
+#include <arch/iommu.h>
 #include <arch/paging.h>
 #include <arch/smp.h>
 #include <arch/virt.h>
@@ -48,12 +50,18 @@ bool space_install(struct space *s, struct mdb_node *n)
 	case HV_KIND_OBJ:
 		obj_get((struct kobj *)n->target);
 		return true;
-	case HV_KIND_MEM:
-		if (paging_map(s->pd, n->base << PAGE_SHIFT, n->target << PAGE_SHIFT, count, n->rights))
+	case HV_KIND_MEM: {
+		if (n->flags & MDB_NOMAP)
+			return true;
+		unsigned cache = !(n->flags & MDB_DEVICE) ? 0 : n->flags & MDB_WC ? PAGING_WC : PAGING_UC;
+		if (paging_map(s->pd, n->base << PAGE_SHIFT, n->target << PAGE_SHIFT, count, n->rights | cache) &&
+		    (!(n->flags & MDB_DMA) || iommu_map(s->pd, n->target << PAGE_SHIFT, n->target << PAGE_SHIFT, count,
+							 n->rights & HV_R_MEM_W)))
 			return true;
 		paging_unmap(s->pd, n->base << PAGE_SHIFT, count);
 		tlb_flush_pending();
 		return false;
+	}
 	case HV_KIND_IO:
 		return io_set(s->pd, n->base, count, true);
 	case HV_KIND_GMEM:
@@ -74,7 +82,10 @@ void space_uninstall(struct space *s, struct mdb_node *n)
 		obj_put((struct kobj *)n->target);
 		break;
 	case HV_KIND_MEM:
-		paging_unmap(s->pd, n->base << PAGE_SHIFT, count);
+		if (!(n->flags & MDB_NOMAP))
+			paging_unmap(s->pd, n->base << PAGE_SHIFT, count);
+		if (n->flags & MDB_DMA)
+			iommu_unmap(s->pd, n->target << PAGE_SHIFT, count);
 		break;
 	case HV_KIND_IO:
 		io_set(s->pd, n->base, count, false);
@@ -86,4 +97,8 @@ void space_uninstall(struct space *s, struct mdb_node *n)
 	}
 }
 
-void space_flush(void) { tlb_flush_pending(); }
+void space_flush(void)
+{
+	tlb_flush_pending();
+	iommu_flush();
+}

@@ -12,6 +12,7 @@
 #include "objects.h"
 #include "sched.h"
 #include <arch/cpu.h>
+#include <arch/iommu.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
 #include <arch/virt.h>
@@ -82,13 +83,14 @@ static struct verdict decode_create(struct ec *ec, struct pd **charged)
 /*
  * The end of a creation call: `created` is what the object's creation said
  * (after the checks only lack of memory); if it succeeded, a capability to
- * o goes to the checked destination RDI, or o is destroyed again.
+ * o (all rights but HV_R_PD_DEV) goes to the checked destination RDI, or o
+ * is destroyed again.
  */
 static NORETURN void install(struct ec *ec, hv_status_t created, struct kobj *o)
 {
 	hv_status_t st = created;
-	if (st == HV_OK && (st = mdb_insert_root(&ec->pd->spaces[HV_KIND_OBJ], ec->regs.rdi, 0, (u64)o, HV_R_ALL,
-						 0)) != HV_OK) {
+	if (st == HV_OK && (st = mdb_insert_root(&ec->pd->spaces[HV_KIND_OBJ], ec->regs.rdi, 0, (u64)o,
+						 o->type == HV_OBJ_PD ? HV_R_ALL & ~HV_R_PD_DEV : HV_R_ALL, 0)) != HV_OK) {
 		obj_get(o);
 		obj_put(o); /* becomes a zombie and is reaped */
 	}
@@ -305,11 +307,12 @@ static enum hv_arg decode_range(unsigned kind, unsigned order, u64 addr, enum hv
 	return HV_ARG_NONE;
 }
 
-/* delegate: RDI source PD, RSI destination PD, RDX item, R10 source base, R8 destination base */
+/* delegate: RDI source PD, RSI destination PD, RDX item (+ HV_ITEM_WC, HV_ITEM_DMA), R10 source base,
+ * R8 destination base */
 struct delegate {
 	struct pd *src, *dst;
 	struct range from, to; /* GMEM: from the source's memory space */
-	unsigned rights;
+	unsigned rights, flags; /* flags: MDB_WC, MDB_DMA */
 };
 
 static struct verdict decode_delegate(struct ec *ec, struct delegate *a)
@@ -320,9 +323,9 @@ static struct verdict decode_delegate(struct ec *ec, struct delegate *a)
 		return bad(st, HV_ARG_RDI);
 	if ((st = lookup_pd(ec, r->rsi, HV_R_PD_MAP, &a->dst)) != HV_OK)
 		return bad(st, HV_ARG_RSI);
-	if (r->rdx & ~HV_ITEM_ARG_MASK)
-		return bad(HV_EPARAM, HV_ARG_RDX);
 	unsigned kind = HV_ITEM_KIND(r->rdx), order = HV_ITEM_ORDER(r->rdx);
+	if ((r->rdx & ~HV_ITEM_DELEGATE_MASK) || (kind != HV_KIND_MEM && (r->rdx & ~HV_ITEM_ARG_MASK)))
+		return bad(HV_EPARAM, HV_ARG_RDX); /* WC and DMA: host memory only */
 	enum hv_arg arg = decode_range(kind == HV_KIND_GMEM ? HV_KIND_MEM : kind, order, r->r10, HV_ARG_RDX,
 				       HV_ARG_R10, &a->from);
 	if (arg || (arg = decode_range(kind, order, r->r8, HV_ARG_RDX, HV_ARG_R8, &a->to)))
@@ -336,6 +339,7 @@ static struct verdict decode_delegate(struct ec *ec, struct delegate *a)
 	if (mdb_check_free(&a->dst->spaces[kind], a->to.base, order) != HV_OK)
 		return bad(HV_EBUSY, HV_ARG_R8);
 	a->rights = HV_ITEM_RIGHTS(r->rdx);
+	a->flags = (r->rdx & HV_ITEM_WC ? MDB_WC : 0) | (r->rdx & HV_ITEM_DMA ? MDB_DMA : 0);
 	return ACCEPT;
 }
 
@@ -344,10 +348,11 @@ static NORETURN void sys_delegate(struct ec *ec)
 	struct delegate a;
 	decoded(ec, decode_delegate(ec, &a));
 	hv_status_t st = mdb_delegate(&a.src->spaces[a.from.kind], a.from.base, a.from.order,
-				      &a.dst->spaces[a.to.kind], a.to.base, a.rights);
+				      &a.dst->spaces[a.to.kind], a.to.base, a.rights, a.flags);
 	/* what the source holds is known only to the mapping database: nothing
-	 * there (HV_ECAP), or nothing to give with these rights (HV_EPERM) */
-	leave(ec, st, st == HV_ECAP ? HV_ARG_R10 : st == HV_EPERM ? HV_ARG_RDX : HV_ARG_NONE);
+	 * there (HV_ECAP), nothing to give with these rights (HV_EPERM), or not
+	 * with these flags (HV_EPARAM: WC of RAM, DMA or a guest of device memory) */
+	leave(ec, st, st == HV_ECAP ? HV_ARG_R10 : st == HV_EPERM || st == HV_EPARAM ? HV_ARG_RDX : HV_ARG_NONE);
 }
 
 /*
@@ -447,7 +452,7 @@ static NORETURN void sys_ec_ctrl(struct ec *ec)
 	done(ec);
 }
 
-/* irq_ctrl: RDI interrupt SM, RSI CPU, RDX flags */
+/* irq_ctrl: RDI interrupt SM, RSI CPU, RDX flags; an MSI's -> RSI MSI address, RDX MSI data */
 static NORETURN void sys_irq_ctrl(struct ec *ec)
 {
 	struct sm *sm;
@@ -456,10 +461,17 @@ static NORETURN void sys_irq_ctrl(struct ec *ec)
 		st = HV_EPARAM; /* not an interrupt semaphore */
 	if (st != HV_OK)
 		leave(ec, st, HV_ARG_RDI);
-	if (ec->regs.rsi >= num_cpus)
-		leave(ec, HV_ECPU, HV_ARG_RSI);
-	if (ec->regs.rdx & ~(u64)HV_IRQ_FLAGS_VALID)
+	bool msi = sm->gsi >= IRQ_MAX_GSI;
+	if (ec->regs.rsi >= num_cpus || (msi && percpu_area[ec->regs.rsi].apic_id > 0xff))
+		leave(ec, HV_ECPU, HV_ARG_RSI); /* an MSI address holds an 8-bit APIC id */
+	if (ec->regs.rdx & ~(u64)(msi ? HV_IRQ_MASK : HV_IRQ_FLAGS_VALID))
 		leave(ec, HV_EPARAM, HV_ARG_RDX);
+	if (msi) { /* fixed delivery, edge, physical destination */
+		sm->msi_masked = ec->regs.rdx & HV_IRQ_MASK;
+		ec->regs.rsi = 0xfee00000 | percpu_area[ec->regs.rsi].apic_id << 12;
+		ec->regs.rdx = VEC_IRQ_BASE + (unsigned)sm->gsi;
+		done(ec);
+	}
 	st = irq_configure(sm, (unsigned)ec->regs.rsi, (unsigned)ec->regs.rdx);
 	leave(ec, st, st == HV_OK ? HV_ARG_NONE : HV_ARG_RDI); /* a GSI no IOAPIC has */
 }
@@ -487,6 +499,30 @@ static NORETURN void sys_pd_ctrl(struct ec *ec)
 
 static NORETURN void sys_null(struct ec *ec) { done(ec); }
 
+/* assign_dev: RDI authority PD (HV_R_PD_DEV), RSI PD (HV_R_PD_MAP), RDX PCI BDF, R10 op */
+static NORETURN void sys_assign_dev(struct ec *ec)
+{
+	struct pd *auth, *pd;
+	const struct regs *r = &ec->regs;
+	hv_status_t st = lookup_pd(ec, r->rdi, HV_R_PD_DEV, &auth);
+	if (st != HV_OK)
+		leave(ec, st, HV_ARG_RDI);
+	if ((st = lookup_pd(ec, r->rsi, HV_R_PD_MAP, &pd)) == HV_OK && pd->killed)
+		st = HV_EABORT;
+	if (st != HV_OK)
+		leave(ec, st, HV_ARG_RSI);
+	if (r->rdx > 0xffff)
+		leave(ec, HV_EPARAM, HV_ARG_RDX);
+	if (r->r10 > HV_DEV_RELEASE)
+		leave(ec, HV_EPARAM, HV_ARG_R10);
+	if (r->r10 == HV_DEV_RELEASE) {
+		iommu_release(pd, (u16)r->rdx);
+		done(ec);
+	}
+	st = iommu_assign(pd, (u16)r->rdx);
+	leave(ec, st, st == HV_EBUSY ? HV_ARG_RDX : HV_ARG_NONE); /* another PD's, or out of quota */
+}
+
 typedef NORETURN void (*syscall_fn)(struct ec *);
 
 static const syscall_fn syscalls[HV_SYS_COUNT] = {
@@ -498,6 +534,7 @@ static const syscall_fn syscalls[HV_SYS_COUNT] = {
 	[HV_SYS_SM_CTRL] = sys_sm_ctrl,     [HV_SYS_SC_CTRL] = sys_sc_ctrl,
 	[HV_SYS_EC_CTRL] = sys_ec_ctrl,     [HV_SYS_IRQ_CTRL] = sys_irq_ctrl,
 	[HV_SYS_NULL] = sys_null,           [HV_SYS_PD_CTRL] = sys_pd_ctrl,
+	[HV_SYS_ASSIGN_DEV] = sys_assign_dev,
 };
 
 /* Entered from syscall_entry with the caller's state in its struct regs. */

@@ -23,7 +23,7 @@ void trap_interrupt(unsigned vec)
 		c->resched = true;
 	else if (vec == VEC_IPI_TLB)
 		tlb_poll();
-	else if (vec >= VEC_IRQ_BASE && vec < VEC_IRQ_BASE + IRQ_MAX_GSI)
+	else if (vec >= VEC_IRQ_BASE && vec < VEC_IRQ_BASE + IRQ_COUNT)
 		irq_handle(vec - VEC_IRQ_BASE);
 	else if (vec == VEC_IOMMU)
 		iommu_fault();

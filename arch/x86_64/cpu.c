@@ -156,6 +156,11 @@ void cpu_init(unsigned id, u32 apic_id)
 	 * the guest whose registers this CPU holds (vmx.c clears it briefly).
 	 */
 	write_cr0(read_cr0() | CR0_MP | CR0_TS);
+	/* PAT: entry 1 (PWT alone) write-combining for HV_ITEM_WC, the others as after reset */
+	u32 a, b, cx, d;
+	cpuid(1, 0, &a, &b, &cx, &d);
+	if (BIT(d, 16))
+		wrmsr(MSR_PAT, 0x0007040600070106ull);
 }
 
 /* Loads a PD's I/O permission bitmap into the TSS, or denies all (NULL). */

@@ -20,10 +20,13 @@ static void copy_str(char *dst, paddr_t src)
 	dst[i] = 0;
 }
 
-static void add_mem(u64 base, u64 len)
+/* A memory-map entry: RAM (type 1) or ACPI tables / NVS (3, 4); the rest is device memory. */
+static void add_mem(u64 base, u64 len, u32 type)
 {
-	if (boot_info.nmem < BOOT_MAX_MEM && len)
-		boot_info.mem[boot_info.nmem++] = (struct boot_range){ base, len };
+	struct boot_range *r = type == 1 ? boot_info.mem : boot_info.firm;
+	unsigned *n = type == 1 ? &boot_info.nmem : &boot_info.nfirm;
+	if ((type == 1 || type == 3 || type == 4) && *n < BOOT_MAX_MEM && len)
+		r[(*n)++] = (struct boot_range){ base, len };
 }
 
 static void add_mod(u64 start, u64 end, paddr_t cmdline)
@@ -68,12 +71,11 @@ static void parse_mb1(paddr_t p)
 		u64 a = mi->mmap_addr, end = a + mi->mmap_length;
 		while (a < end) {
 			const struct mb1_mmap *e = phys_to_virt(a);
-			if (e->type == 1)
-				add_mem(e->addr, e->len);
+			add_mem(e->addr, e->len, e->type);
 			a += e->size + 4;
 		}
 	} else if (mi->flags & (1 << 0)) {
-		add_mem(0x100000, (u64)mi->mem_upper << 10);
+		add_mem(0x100000, (u64)mi->mem_upper << 10, 1);
 	}
 }
 
@@ -104,8 +106,7 @@ static void parse_mb2(paddr_t p)
 			u32 esize = *(const u32 *)body;
 			for (u32 o = 8; esize && o + esize <= t->size - 8; o += esize) {
 				const u64 *e = (const u64 *)(body + o);
-				if (*(const u32 *)(e + 2) == 1)
-					add_mem(e[0], e[1]);
+				add_mem(e[0], e[1], *(const u32 *)(e + 2));
 			}
 			break;
 		}

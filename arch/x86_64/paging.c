@@ -14,6 +14,8 @@
 #define PTE_P (1ul << 0)
 #define PTE_W (1ul << 1)
 #define PTE_U (1ul << 2)
+#define PTE_PWT (1ul << 3)
+#define PTE_PCD (1ul << 4)
 #define PTE_PS (1ul << 7)
 #define PTE_NX (1ul << 63)
 #define PTE_ADDR 0x000ffffffffff000ul
@@ -132,7 +134,7 @@ static u64 pte_bits(unsigned rights)
 		b |= PTE_W;
 	if (nx_enabled && !(rights & HV_R_MEM_X))
 		b |= PTE_NX;
-	return b;
+	return b | (rights & (PAGING_UC | PAGING_WC) ? PTE_PWT : 0) | (rights & PAGING_UC ? PTE_PCD : 0);
 }
 
 /*

@@ -20,6 +20,7 @@ void ranges_add(struct ranges *rs, u64 base, u64 end);
 void ranges_remove(struct ranges *rs, u64 base, u64 end);
 bool ranges_take(struct ranges *rs, u64 size, u64 *out);
 void memory_init(void);
-void roottask_start(void);
+void memory_device(struct ranges *dev, unsigned phys_bits, const u64 *kpages, unsigned nk);
+void roottask_start(unsigned iommu);
 
 #endif

@@ -16,6 +16,10 @@ struct pd;
 struct kobj;
 
 #define MDB_KERNEL 0x1 /* placed by the kernel (UTCB): cannot be delegated or revoked */
+#define MDB_DEVICE 0x2 /* device memory: mapped uncached or MDB_WC; inherited; never DMA, never guest memory */
+#define MDB_DMA 0x4    /* RAM the PD's assigned devices may reach at IOVA = physical (HV_ITEM_DMA) */
+#define MDB_WC 0x8     /* device memory mapped write-combining (HV_ITEM_WC) */
+#define MDB_NOMAP 0x10 /* not in the page tables (the roottask's device memory roots) */
 
 struct mdb_node {
 	struct mdb_node *parent, *child, *sibling, *prev_sibling; /* derivation tree */
@@ -44,7 +48,7 @@ struct mdb_node *mdb_next(struct mdb_node *n);
 hv_status_t mdb_insert_root(struct space *s, u64 base, unsigned order, u64 target,
 			    unsigned rights, unsigned flags);
 hv_status_t mdb_delegate(struct space *src, u64 src_base, unsigned order, struct space *dst,
-			 u64 dst_base, unsigned rights);
+			 u64 dst_base, unsigned rights, unsigned flags);
 hv_status_t mdb_revoke(struct space *s, u64 base, unsigned order, bool self, u64 *from, unsigned budget);
 void mdb_destroy_space(struct space *s);
 void mdb_remove(struct mdb_node *n);

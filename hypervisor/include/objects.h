@@ -114,8 +114,9 @@ struct sm {
 	struct kobj obj;
 	u64 count;
 	struct ec *waiters;  /* FIFO */
-	int gsi;             /* >= 0: signalled by that interrupt */
+	int gsi;             /* >= 0: signalled by that interrupt (irq.h: GSI or MSI) */
 	bool irq_level_masked;
+	bool msi_masked;     /* an MSI dropped until irq_ctrl unmasks it */
 };
 
 /*
@@ -138,7 +139,8 @@ struct sm {
  *   percpu io_pd, last_pd,    PD      compared only, never followed: a stale one costs at most
  *          cr3_pd                          an extra I/O-bitmap load, IBPB or shootdown IPI
  *   percpu fpu_owner          vCPU EC vcpu_destroy
- *   gsi_sm[]                  SM      R (the kernel's own): never destroyed
+ *   irq_sm[]                  SM      R (the kernel's own): never destroyed
+ *   IOMMU context entries     PD      iommu_pd_destroy (from pd_destroy; also frees pd.dma_root)
  * No EC remembers the SC it blocked on: ec_chain_sc() finds the SC to
  * make ready when it wakes.
  */

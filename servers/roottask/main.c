@@ -254,6 +254,79 @@ hv_sel_t root_portal(unsigned cpu, unsigned id, bool fault)
 	return pt;
 }
 
+/*
+ * MSI delivery without a PCI device: HPET timer 0, where it can send its
+ * interrupt as a message (QEMU: -global hpet.msi=on), fires once at MSI
+ * semaphore 1 routed to the last CPU; the HPET is left disabled.
+ */
+static void msi_check(void)
+{
+	hv_word_t va = hv_va_alloc(HV_PAGE_SIZE), addr, data, cpu = hip->num_cpus - 1;
+	volatile hv_word_t *h = (volatile hv_word_t *)va; /* registers: 8-byte words */
+	if (hv_delegate(HV_SEL_PD, HV_SEL_PD, HV_ITEM(HV_KIND_MEM, HV_R_MEM_R | HV_R_MEM_W, 0),
+			HV_RT_PHYS_BASE + 0xfed00000, va) != HV_OK || !(h[0] >> 32) || (h[0] >> 32) > 100000000 ||
+	    !(h[0x100 / 8] & (1ul << 15))) { /* no period, or timer 0 without FSB delivery */
+		rt_log("roottask: no HPET timer with MSI delivery: MSI delivery not checked");
+		return;
+	}
+	hv_status_t st = hv_irq_msi(HV_SEL_MSI_BASE + 1, (unsigned)cpu, 0, &addr, &data);
+	h[0x10 / 8] = 0;                        /* halted */
+	h[0x110 / 8] = addr << 32 | data;       /* FSB route: address, data */
+	h[0x100 / 8] = 1ul << 14 | 1ul << 2;    /* FSB delivery, enabled, edge, one-shot */
+	h[0x108 / 8] = h[0xf0 / 8] + 1000;      /* comparator */
+	h[0x10 / 8] = 1;
+	if (st == HV_OK)
+		st = hv_sm_down(HV_SEL_MSI_BASE + 1);
+	hv_status_t again = hv_sm_trydown(HV_SEL_MSI_BASE + 1);
+	h[0x10 / 8] = 0;
+	h[0x100 / 8] = 0;
+	hv_word_t a, d;
+	(void)hv_irq_msi(HV_SEL_MSI_BASE + 1, 0, HV_IRQ_MASK, &a, &d);
+	(void)hv_revoke(HV_ITEM(HV_KIND_MEM, 0, 0) | HV_REVOKE_SELF, va);
+	rt_log("roottask: HPET MSI to CPU %lu (address %lx, data %lx): %s", cpu, addr, data,
+	       st == HV_OK && again == HV_ETIMEOUT ? "delivered once" : "FAILED");
+}
+
+/*
+ * The kernel's device-assignment calls, checked once at boot: the BIOS
+ * reset-vector page (device memory) mapped uncached and write-combining
+ * by delegation to itself and read; DMA of RAM granted and revoked; WC of
+ * RAM, DMA of device memory, a bad BDF and assign_dev with a PD capability
+ * made by create_pd (no HV_R_PD_DEV) refused; MSI semaphore 0 routed.
+ */
+static void device_check(void)
+{
+	hv_word_t va = hv_va_alloc(3 * HV_PAGE_SIZE), r = HV_ITEM(HV_KIND_MEM, HV_R_MEM_R, 0), addr = 0, data = 0;
+	hv_word_t dev = HV_RT_PHYS_BASE + 0xfffff000, mem = HV_RT_PHYS_BASE + hip->mem[0].phys;
+	hv_sel_t pd = hv_sel_alloc();
+	unsigned fail = 0, n = 0, uc = 0, wc = 0;
+#define CHECK(cond) (fail |= !(cond) << n++)
+	CHECK(hv_delegate(HV_SEL_PD, HV_SEL_PD, r | HV_ITEM_DMA, dev, va) == HV_EPARAM);
+	CHECK(hv_delegate(HV_SEL_PD, HV_SEL_PD, r | HV_ITEM_WC, mem, va) == HV_EPARAM);
+	CHECK(hv_delegate(HV_SEL_PD, HV_SEL_PD, r | HV_ITEM_WC | HV_ITEM_DMA, mem, va) == HV_EPARAM);
+	CHECK(hv_delegate(HV_SEL_PD, HV_SEL_PD, HV_ITEM(HV_KIND_IO, HV_R_IO, 0) | HV_ITEM_WC, 0x80, 0x80) == HV_EPARAM);
+	CHECK(hv_delegate(HV_SEL_PD, HV_SEL_PD, r, dev, va) == HV_OK && (uc = *(volatile unsigned char *)(va + 0xff0)) == 0xea);
+	CHECK(hv_delegate(HV_SEL_PD, HV_SEL_PD, r | HV_ITEM_WC, dev, va + HV_PAGE_SIZE) == HV_OK &&
+	      (wc = *(volatile unsigned char *)(va + HV_PAGE_SIZE + 0xff0)) == 0xea);
+	CHECK(hv_delegate(HV_SEL_PD, HV_SEL_PD, r | HV_ITEM_DMA, mem, va + 2 * HV_PAGE_SIZE) == HV_OK);
+	for (unsigned i = 0; i < 3; i++)
+		CHECK(hv_revoke(HV_ITEM(HV_KIND_MEM, 0, 0) | HV_REVOKE_SELF, va + i * HV_PAGE_SIZE) == HV_OK);
+	CHECK(hv_assign_dev(HV_SEL_PD, HV_SEL_PD, 0x10000, HV_DEV_ASSIGN) == HV_EPARAM);
+	CHECK(hv_assign_dev(HV_SEL_PD, HV_SEL_PD, 0, 2) == HV_EPARAM);
+	CHECK(hv_assign_dev(HV_SEL_PD, HV_SEL_PD, HV_BDF(0, 31, 7), HV_DEV_RELEASE) == HV_OK);
+	CHECK(hv_create_pd(pd, HV_SEL_PD, 16384, 0, 1) == HV_OK &&
+	      hv_assign_dev(pd, HV_SEL_PD, HV_BDF(0, 31, 7), HV_DEV_RELEASE) == HV_EPERM &&
+	      hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 0) | HV_REVOKE_SELF, pd) == HV_OK);
+	CHECK(hv_irq_msi(HV_SEL_MSI_BASE + 1, 0, HV_IRQ_LEVEL, &addr, &data) == HV_EPARAM);
+	CHECK(hv_irq_msi(HV_SEL_MSI_BASE, 0, HV_IRQ_MASK, &addr, &data) == HV_OK &&
+	      addr == (0xfee00000 | hip->cpu_apic_id[0] << 12) && data == 0x60);
+#undef CHECK
+	rt_log("roottask: device memory (%lu-bit), reset vector %x/%x, MSI 0 at %lx data %lx, %lu MSIs, IOMMU %lu, ECAM %lx: "
+	       "%s (%x)", hip->phys_bits, uc, wc, addr, data, hip->num_msi, hip->iommu, hip->pci_ecam_base,
+	       fail ? "FAILED" : "ok", fail);
+	msi_check();
+}
+
 static void load_config(void)
 {
 	const char *arg = NULL;
@@ -288,9 +361,12 @@ int main(const struct hv_startinfo *unused)
 		rt_log("cannot set up memory");
 		return 1;
 	}
-	hv_alloc_init(HV_SI_SEL_GRANTS(hip->num_cpus), HV_SI_FREE_VA, HV_RT_PHYS_BASE + heap, 4ul << 20);
+	hv_sel_t first = HV_SI_SEL_GRANTS(hip->num_cpus); /* above the kernel's GSI and MSI semaphores */
+	hv_alloc_init(first > HV_SEL_MSI_BASE + HV_MSI_COUNT ? first : HV_SEL_MSI_BASE + HV_MSI_COUNT, HV_SI_FREE_VA,
+		      HV_RT_PHYS_BASE + heap, 4ul << 20);
 	rt_log("roottask: %lu CPUs, %lu modules, %lu KiB kernel memory, TSC %lu kHz", hip->num_cpus,
 	       hip->num_mods, hip->kmem_quota >> 10, hip->tsc_khz);
+	device_check();
 	table_lock = hv_sel_alloc();
 	hv_sel_t idle = hv_sel_alloc(); /* the main thread waits on it for good once domains are started */
 	if (hv_create_sm(table_lock, HV_SEL_PD, 1) != HV_OK || hv_create_sm(idle, HV_SEL_PD, 0) != HV_OK) {

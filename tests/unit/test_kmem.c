@@ -475,7 +475,7 @@ static void test_memory_returns(void **state)
 			u64 sb = unit_rng_below(&r, kind == HV_KIND_MEM ? 1024 : 2400), db = unit_rng_below(&r, 3000);
 			if (unit_rng_below(&r, 50) == 0)
 				db = 0xbad;
-			(void)mdb_delegate(&pds[from].spaces[kind], sb, 0, &pds[to].spaces[kind], db, HV_R_ALL);
+			(void)mdb_delegate(&pds[from].spaces[kind], sb, 0, &pds[to].spaces[kind], db, HV_R_ALL, 0);
 		}
 		/* revocations of ranges, and of single nodes with everything below them */
 		for (unsigned i = 0; i < 10; i++) {

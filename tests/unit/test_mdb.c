@@ -394,7 +394,10 @@ static unsigned long check_all(bool finds)
 			nonroots++;
 			assert_int_equal(n->kind, p->kind);
 			assert_int_equal(n->rights & ~p->rights, 0);
-			assert_int_equal(n->flags, 0);
+			/* derived memory: MDB_DEVICE as its parent, WC only with it, DMA only without */
+			assert_int_equal(n->flags & ~(MDB_DEVICE | MDB_WC | MDB_DMA), 0);
+			assert_int_equal(n->flags & MDB_DEVICE, p->flags & MDB_DEVICE);
+			assert_int_equal(n->flags & (n->flags & MDB_DEVICE ? MDB_DMA : MDB_WC), 0);
 			assert_int_equal(p->flags & MDB_KERNEL, 0);
 			if (n->kind == OBJ) {
 				assert_int_equal(n->target, p->target);
@@ -632,7 +635,7 @@ static void test_delegate_obj(void **state)
 	struct mdb_node *a = find(0, OBJ, 8), *b = find(0, OBJ, 10);
 
 	/* a range, selector by selector: the hole (9) and the kernel node (11) are skipped */
-	assert_int_equal(mdb_delegate(o0, 8, 2, o1, 16, HV_R_ALL), HV_OK);
+	assert_int_equal(mdb_delegate(o0, 8, 2, o1, 16, HV_R_ALL, 0), HV_OK);
 	struct mdb_node *a1 = expect_node(1, OBJ, 16, 0, objt(0), HV_R_ALL, a);
 	expect_node(1, OBJ, 18, 0, objt(1), 0x3, b);
 	assert_null(find(1, OBJ, 17));
@@ -643,57 +646,57 @@ static void test_delegate_obj(void **state)
 	check_all(true);
 
 	/* rights: child = parent & mask */
-	assert_int_equal(mdb_delegate(o0, 8, 0, o2, 0, 0x5), HV_OK);
+	assert_int_equal(mdb_delegate(o0, 8, 0, o2, 0, 0x5, 0), HV_OK);
 	expect_node(2, OBJ, 0, 0, objt(0), 0x5, a);
-	assert_int_equal(mdb_delegate(o1, 18, 0, o2, 1, 0x6), HV_OK);
+	assert_int_equal(mdb_delegate(o1, 18, 0, o2, 1, 0x6, 0), HV_OK);
 	expect_node(2, OBJ, 1, 0, objt(1), 0x2, find(1, OBJ, 18));
 	/* from a delegated node: a deeper level, never more rights */
-	assert_int_equal(mdb_delegate(o2, 0, 0, o1, 100, HV_R_ALL), HV_OK);
+	assert_int_equal(mdb_delegate(o2, 0, 0, o1, 100, HV_R_ALL, 0), HV_OK);
 	struct mdb_node *c = expect_node(1, OBJ, 100, 0, objt(0), 0x5, find(2, OBJ, 0));
 	assert_ptr_equal(c->parent->parent, a);
 
 	unsigned long allocs = node_allocs;
 	/* no rights left, a kernel node, nothing there */
-	assert_int_equal(mdb_delegate(o0, 10, 0, o2, 2, 0x4), HV_EPERM);
-	assert_int_equal(mdb_delegate(o0, 11, 0, o2, 3, HV_R_ALL), HV_EPERM);
-	assert_int_equal(mdb_delegate(o0, 8, 0, o2, 3, 0), HV_EPERM);
-	assert_int_equal(mdb_delegate(o0, 12, 2, o2, 4, HV_R_ALL), HV_ECAP);
-	assert_int_equal(mdb_delegate(o0, 9, 0, o2, 4, HV_R_ALL), HV_ECAP);
-	assert_int_equal(mdb_delegate(o0, 4000, 0, o2, 4, HV_R_ALL), HV_ECAP); /* no leaf */
+	assert_int_equal(mdb_delegate(o0, 10, 0, o2, 2, 0x4, 0), HV_EPERM);
+	assert_int_equal(mdb_delegate(o0, 11, 0, o2, 3, HV_R_ALL, 0), HV_EPERM);
+	assert_int_equal(mdb_delegate(o0, 8, 0, o2, 3, 0, 0), HV_EPERM);
+	assert_int_equal(mdb_delegate(o0, 12, 2, o2, 4, HV_R_ALL, 0), HV_ECAP);
+	assert_int_equal(mdb_delegate(o0, 9, 0, o2, 4, HV_R_ALL, 0), HV_ECAP);
+	assert_int_equal(mdb_delegate(o0, 4000, 0, o2, 4, HV_R_ALL, 0), HV_ECAP); /* no leaf */
 	/* a range where only some selectors are refused still delegates the rest */
-	assert_int_equal(mdb_delegate(o0, 8, 2, o2, 12, 0x4), HV_OK);
+	assert_int_equal(mdb_delegate(o0, 8, 2, o2, 12, 0x4, 0), HV_OK);
 	expect_node(2, OBJ, 12, 0, objt(0), 0x4, a);
 	assert_null(find(2, OBJ, 14));
 	allocs++;
 	/* destination in use, even in part */
-	assert_int_equal(mdb_delegate(o0, 8, 0, o1, 16, HV_R_ALL), HV_EBUSY);
-	assert_int_equal(mdb_delegate(o0, 8, 2, o1, 16, HV_R_ALL), HV_EBUSY);
-	assert_int_equal(mdb_delegate(o0, 8, 1, o1, 18, HV_R_ALL), HV_EBUSY);
-	assert_int_equal(mdb_delegate(o0, 8, 3, o1, 16, HV_R_ALL), HV_EBUSY);
-	assert_int_equal(mdb_delegate(o0, 8, 0, o0, 8, HV_R_ALL), HV_EBUSY);
+	assert_int_equal(mdb_delegate(o0, 8, 0, o1, 16, HV_R_ALL, 0), HV_EBUSY);
+	assert_int_equal(mdb_delegate(o0, 8, 2, o1, 16, HV_R_ALL, 0), HV_EBUSY);
+	assert_int_equal(mdb_delegate(o0, 8, 1, o1, 18, HV_R_ALL, 0), HV_EBUSY);
+	assert_int_equal(mdb_delegate(o0, 8, 3, o1, 16, HV_R_ALL, 0), HV_EBUSY);
+	assert_int_equal(mdb_delegate(o0, 8, 0, o0, 8, HV_R_ALL, 0), HV_EBUSY);
 	/* malformed */
-	assert_int_equal(mdb_delegate(o0, 9, 1, o2, 20, HV_R_ALL), HV_EPARAM);
-	assert_int_equal(mdb_delegate(o0, 8, 1, o2, 21, HV_R_ALL), HV_EPARAM);
-	assert_int_equal(mdb_delegate(o0, 8, 0, o2, HV_SEL_MAX, HV_R_ALL), HV_EPARAM);
-	assert_int_equal(mdb_delegate(o0, HV_SEL_MAX, 0, o2, 20, HV_R_ALL), HV_EPARAM);
-	assert_int_equal(mdb_delegate(o0, 0, 14, o2, 0, HV_R_ALL), HV_EPARAM);
-	assert_int_equal(mdb_delegate(o0, 8, 0, sp(1, MEM), 8, HV_R_ALL), HV_EPARAM);
-	assert_int_equal(mdb_delegate(o0, 8, 0, sp(1, IO), 8, HV_R_ALL), HV_EPARAM);
+	assert_int_equal(mdb_delegate(o0, 9, 1, o2, 20, HV_R_ALL, 0), HV_EPARAM);
+	assert_int_equal(mdb_delegate(o0, 8, 1, o2, 21, HV_R_ALL, 0), HV_EPARAM);
+	assert_int_equal(mdb_delegate(o0, 8, 0, o2, HV_SEL_MAX, HV_R_ALL, 0), HV_EPARAM);
+	assert_int_equal(mdb_delegate(o0, HV_SEL_MAX, 0, o2, 20, HV_R_ALL, 0), HV_EPARAM);
+	assert_int_equal(mdb_delegate(o0, 0, 14, o2, 0, HV_R_ALL, 0), HV_EPARAM);
+	assert_int_equal(mdb_delegate(o0, 8, 0, sp(1, MEM), 8, HV_R_ALL, 0), HV_EPARAM);
+	assert_int_equal(mdb_delegate(o0, 8, 0, sp(1, IO), 8, HV_R_ALL, 0), HV_EPARAM);
 	assert_int_equal(node_allocs, allocs);
 
 	/* into another leaf, and within one space */
-	assert_int_equal(mdb_delegate(o0, 8, 0, o1, 1000, 1), HV_OK);
+	assert_int_equal(mdb_delegate(o0, 8, 0, o1, 1000, 1, 0), HV_OK);
 	expect_node(1, OBJ, 1000, 0, objt(0), 1, a);
-	assert_int_equal(mdb_delegate(o0, 8, 0, o0, 9, 0x3), HV_OK);
+	assert_int_equal(mdb_delegate(o0, 8, 0, o0, 9, 0x3, 0), HV_OK);
 	expect_node(0, OBJ, 9, 0, objt(0), 0x3, a);
 	/* the whole space at once */
-	assert_int_equal(mdb_delegate(o1, 0, 13, o2, 0, HV_R_ALL), HV_EBUSY);
+	assert_int_equal(mdb_delegate(o1, 0, 13, o2, 0, HV_R_ALL, 0), HV_EBUSY);
 	assert_int_equal(objs[0].refs, 7);
 	assert_int_equal(revoke(o2, 0, 13, true), HV_OK); /* takes pd1's 100 along */
 	assert_null(o2->root);
 	assert_null(find(1, OBJ, 100));
 	assert_int_equal(objs[0].refs, 4);
-	assert_int_equal(mdb_delegate(o1, 0, 13, o2, 0, HV_R_ALL), HV_OK);
+	assert_int_equal(mdb_delegate(o1, 0, 13, o2, 0, HV_R_ALL, 0), HV_OK);
 	expect_node(2, OBJ, 16, 0, objt(0), HV_R_ALL, a1);
 	expect_node(2, OBJ, 18, 0, objt(1), 0x3, find(1, OBJ, 18));
 	expect_node(2, OBJ, 1000, 0, objt(0), 1, find(1, OBJ, 1000));
@@ -711,63 +714,111 @@ static void test_delegate_mem_io(void **state)
 	struct mdb_node *r = find(0, MEM, 0x100);
 
 	/* the whole node; rights are masked */
-	assert_int_equal(mdb_delegate(m0, 0x100, 4, m1, 0x200, RWX), HV_OK);
+	assert_int_equal(mdb_delegate(m0, 0x100, 4, m1, 0x200, RWX, 0), HV_OK);
 	struct mdb_node *c = expect_node(1, MEM, 0x200, 4, 0x5000, HV_R_MEM_R | HV_R_MEM_W, r);
 	/* a part: the target follows the offset */
-	assert_int_equal(mdb_delegate(m0, 0x104, 2, m1, 0x40, HV_R_MEM_R), HV_OK);
+	assert_int_equal(mdb_delegate(m0, 0x104, 2, m1, 0x40, HV_R_MEM_R, 0), HV_OK);
 	expect_node(1, MEM, 0x40, 2, 0x5004, HV_R_MEM_R, r);
-	assert_int_equal(mdb_delegate(m1, 0x20c, 2, m2, 0x8, HV_R_MEM_W | HV_R_MEM_X), HV_OK);
+	assert_int_equal(mdb_delegate(m1, 0x20c, 2, m2, 0x8, HV_R_MEM_W | HV_R_MEM_X, 0), HV_OK);
 	expect_node(2, MEM, 0x8, 2, 0x500c, HV_R_MEM_W, c);
-	assert_int_equal(mdb_delegate(m1, 0x20f, 0, m2, 0x7fff, RWX), HV_OK);
+	assert_int_equal(mdb_delegate(m1, 0x20f, 0, m2, 0x7fff, RWX, 0), HV_OK);
 	expect_node(2, MEM, 0x7fff, 0, 0x500f, HV_R_MEM_R | HV_R_MEM_W, c);
 
 	unsigned long allocs = node_allocs;
 	/* the source range must lie in one node */
-	assert_int_equal(mdb_delegate(m0, 0x100, 5, m2, 0x100, RWX), HV_ECAP);
-	assert_int_equal(mdb_delegate(m0, 0x110, 1, m2, 0x100, RWX), HV_ECAP);
-	assert_int_equal(mdb_delegate(m0, 0x108, 4, m2, 0x100, RWX), HV_EPARAM); /* misaligned */
-	assert_int_equal(mdb_delegate(m0, 0x300, 0, m2, 0x100, RWX), HV_ECAP);
-	assert_int_equal(mdb_delegate(m0, 0xf0, 4, m2, 0x100, RWX), HV_ECAP);
-	assert_int_equal(mdb_delegate(m0, 0x0, 12, m2, 0x1000, RWX), HV_ECAP);
+	assert_int_equal(mdb_delegate(m0, 0x100, 5, m2, 0x100, RWX, 0), HV_ECAP);
+	assert_int_equal(mdb_delegate(m0, 0x110, 1, m2, 0x100, RWX, 0), HV_ECAP);
+	assert_int_equal(mdb_delegate(m0, 0x108, 4, m2, 0x100, RWX, 0), HV_EPARAM); /* misaligned */
+	assert_int_equal(mdb_delegate(m0, 0x300, 0, m2, 0x100, RWX, 0), HV_ECAP);
+	assert_int_equal(mdb_delegate(m0, 0xf0, 4, m2, 0x100, RWX, 0), HV_ECAP);
+	assert_int_equal(mdb_delegate(m0, 0x0, 12, m2, 0x1000, RWX, 0), HV_ECAP);
 	/* rights */
-	assert_int_equal(mdb_delegate(m0, 0x110, 0, m2, 0x50, 0), HV_EPERM);
-	assert_int_equal(mdb_delegate(m0, 0x100, 0, m2, 0x50, HV_R_MEM_X), HV_EPERM);
+	assert_int_equal(mdb_delegate(m0, 0x110, 0, m2, 0x50, 0, 0), HV_EPERM);
+	assert_int_equal(mdb_delegate(m0, 0x100, 0, m2, 0x50, HV_R_MEM_X, 0), HV_EPERM);
 	assert_int_equal(mdb_insert_root(m0, 0x400, 0, 0x7777, HV_R_MEM_R | HV_R_MEM_W, MDB_KERNEL), HV_OK);
 	allocs++;
-	assert_int_equal(mdb_delegate(m0, 0x400, 0, m2, 0x50, RWX), HV_EPERM);
+	assert_int_equal(mdb_delegate(m0, 0x400, 0, m2, 0x50, RWX, 0), HV_EPERM);
 	/* destination */
-	assert_int_equal(mdb_delegate(m0, 0x110, 0, m1, 0x20f, RWX), HV_EBUSY);
-	assert_int_equal(mdb_delegate(m0, 0x100, 4, m1, 0x200, RWX), HV_EBUSY);
-	assert_int_equal(mdb_delegate(m0, 0x100, 3, m1, 0x208, RWX), HV_EBUSY);
-	assert_int_equal(mdb_delegate(m0, 0x100, 4, m1, 0x1f0, RWX), HV_OK); /* touching */
+	assert_int_equal(mdb_delegate(m0, 0x110, 0, m1, 0x20f, RWX, 0), HV_EBUSY);
+	assert_int_equal(mdb_delegate(m0, 0x100, 4, m1, 0x200, RWX, 0), HV_EBUSY);
+	assert_int_equal(mdb_delegate(m0, 0x100, 3, m1, 0x208, RWX, 0), HV_EBUSY);
+	assert_int_equal(mdb_delegate(m0, 0x100, 4, m1, 0x1f0, RWX, 0), HV_OK); /* touching */
 	allocs++;
-	assert_int_equal(mdb_delegate(m0, 0x100, 4, m0, 0x108, RWX), HV_EPARAM);
-	assert_int_equal(mdb_delegate(m0, 0x100, 4, m0, 0x100, RWX), HV_EBUSY);
-	assert_int_equal(mdb_delegate(m0, 0x100, 2, m2, 0x1002, RWX), HV_EPARAM);
-	assert_int_equal(mdb_delegate(m0, 0x100, 0, m2, MEM_LIMIT, RWX), HV_EPARAM);
-	assert_int_equal(mdb_delegate(m0, 0x100, 2, m2, MEM_LIMIT - 4, RWX), HV_OK);
+	assert_int_equal(mdb_delegate(m0, 0x100, 4, m0, 0x108, RWX, 0), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x100, 4, m0, 0x100, RWX, 0), HV_EBUSY);
+	assert_int_equal(mdb_delegate(m0, 0x100, 2, m2, 0x1002, RWX, 0), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x100, 0, m2, MEM_LIMIT, RWX, 0), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x100, 2, m2, MEM_LIMIT - 4, RWX, 0), HV_OK);
 	allocs++;
-	assert_int_equal(mdb_delegate(m0, 0x100, 0, sp(2, IO), 0x100, RWX), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x100, 0, sp(2, IO), 0x100, RWX, 0), HV_EPARAM);
 	assert_int_equal(node_allocs, allocs);
 
 	/* I/O ports */
 	struct space *i0 = sp(0, IO), *i1 = sp(1, IO), *i2 = sp(2, IO);
 	assert_int_equal(mdb_insert_root(i0, 0, 16, 0, HV_R_IO, 0), HV_OK);
-	assert_int_equal(mdb_delegate(i0, 0x3f8, 3, i1, 0x3f8, HV_R_IO), HV_OK);
+	assert_int_equal(mdb_delegate(i0, 0x3f8, 3, i1, 0x3f8, HV_R_IO, 0), HV_OK);
 	struct mdb_node *p = expect_node(1, IO, 0x3f8, 3, 0x3f8, HV_R_IO, find(0, IO, 0));
 	assert_int_equal(pds[1].installed[IO]->ibase, 0x3f8);
 	assert_int_equal(pds[1].installed[IO]->iorder, 3);
-	assert_int_equal(mdb_delegate(i1, 0x3f8, 3, i2, 0x3f8, 0), HV_EPERM);
-	assert_int_equal(mdb_delegate(i1, 0x3f8, 4, i2, 0x3f0, HV_R_IO), HV_EPARAM);
-	assert_int_equal(mdb_delegate(i1, 0x3f0, 4, i2, 0x3f0, HV_R_IO), HV_ECAP);
-	assert_int_equal(mdb_delegate(i1, 0x3fc, 1, i2, 0x3fc, HV_R_IO), HV_OK);
+	assert_int_equal(mdb_delegate(i1, 0x3f8, 3, i2, 0x3f8, 0, 0), HV_EPERM);
+	assert_int_equal(mdb_delegate(i1, 0x3f8, 4, i2, 0x3f0, HV_R_IO, 0), HV_EPARAM);
+	assert_int_equal(mdb_delegate(i1, 0x3f0, 4, i2, 0x3f0, HV_R_IO, 0), HV_ECAP);
+	assert_int_equal(mdb_delegate(i1, 0x3fc, 1, i2, 0x3fc, HV_R_IO, 0), HV_OK);
 	expect_node(2, IO, 0x3fc, 1, 0x3fc, HV_R_IO, p);
 	/* ports keep their numbers: the bitmap follows the base */
-	assert_int_equal(mdb_delegate(i1, 0x3f8, 1, i2, 0x60, HV_R_IO), HV_EPARAM);
-	assert_int_equal(mdb_delegate(i1, 0x3f8, 1, i2, 0x3fc, HV_R_IO), HV_EPARAM);
-	assert_int_equal(mdb_delegate(i1, 0x3f8, 0, i2, 0x10000, HV_R_IO), HV_EPARAM);
-	assert_int_equal(mdb_delegate(i0, 0, 16, i2, 0, HV_R_IO), HV_EBUSY);
-	assert_int_equal(mdb_delegate(i0, 0, 17, i2, 0, HV_R_IO), HV_EPARAM);
+	assert_int_equal(mdb_delegate(i1, 0x3f8, 1, i2, 0x60, HV_R_IO, 0), HV_EPARAM);
+	assert_int_equal(mdb_delegate(i1, 0x3f8, 1, i2, 0x3fc, HV_R_IO, 0), HV_EPARAM);
+	assert_int_equal(mdb_delegate(i1, 0x3f8, 0, i2, 0x10000, HV_R_IO, 0), HV_EPARAM);
+	assert_int_equal(mdb_delegate(i0, 0, 16, i2, 0, HV_R_IO, 0), HV_EBUSY);
+	assert_int_equal(mdb_delegate(i0, 0, 17, i2, 0, HV_R_IO, 0), HV_EPARAM);
+	finish();
+}
+
+/* Device memory and the memory flags: MDB_DEVICE is inherited, MDB_WC is for
+ * device memory only, MDB_DMA for RAM only, neither nor MDB_NOMAP is
+ * inherited, and device memory never goes into a guest-physical space. */
+static void test_delegate_device(void **state)
+{
+	(void)state;
+	struct space *m0 = sp(0, MEM), *m1 = sp(1, MEM), *m2 = sp(2, MEM);
+	struct space guest = { .kind = HV_KIND_GMEM, .pd = &pds[2] };
+	assert_int_equal(mdb_insert_root(m0, 0x100, 4, 0xfe000, HV_R_MEM_R | HV_R_MEM_W, MDB_DEVICE | MDB_NOMAP),
+			 HV_OK);
+	assert_int_equal(mdb_insert_root(m0, 0x200, 4, 0x5000, RWX, 0), HV_OK);
+	unsigned long allocs = node_allocs;
+	assert_int_equal(mdb_delegate(m0, 0x200, 0, m1, 0x10, RWX, MDB_WC), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x100, 0, m1, 0x10, RWX, MDB_DMA), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x100, 0, m1, 0x10, RWX, MDB_DMA | MDB_WC), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x200, 0, m1, 0x10, RWX, MDB_DMA | MDB_WC), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x200, 0, m1, 0x10, RWX, MDB_KERNEL), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x100, 0, m1, 0x10, RWX, MDB_NOMAP), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x100, 0, m1, 0x10, RWX, MDB_DEVICE), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x100, 0, &guest, 0x10, RWX, 0), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x100, 1, &guest, 0x10, RWX, MDB_WC), HV_EPARAM);
+	assert_int_equal(mdb_delegate(m0, 0x300, 0, m1, 0x10, RWX, MDB_WC), HV_ECAP); /* nothing there */
+	assert_int_equal(node_allocs, allocs);
+	check_all(false);
+
+	/* device memory: uncached, or WC on request; only MDB_DEVICE is inherited */
+	assert_int_equal(mdb_delegate(m0, 0x100, 2, m1, 0x10, RWX, 0), HV_OK);
+	assert_int_equal(find(1, MEM, 0x10)->flags, MDB_DEVICE);
+	assert_int_equal(find(1, MEM, 0x10)->rights, HV_R_MEM_R | HV_R_MEM_W);
+	assert_int_equal(mdb_delegate(m0, 0x104, 2, m1, 0x20, HV_R_MEM_R, MDB_WC), HV_OK);
+	assert_int_equal(find(1, MEM, 0x20)->flags, MDB_DEVICE | MDB_WC);
+	assert_int_equal(mdb_delegate(m1, 0x20, 0, m2, 0x30, RWX, 0), HV_OK);
+	assert_int_equal(find(2, MEM, 0x30)->flags, MDB_DEVICE);
+	assert_int_equal(mdb_delegate(m1, 0x21, 0, m2, 0x31, RWX, MDB_DMA), HV_EPARAM);
+	/* RAM: DMA on request, not inherited */
+	assert_int_equal(mdb_delegate(m0, 0x200, 1, m1, 0x40, RWX, MDB_DMA), HV_OK);
+	assert_int_equal(find(1, MEM, 0x40)->flags, MDB_DMA);
+	assert_int_equal(mdb_delegate(m1, 0x40, 0, m2, 0x50, RWX, 0), HV_OK);
+	assert_int_equal(find(2, MEM, 0x50)->flags, 0);
+	assert_int_equal(mdb_delegate(m1, 0x41, 0, m2, 0x51, HV_R_MEM_R, MDB_DMA), HV_OK);
+	assert_int_equal(find(2, MEM, 0x51)->flags, MDB_DMA);
+	/* IPC-style delegation of objects ignores the flags of memory */
+	assert_int_equal(mdb_insert_root(sp(0, OBJ), 8, 0, objt(0), HV_R_ALL, 0), HV_OK);
+	assert_int_equal(mdb_delegate(sp(0, OBJ), 8, 0, sp(1, OBJ), 9, HV_R_ALL, 0), HV_OK);
+	assert_int_equal(find(1, OBJ, 9)->flags, 0);
 	finish();
 }
 
@@ -800,9 +851,9 @@ static void test_delegate_emem(void **state)
 	/* memory delegation: nothing changes on failure */
 	unsigned long live0 = nlive, inst0 = installs;
 	fail_node = 0;
-	assert_int_equal(mdb_delegate(m0, 0x10, 0, m1, 0x20, RWX), HV_EMEM);
+	assert_int_equal(mdb_delegate(m0, 0x10, 0, m1, 0x20, RWX, 0), HV_EMEM);
 	fail_install = 0;
-	assert_int_equal(mdb_delegate(m0, 0x10, 0, m1, 0x20, RWX), HV_EMEM);
+	assert_int_equal(mdb_delegate(m0, 0x10, 0, m1, 0x20, RWX, 0), HV_EMEM);
 	assert_int_equal(nlive, live0);
 	assert_int_equal(installs, inst0);
 	assert_null(find(0, MEM, 0x10)->child);
@@ -811,24 +862,24 @@ static void test_delegate_emem(void **state)
 
 	/* object ranges: no leaf, nothing; a late failure keeps what was done */
 	fail_leaf = 0;
-	assert_int_equal(mdb_delegate(o0, 0, 2, o1, 0, HV_R_ALL), HV_EMEM);
+	assert_int_equal(mdb_delegate(o0, 0, 2, o1, 0, HV_R_ALL, 0), HV_EMEM);
 	assert_int_equal(nlive, live0);
 	fail_node = 2;
-	assert_int_equal(mdb_delegate(o0, 0, 2, o1, 0, HV_R_ALL), HV_EMEM);
+	assert_int_equal(mdb_delegate(o0, 0, 2, o1, 0, HV_R_ALL, 0), HV_EMEM);
 	assert_non_null(find(1, OBJ, 0));
 	assert_non_null(find(1, OBJ, 1));
 	assert_null(find(1, OBJ, 2));
 	assert_null(find(1, OBJ, 3));
 	fail_install = 1;
-	assert_int_equal(mdb_delegate(o0, 0, 2, o1, 4, HV_R_ALL), HV_EMEM);
+	assert_int_equal(mdb_delegate(o0, 0, 2, o1, 4, HV_R_ALL, 0), HV_EMEM);
 	assert_non_null(find(1, OBJ, 4));
 	assert_null(find(1, OBJ, 5));
 	assert_int_equal(objs[1].refs, 2);
 	check_all(true);
 
 	/* and it works once memory is back */
-	assert_int_equal(mdb_delegate(m0, 0x10, 0, m1, 0x20, RWX), HV_OK);
-	assert_int_equal(mdb_delegate(o0, 0, 2, o1, 8, HV_R_ALL), HV_OK);
+	assert_int_equal(mdb_delegate(m0, 0x10, 0, m1, 0x20, RWX, 0), HV_OK);
+	assert_int_equal(mdb_delegate(o0, 0, 2, o1, 8, HV_R_ALL, 0), HV_OK);
 	assert_int_equal(objs[3].refs, 2);
 	finish();
 }
@@ -842,7 +893,7 @@ static void test_revoke_self(void **state)
 
 	assert_int_equal(mdb_insert_root(m0, 0x10, 0, 0x77, RWX, 0), HV_OK);
 	struct mdb_node *a = find(0, MEM, 0x10);
-	assert_int_equal(mdb_delegate(m0, 0x10, 0, m1, 0x20, RWX), HV_OK);
+	assert_int_equal(mdb_delegate(m0, 0x10, 0, m1, 0x20, RWX, 0), HV_OK);
 	/* children only: the node stays, with its mapping */
 	unsigned long un = uninstalls;
 	assert_int_equal(revoke(m0, 0x10, 0, false), HV_OK);
@@ -858,8 +909,8 @@ static void test_revoke_self(void **state)
 	assert_int_equal(uninstalls, un + 1);
 
 	/* self: the node goes too, with everything below it */
-	assert_int_equal(mdb_delegate(m0, 0x10, 0, m1, 0x20, RWX), HV_OK);
-	assert_int_equal(mdb_delegate(m1, 0x20, 0, m2, 0x30, HV_R_MEM_R), HV_OK);
+	assert_int_equal(mdb_delegate(m0, 0x10, 0, m1, 0x20, RWX, 0), HV_OK);
+	assert_int_equal(mdb_delegate(m1, 0x20, 0, m2, 0x30, HV_R_MEM_R, 0), HV_OK);
 	assert_int_equal(revoke(m0, 0x10, 0, true), HV_OK);
 	assert_int_equal(nlive, 0);
 	check_all(true);
@@ -867,7 +918,7 @@ static void test_revoke_self(void **state)
 	/* revoking a child with self leaves the parent intact */
 	struct space *o0 = sp(0, OBJ), *o1 = sp(1, OBJ);
 	assert_int_equal(mdb_insert_root(o0, 3, 0, objt(5), HV_R_ALL, 0), HV_OK);
-	assert_int_equal(mdb_delegate(o0, 3, 0, o1, 4, HV_R_ALL), HV_OK);
+	assert_int_equal(mdb_delegate(o0, 3, 0, o1, 4, HV_R_ALL, 0), HV_OK);
 	assert_int_equal(revoke(o1, 4, 0, false), HV_OK);
 	assert_non_null(find(1, OBJ, 4));
 	assert_int_equal(objs[5].refs, 2);
@@ -894,11 +945,11 @@ static void build_chain(void)
 {
 	struct space *m0 = sp(0, MEM), *m1 = sp(1, MEM), *m2 = sp(2, MEM);
 	if (!find(1, MEM, 0x10))
-		assert_int_equal(mdb_delegate(m0, 0x10, 0, m1, 0x10, RWX), HV_OK);
+		assert_int_equal(mdb_delegate(m0, 0x10, 0, m1, 0x10, RWX, 0), HV_OK);
 	if (!find(2, MEM, 0x10))
-		assert_int_equal(mdb_delegate(m1, 0x10, 0, m2, 0x10, HV_R_MEM_R | HV_R_MEM_W), HV_OK);
+		assert_int_equal(mdb_delegate(m1, 0x10, 0, m2, 0x10, HV_R_MEM_R | HV_R_MEM_W, 0), HV_OK);
 	if (!find(0, MEM, 0x11))
-		assert_int_equal(mdb_delegate(m2, 0x10, 0, m0, 0x11, HV_R_MEM_R), HV_OK);
+		assert_int_equal(mdb_delegate(m2, 0x10, 0, m0, 0x11, HV_R_MEM_R, 0), HV_OK);
 	assert_int_equal(check_all(true), 3);
 }
 
@@ -957,9 +1008,9 @@ static void test_revoke_wide(void **state)
 	assert_int_equal(mdb_insert_root(o0, 0, 0, objt(0), HV_R_ALL, 0), HV_OK);
 	struct mdb_node *a = find(0, OBJ, 0);
 	for (u64 i = 0; i < 100; i++) {
-		assert_int_equal(mdb_delegate(o0, 0, 0, o1, i, HV_R_ALL), HV_OK);
-		assert_int_equal(mdb_delegate(o0, 0, 0, o2, i, 1 + i % HV_R_ALL), HV_OK);
-		assert_int_equal(mdb_delegate(o1, i, 0, o0, 1000 + i, HV_R_ALL), HV_OK);
+		assert_int_equal(mdb_delegate(o0, 0, 0, o1, i, HV_R_ALL, 0), HV_OK);
+		assert_int_equal(mdb_delegate(o0, 0, 0, o2, i, 1 + i % HV_R_ALL, 0), HV_OK);
+		assert_int_equal(mdb_delegate(o1, i, 0, o0, 1000 + i, HV_R_ALL, 0), HV_OK);
 	}
 	assert_int_equal(objs[0].refs, 301);
 	assert_int_equal(check_all(true), 2);
@@ -1000,8 +1051,8 @@ static void test_revoke_range(void **state)
 	assert_int_equal(mdb_insert_root(m0, 0x20, 0, 0x500, RWX, 0), HV_OK);
 	u64 roots[] = { 0x0, 0x4, 0x8, 0x20 };
 	for (unsigned i = 0; i < 4; i++) {
-		assert_int_equal(mdb_delegate(m0, roots[i], 0, m1, 0x100 + i, RWX), HV_OK);
-		assert_int_equal(mdb_delegate(m1, 0x100 + i, 0, m2, 0x200 + i, RWX), HV_OK);
+		assert_int_equal(mdb_delegate(m0, roots[i], 0, m1, 0x100 + i, RWX, 0), HV_OK);
+		assert_int_equal(mdb_delegate(m1, 0x100 + i, 0, m2, 0x200 + i, RWX, 0), HV_OK);
 	}
 	assert_int_equal(nlive, 13);
 
@@ -1016,7 +1067,7 @@ static void test_revoke_range(void **state)
 	check_all(true);
 
 	/* a range that covers only part of a node leaves the node alone */
-	assert_int_equal(mdb_delegate(m0, 0x8, 3, m1, 0x8, RWX), HV_OK);
+	assert_int_equal(mdb_delegate(m0, 0x8, 3, m1, 0x8, RWX, 0), HV_OK);
 	assert_int_equal(revoke(m0, 0x8, 2, true), HV_OK);
 	assert_int_equal(revoke(m0, 0xc, 2, false), HV_OK);
 	assert_non_null(find(0, MEM, 0x8));
@@ -1042,7 +1093,7 @@ static void test_revoke_range(void **state)
 	for (u64 s = 0; s < 8; s++) {
 		assert_int_equal(mdb_insert_root(o0, s, 0, objt(s), HV_R_ALL, s == 2 ? MDB_KERNEL : 0), HV_OK);
 		if (s != 2)
-			assert_int_equal(mdb_delegate(o0, s, 0, o1, s, HV_R_ALL), HV_OK);
+			assert_int_equal(mdb_delegate(o0, s, 0, o1, s, HV_R_ALL, 0), HV_OK);
 	}
 	assert_int_equal(revoke(o0, 0, 2, false), HV_OK); /* 0..3 */
 	assert_null(find(1, OBJ, 0));
@@ -1066,12 +1117,12 @@ static void test_destroy_space(void **state)
 	for (u64 s = 0; s < 4; s++)
 		assert_int_equal(mdb_insert_root(o0, s, 0, objt(s), HV_R_ALL, 0), HV_OK);
 	assert_int_equal(mdb_insert_root(o1, 7000, 0, objt(4), HV_R_ALL, 0), HV_OK);
-	assert_int_equal(mdb_delegate(o0, 0, 2, o1, 4, HV_R_ALL), HV_OK);
-	assert_int_equal(mdb_delegate(o1, 4, 2, o2, 600, HV_R_ALL), HV_OK);
-	assert_int_equal(mdb_delegate(o2, 600, 1, o0, 100, 1), HV_OK);
-	assert_int_equal(mdb_delegate(o1, 4, 0, o1, 3000, HV_R_ALL), HV_OK);    /* same space */
-	assert_int_equal(mdb_delegate(o1, 3000, 0, o1, 1, HV_R_ALL), HV_OK);    /* below its parent */
-	assert_int_equal(mdb_delegate(o1, 7000, 0, o0, 50, HV_R_ALL), HV_OK);
+	assert_int_equal(mdb_delegate(o0, 0, 2, o1, 4, HV_R_ALL, 0), HV_OK);
+	assert_int_equal(mdb_delegate(o1, 4, 2, o2, 600, HV_R_ALL, 0), HV_OK);
+	assert_int_equal(mdb_delegate(o2, 600, 1, o0, 100, 1, 0), HV_OK);
+	assert_int_equal(mdb_delegate(o1, 4, 0, o1, 3000, HV_R_ALL, 0), HV_OK);    /* same space */
+	assert_int_equal(mdb_delegate(o1, 3000, 0, o1, 1, HV_R_ALL, 0), HV_OK);    /* below its parent */
+	assert_int_equal(mdb_delegate(o1, 7000, 0, o0, 50, HV_R_ALL, 0), HV_OK);
 	assert_int_equal(mdb_insert_root(sp(1, MEM), 0, 0, 1, RWX, 0), HV_OK);
 	assert_int_equal(mdb_insert_root(sp(1, IO), 0, 0, 1, HV_R_IO, 0), HV_OK);
 	assert_int_equal(check_all(true), 3);
@@ -1098,7 +1149,7 @@ static void test_destroy_space(void **state)
 	check_all(true);
 
 	/* the space can be used again */
-	assert_int_equal(mdb_delegate(o0, 0, 2, o1, 4, HV_R_ALL), HV_OK);
+	assert_int_equal(mdb_delegate(o0, 0, 2, o1, 4, HV_R_ALL, 0), HV_OK);
 	mdb_destroy_space(sp(1, MEM));
 	assert_null(sp(1, MEM)->root);
 	mdb_destroy_space(o0);
@@ -1121,7 +1172,7 @@ static void test_remove(void **state)
 
 	/* a middle node: its subtree goes, the rest stays */
 	build_chain();
-	assert_int_equal(mdb_delegate(sp(1, MEM), 0x10, 0, sp(2, MEM), 0x40, HV_R_MEM_R), HV_OK);
+	assert_int_equal(mdb_delegate(sp(1, MEM), 0x10, 0, sp(2, MEM), 0x40, HV_R_MEM_R, 0), HV_OK);
 	mdb_remove(find(1, MEM, 0x10));
 	assert_int_equal(nlive, 1);
 	assert_null(find(0, MEM, 0x10)->child);
@@ -1190,7 +1241,7 @@ static void build_long_chain(unsigned kind)
 	assert_int_equal(mdb_insert_root(sp(0, kind), 0, 0, t, r, 0), HV_OK);
 	for (unsigned i = 1; i < CHAIN; i++)
 		assert_int_equal(mdb_delegate(sp((i - 1) % 3, kind), link_base(kind, i - 1), 0,
-					      sp(i % 3, kind), link_base(kind, i), r),
+					      sp(i % 3, kind), link_base(kind, i), r, 0),
 				 HV_OK);
 	assert_int_equal(nlive, CHAIN);
 }
@@ -1255,9 +1306,9 @@ static struct mdb_node *build_fanout(void)
 {
 	assert_int_equal(mdb_insert_root(sp(0, MEM), 0, 12, 0x1000, RWX, 0), HV_OK);
 	for (u64 i = 0; i < 200; i++) {
-		assert_int_equal(mdb_delegate(sp(0, MEM), i, 0, sp(1, MEM), i, RWX), HV_OK);
+		assert_int_equal(mdb_delegate(sp(0, MEM), i, 0, sp(1, MEM), i, RWX, 0), HV_OK);
 		for (u64 j = 0; j < 20; j++)
-			assert_int_equal(mdb_delegate(sp(1, MEM), i, 0, sp(2, MEM), i * 20 + j, HV_R_MEM_R), HV_OK);
+			assert_int_equal(mdb_delegate(sp(1, MEM), i, 0, sp(2, MEM), i * 20 + j, HV_R_MEM_R, 0), HV_OK);
 	}
 	assert_int_equal(nlive, 1 + 200 + 4000);
 	return find(0, MEM, 0);
@@ -1291,7 +1342,7 @@ static void test_revoke_budget(void **state)
 	for (u64 i = 0; i < 3000; i++) {
 		assert_int_equal(mdb_insert_root(sp(0, MEM), i, 0, i, RWX, 0), HV_OK);
 		if (i % 100 == 0)
-			assert_int_equal(mdb_delegate(sp(0, MEM), i, 0, sp(1, MEM), i, RWX), HV_OK);
+			assert_int_equal(mdb_delegate(sp(0, MEM), i, 0, sp(1, MEM), i, RWX, 0), HV_OK);
 	}
 	calls = revoke_calls(sp(0, MEM), 0, 12, false, 16, ~0ul);
 	assert_true(calls >= 3000 / 17 && calls <= 3030 / 16 + 2);
@@ -1336,18 +1387,18 @@ static void test_flush_batched(void **state)
 	assert_int_equal(nlive, 1);
 	assert_int_equal(flushes, f0 + 1);
 	for (u64 i = 0; i < 200; i++)
-		assert_int_equal(mdb_delegate(sp(0, MEM), i, 0, sp(1, MEM), i, RWX), HV_OK);
+		assert_int_equal(mdb_delegate(sp(0, MEM), i, 0, sp(1, MEM), i, RWX, 0), HV_OK);
 	f0 = flushes;
 	mdb_destroy_space(sp(1, MEM));
 	assert_int_equal(flushes, f0 + 1);
-	assert_int_equal(mdb_delegate(sp(0, MEM), 0, 0, sp(1, MEM), 7, RWX), HV_OK);
-	assert_int_equal(mdb_delegate(sp(1, MEM), 7, 0, sp(2, MEM), 7, RWX), HV_OK);
+	assert_int_equal(mdb_delegate(sp(0, MEM), 0, 0, sp(1, MEM), 7, RWX, 0), HV_OK);
+	assert_int_equal(mdb_delegate(sp(1, MEM), 7, 0, sp(2, MEM), 7, RWX, 0), HV_OK);
 	f0 = flushes;
 	mdb_remove(find(1, MEM, 7));
 	assert_int_equal(flushes, f0 + 1);
 	/* delegation uninstalls nothing and needs no flush */
 	f0 = flushes;
-	assert_int_equal(mdb_delegate(sp(0, MEM), 0, 0, sp(1, MEM), 7, RWX), HV_OK);
+	assert_int_equal(mdb_delegate(sp(0, MEM), 0, 0, sp(1, MEM), 7, RWX, 0), HV_OK);
 	assert_int_equal(flushes, f0);
 	finish();
 }
@@ -1657,7 +1708,7 @@ static void test_random(void **state)
 			if (rnd(&r, 3))
 				rights |= (unsigned)rnd(&r, rights_mask(kind) + 1);
 			want = model_delegate(s, sb, order, d, db, rights);
-			st = mdb_delegate(s, sb, order, d, db, rights);
+			st = mdb_delegate(s, sb, order, d, db, rights, 0);
 		} else if (op == OP_REVOKE) {
 			unsigned order = rnd_order(&r, kind);
 			u64 base = rnd_base(&r, kind, order);
@@ -1729,6 +1780,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_free, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delegate_obj, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delegate_mem_io, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delegate_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delegate_emem, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_self, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_chain, setup, teardown),

@@ -1,6 +1,6 @@
 /*
  * Unit tests of the boot-time RAM splitting in hypervisor/memory.c:
- * ranges_add, ranges_remove and ranges_take. memory_init() is linked but
+ * ranges_add, ranges_remove, ranges_take and memory_device. memory_init() is linked but
  * not called; the symbols it needs come from the stubs below.
  */
 #include "unit.h"
@@ -256,6 +256,44 @@ static void test_random(void **state)
 	assert_true(splits > 100);
 }
 
+static int by_base(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* memory_device(): what the memory map (RAM, ACPI, NVS: whole pages), the
+ * LAPIC/MSI window and the kernel's MMIO pages leave of [1 MiB, 2^bits). */
+static void test_device(void **state)
+{
+	(void)state;
+	static struct ranges dev;
+	const u64 kp[] = { 0xfec00000, 0xfed90123 };
+	memset(&boot_info, 0, sizeof(boot_info));
+	boot_info.mem[boot_info.nmem++] = (struct boot_range){ 0, 0x9fc00 };
+	boot_info.mem[boot_info.nmem++] = (struct boot_range){ 0x100000, 0x7fe0000 - 0x100000 };
+	boot_info.firm[boot_info.nfirm++] = (struct boot_range){ 0x7fe0000, 0x20000 - 0x800 };
+	boot_info.mem[boot_info.nmem++] = (struct boot_range){ 0x100000000, 0x40000000 };
+	boot_info.firm[boot_info.nfirm++] = (struct boot_range){ 0xfed1c800, 0x10 };
+	memory_device(&dev, 36, kp, 2);
+	qsort(dev.r, dev.n, sizeof(dev.r[0]), by_base);
+	EXPECT(&dev, { 0x8000000, 0xfec00000 }, { 0xfec01000, 0xfed1c000 }, { 0xfed1d000, 0xfed90000 },
+	       { 0xfed91000, 0xfee00000 }, { 0xfef00000, 0x100000000 }, { 0x140000000, 0x1000000000 });
+
+	/* an entry running past 2^64 covers everything above its base */
+	boot_info.firm[boot_info.nfirm++] = (struct boot_range){ 0xfffff000, ~0ull - 0x100 };
+	memory_device(&dev, 36, NULL, 0);
+	qsort(dev.r, dev.n, sizeof(dev.r[0]), by_base);
+	EXPECT(&dev, { 0x8000000, 0xfed1c000 }, { 0xfed1d000, 0xfee00000 }, { 0xfef00000, 0xfffff000 });
+
+	/* nothing above 1 MiB to look at; nothing listed */
+	memory_device(&dev, 20, kp, 2);
+	EXPECT_NONE(&dev);
+	memset(&boot_info, 0, sizeof(boot_info));
+	memory_device(&dev, 32, NULL, 0);
+	EXPECT(&dev, { 0x100000, 0xfee00000 }, { 0xfef00000, 0x100000000 });
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_remove_full),
 		cmocka_unit_test(test_take),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_device),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,7 +20,7 @@ static hv_sel_t done_sm, park_sm;
 
 static const char *const sys_names[HV_SYS_COUNT + 1] = {
 	"call", "reply", "create_pd", "create_ec", "create_sc", "create_pt", "create_sm", "delegate", "revoke",
-	"lookup", "sm_ctrl", "sc_ctrl", "ec_ctrl", "irq_ctrl", "null", "pd_ctrl", "(bad number)",
+	"lookup", "sm_ctrl", "sc_ctrl", "ec_ctrl", "irq_ctrl", "null", "pd_ctrl", "assign_dev", "(bad number)",
 };
 static const char *const ev_names[FZ_EV_COUNT] = {
 	"victims", "VMs", "exceptions", "VM exits", "calls served", "stops", "storms", "cycles", "faults", "anomalies",

@@ -380,7 +380,12 @@ static void op_misc(struct fz_ctx *c)
 {
 	struct fz_rng *r = &c->rng;
 	hv_word_t out[3];
-	switch (fz_below(r, 6)) {
+	switch (fz_below(r, 7)) {
+	case 5: /* assign_dev: no PD capability of a domain has HV_R_PD_DEV */
+		if (SYS(c, HV_SYS_ASSIGN_DEV, pd_arg(c), pd_arg(c), fz_chance(r, 2) ? fz_below(r, 0x10000) : fz_word(r),
+			fz_chance(r, 2) ? fz_below(r, 2) : fz_word(r), 0, 0, NULL) == HV_OK)
+			fz_event(FZ_EV_ANOMALY);
+		break;
 	case 0: /* consumed time, also of the main SC */
 		SYS(c, HV_SYS_SC_CTRL, fz_chance(r, 4) ? HV_SI_SEL_SC : fz_sel_obj(c, HV_OBJ_SC), 0, 0, 0, 0, 0, NULL);
 		break;

@@ -18,8 +18,9 @@ struct boot_module {
 };
 
 struct boot_info {
-	unsigned nmem, nmods;
+	unsigned nmem, nmods, nfirm;
 	struct boot_range mem[BOOT_MAX_MEM]; /* usable RAM */
+	struct boot_range firm[BOOT_MAX_MEM]; /* ACPI tables and NVS: never device memory */
 	struct boot_module mods[BOOT_MAX_MODS];
 	struct boot_range reserved;          /* the loader's info structure */
 	char cmdline[BOOT_CMDLINE];

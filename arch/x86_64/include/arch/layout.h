@@ -41,7 +41,7 @@
 #define PCPU_FRAME_TOP 24 /* end of the current EC's struct regs */
 
 #define VEC_SYSCALL 0x100 /* pseudo vector recorded for system calls */
-#define VEC_IRQ_BASE 0x20 /* GSI n -> vector 0x20 + n */
+#define VEC_IRQ_BASE 0x20 /* GSI n -> vector 0x20 + n, MSI n -> 0x60 + n (irq.h) */
 #define VEC_IOMMU 0xe0 /* VT-d fault events (iommu.c) */
 #define VEC_TIMER 0xf0
 #define VEC_IPI_RESCHED 0xf1

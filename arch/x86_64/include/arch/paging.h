@@ -7,6 +7,9 @@
 struct pd;
 
 bool paging_init_pd(struct pd *pd);
+/* rights: HV_R_MEM_*, with PAGING_UC or PAGING_WC for device memory */
+#define PAGING_UC (1u << 8) /* PCD|PWT: PAT entry 3, uncached */
+#define PAGING_WC (1u << 9) /* PWT: PAT entry 1, write-combining (cpu_init programs it) */
 bool paging_map(struct pd *pd, u64 va, u64 pa, u64 npages, unsigned rights);
 void paging_unmap(struct pd *pd, u64 va, u64 npages);
 bool paging_drop_table(struct pd *pd, u64 *e, u64 present);
