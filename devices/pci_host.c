@@ -29,6 +29,22 @@ uint32_t pci_get32(const struct pci_func *f, unsigned off)
 	       (uint32_t)f->cfg[off + 3] << 24;
 }
 
+bool pci_msi_decode(uint64_t addr, uint32_t data, struct apic_msg *msg)
+{
+	if ((addr >> 20) != (PC_LAPIC_BASE >> 20))
+		return false;
+	*msg = (struct apic_msg){
+		.dest = (uint32_t)(addr >> 12) & 0xff,
+		.vector = (uint8_t)data,
+		.mode = data >> 8 & 7,
+		.logical = addr & (1u << 2),    /* destination mode */
+		.level_trig = data & (1u << 15), /* trigger mode */
+		.assert = true,
+		.src = -1,
+	};
+	return true;
+}
+
 static bool bar_is_io(const struct pci_func *f, unsigned bar)
 {
 	return f->cfg[PCI_BAR0 + 4 * bar] & PCI_BAR_IO;

@@ -1,6 +1,7 @@
 #ifndef DEVICES_PCI_HOST_H
 #define DEVICES_PCI_HOST_H
 
+#include "platform.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,7 +34,10 @@
 #define PCI_COMMAND_MEMORY 0x0002
 #define PCI_COMMAND_MASTER 0x0004
 #define PCI_COMMAND_INTX_DISABLE 0x0400
+#define PCI_STATUS_INTERRUPT 0x0008
 #define PCI_STATUS_CAP_LIST 0x0010
+#define PCI_CAP_ID_MSIX 0x11
+#define PCI_CAP_ID_VNDR 0x09
 
 #define PCI_BAR_IO 0x1
 #define PCI_BAR_MEM64 0x4
@@ -80,5 +84,8 @@ void pci_cfg_write(struct pci_host *h, unsigned devfn, unsigned off, unsigned si
 void pci_set16(struct pci_func *f, unsigned off, uint16_t v);
 void pci_set32(struct pci_func *f, unsigned off, uint32_t v);
 uint32_t pci_get32(const struct pci_func *f, unsigned off);
+/* An MSI (address, data) as the local APIC message it is on a PC (false:
+ * the address is not in the 0xfeexxxxx interrupt range, nothing to send). */
+bool pci_msi_decode(uint64_t addr, uint32_t data, struct apic_msg *msg);
 
 #endif
