@@ -21,6 +21,19 @@ static bool add(struct bus_dev *tab, unsigned *n, const struct bus_dev *d)
 bool bus_add_io(const struct bus_dev *d) { return add(io_devs, &nio, d); }
 bool bus_add_mmio(const struct bus_dev *d) { return add(mmio_devs, &nmmio, d); }
 
+/* A PCI BAR moved: the MMIO range with d's ctx goes away, and if on, comes
+ * back at d's range (false if that overlaps another device: then the BAR
+ * decodes nothing). */
+bool bus_map_mmio(const struct bus_dev *d, bool on)
+{
+	for (unsigned i = 0; i < nmmio; i++)
+		if (mmio_devs[i].ctx == d->ctx) {
+			mmio_devs[i] = mmio_devs[--nmmio];
+			break;
+		}
+	return !on || add(mmio_devs, &nmmio, d);
+}
+
 static const struct bus_dev *find(const struct bus_dev *tab, unsigned n, uint64_t a)
 {
 	for (unsigned i = 0; i < n; i++)
