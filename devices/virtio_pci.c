@@ -399,11 +399,6 @@ void virtio_pci_bar_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 	} else if (off >= VIRTIO_PCI_DEVCFG && off - VIRTIO_PCI_DEVCFG + size <= vp->ops->cfg_size) {
 		if (vp->ops->cfg_write)
 			vp->ops->cfg_write(vp, (unsigned)(off - VIRTIO_PCI_DEVCFG), size, (uint32_t)val);
-	} else if (off >= VIRTIO_PCI_NOTIFY && off < VIRTIO_PCI_NOTIFY + VIRTIO_PCI_NOTIFY_MULT * vp->ops->nqueues) {
-		/* the address names the queue (no VIRTIO_F_NOTIFICATION_DATA) */
-		unsigned q = (unsigned)(off - VIRTIO_PCI_NOTIFY) / VIRTIO_PCI_NOTIFY_MULT;
-		if (virtio_pci_running(vp) && vp->vq[q].enabled)
-			vp->ops->notify(vp, q);
 	} else if (off >= VIRTIO_PCI_MSIX_TABLE && off < VIRTIO_PCI_MSIX_TABLE + 16u * vp->nvectors && !(off & 3) &&
 		   size >= 4) {
 		unsigned o = (unsigned)(off - VIRTIO_PCI_MSIX_TABLE);
@@ -411,6 +406,22 @@ void virtio_pci_bar_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 		if (size == 8)
 			msix_write(vp, o + 4, (uint32_t)(val >> 32));
 	}
+}
+
+uint64_t virtio_pci_notify_read(void *ctx, uint64_t off, unsigned size)
+{
+	(void)ctx, (void)off, (void)size;
+	return 0;
+}
+
+void virtio_pci_notify_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
+{
+	struct virtio_pci *vp = ctx;
+	(void)size, (void)val;
+	/* the port names the queue (no VIRTIO_F_NOTIFICATION_DATA) */
+	unsigned q = (unsigned)(off / VIRTIO_PCI_NOTIFY_MULT);
+	if (q < vp->ops->nqueues && virtio_pci_running(vp) && vp->vq[q].enabled)
+		vp->ops->notify(vp, q);
 }
 
 /* ---- configuration space ------------------------------------------------------------ */
@@ -430,15 +441,15 @@ static void cfg_write(struct pci_func *f, unsigned off, unsigned size, uint32_t 
 	}
 }
 
-static void add_cap(struct pci_func *f, unsigned at, unsigned next, uint8_t type, uint32_t off, uint32_t len,
-		    unsigned caplen)
+static void add_cap(struct pci_func *f, unsigned at, unsigned next, uint8_t type, uint8_t bar, uint32_t off,
+		    uint32_t len, unsigned caplen)
 {
 	uint8_t *c = &f->cfg[at];
 	c[0] = PCI_CAP_ID_VNDR;
 	c[1] = (uint8_t)next;
 	c[2] = (uint8_t)caplen;
 	c[3] = type;
-	c[4] = 0; /* BAR0 */
+	c[4] = bar;
 	put(c + 8, off, 4);
 	put(c + 12, len, 4);
 }
@@ -463,6 +474,8 @@ void virtio_pci_init(struct virtio_pci *vp, const struct platform *pf, unsigned 
 	f->cfg[PCI_CAP_PTR] = CAP_MSIX;
 	f->cfg[PCI_INTERRUPT_PIN] = 1; /* INTA */
 	f->bar_size[0] = VIRTIO_PCI_BAR_SIZE;
+	pci_set32(f, PCI_BAR0 + 4 * VIRTIO_PCI_NOTIFY_BAR, PCI_BAR_IO);
+	f->bar_size[VIRTIO_PCI_NOTIFY_BAR] = VIRTIO_PCI_NOTIFY_PORTS;
 	f->cfg_write = cfg_write;
 
 	uint8_t *m = &f->cfg[CAP_MSIX];
@@ -471,14 +484,14 @@ void virtio_pci_init(struct virtio_pci *vp, const struct platform *pf, unsigned 
 	put(m + 2, vp->nvectors - 1, 2);      /* table size - 1; disabled, unmasked */
 	put(m + 4, VIRTIO_PCI_MSIX_TABLE, 4); /* BIR 0 */
 	put(m + 8, VIRTIO_PCI_MSIX_PBA, 4);
-	add_cap(f, CAP_COMMON, CAP_NOTIFY, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_COMMON, CC_SIZE, 16);
-	add_cap(f, CAP_NOTIFY, CAP_ISR, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY,
+	add_cap(f, CAP_COMMON, CAP_NOTIFY, VIRTIO_PCI_CAP_COMMON_CFG, 0, VIRTIO_PCI_COMMON, CC_SIZE, 16);
+	add_cap(f, CAP_NOTIFY, CAP_ISR, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_BAR, 0,
 		VIRTIO_PCI_NOTIFY_MULT * ops->nqueues, 20);
 	put(&f->cfg[CAP_NOTIFY + 16], VIRTIO_PCI_NOTIFY_MULT, 4);
 	/* a device without configuration (entropy) has no such capability */
-	add_cap(f, CAP_ISR, ops->cfg_size ? CAP_DEVICE : 0, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_ISR, 1, 16);
+	add_cap(f, CAP_ISR, ops->cfg_size ? CAP_DEVICE : 0, VIRTIO_PCI_CAP_ISR_CFG, 0, VIRTIO_PCI_ISR, 1, 16);
 	if (ops->cfg_size)
-		add_cap(f, CAP_DEVICE, 0, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVCFG, ops->cfg_size, 16);
+		add_cap(f, CAP_DEVICE, 0, VIRTIO_PCI_CAP_DEVICE_CFG, 0, VIRTIO_PCI_DEVCFG, ops->cfg_size, 16);
 
 	for (unsigned v = 0; v < VIRTIO_PCI_MAX_VECTORS; v++)
 		vp->msix[v].ctrl = 1; /* masked after reset (PCI) */

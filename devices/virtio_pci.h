@@ -1,18 +1,24 @@
 /*
  * The virtio 1.x PCI transport (modern only, no legacy interface), for the
- * device models virtio_rng.c and virtio_console.c. One PCI function with one
- * 32-bit memory BAR (BAR0, VIRTIO_PCI_BAR_SIZE) holding every structure the
+ * device models virtio_rng.c and virtio_console.c. One PCI function with a
+ * 32-bit memory BAR (BAR0, VIRTIO_PCI_BAR_SIZE) holding the structures the
  * capabilities point at:
  *
  *   0x0000  common configuration (4.1.4.3)
  *   0x1000  ISR status (4.1.4.5)
  *   0x2000  device-specific configuration
- *   0x3000  notifications: queue n at 0x3000 + 4n (notify_off_multiplier 4)
  *   0x4000  MSI-X table (one vector per queue, one for configuration changes)
  *   0x5000  MSI-X pending bits
  *
- * The VMM maps BAR0 where the guest puts it (pci_func.bar_update) with
- * virtio_pci_bar_read/write as bus functions (ctx = struct virtio_pci *).
+ * and an I/O BAR (BAR2, VIRTIO_PCI_NOTIFY_PORTS) for notifications: queue n
+ * at port 4n (notify_off_multiplier 4). A port write is the cheapest exit
+ * to serve (no instruction to fetch and decode: README.md's vmexit_pio_out
+ * against vmexit_mmio_write), and a notification is the one access a busy
+ * driver makes per request.
+ *
+ * The VMM maps the BARs where the guest puts them (pci_func.bar_update):
+ * BAR0 with virtio_pci_bar_read/write, BAR2 with virtio_pci_notify_read/
+ * write as bus functions (ctx = struct virtio_pci *).
  * Interrupts: MSI-X messages through platform_apic_send(), else INTx A
  * through platform_pci_intx() with the ISR status. Feature bits offered on
  * top of the device's: VIRTIO_F_VERSION_1, VIRTIO_F_RING_EVENT_IDX,
@@ -32,7 +38,8 @@
 #define VIRTIO_PCI_COMMON 0x0000
 #define VIRTIO_PCI_ISR 0x1000
 #define VIRTIO_PCI_DEVCFG 0x2000
-#define VIRTIO_PCI_NOTIFY 0x3000
+#define VIRTIO_PCI_NOTIFY_BAR 2
+#define VIRTIO_PCI_NOTIFY_PORTS 16
 #define VIRTIO_PCI_NOTIFY_MULT 4
 #define VIRTIO_PCI_MSIX_TABLE 0x4000
 #define VIRTIO_PCI_MSIX_PBA 0x5000
@@ -107,6 +114,8 @@ void virtio_pci_init(struct virtio_pci *vp, const struct platform *pf, unsigned 
 		     void *dev);
 uint64_t virtio_pci_bar_read(void *ctx, uint64_t off, unsigned size);
 void virtio_pci_bar_write(void *ctx, uint64_t off, unsigned size, uint64_t val);
+uint64_t virtio_pci_notify_read(void *ctx, uint64_t off, unsigned size);
+void virtio_pci_notify_write(void *ctx, uint64_t off, unsigned size, uint64_t val);
 
 /* For device models: */
 /* whether VIRTIO_STATUS_DRIVER_OK is set and the device is not broken */

@@ -368,22 +368,30 @@ static void hvc_out(void *ctx, const uint8_t *b, size_t n)
 	}
 }
 
-/* A virtio function's BAR0 moved: its MMIO range follows (never over RAM). */
+/* A virtio function's BAR moved: its bus range follows (MMIO never over RAM). */
 static void virtio_bar_update(struct pci_func *f, unsigned bar, uint64_t addr, bool on)
 {
 	struct virtio_pci *vp = (struct virtio_pci *)f;
 	const char *name = vp->ops->device_id == VIRTIO_ID_ENTROPY ? "virtio-rng" : "virtio-console";
 	struct bus_dev d = { name, addr, addr + f->bar_size[bar] - 1, virtio_pci_bar_read, virtio_pci_bar_write, vp };
-	if (bar != 0)
+	bool ok;
+	if (bar == VIRTIO_PCI_NOTIFY_BAR) {
+		d.read = virtio_pci_notify_read;
+		d.write = virtio_pci_notify_write;
+		ok = bus_map_io(&d, on);
+	} else if (bar == 0) {
+		ok = bus_map_mmio(&d, on && addr >= vm.ram_size);
+	} else {
 		return;
-	if (on && addr < vm.ram_size)
-		on = false;
-	if (!bus_map_mmio(&d, on))
-		printf("vmm: %s: BAR0 at %#lx overlaps another device: not mapped\n", name, (unsigned long)addr);
+	}
+	if (!ok)
+		printf("vmm: %s: BAR%u at %#lx overlaps another device: not mapped\n", name, bar, (unsigned long)addr);
 }
 
-/* Puts vp on the bus with BAR0 assigned as firmware would, in the PCI window
- * the DSDT describes (from the end of RAM, 1 MiB aligned). */
+/* Puts vp on the bus with its BARs assigned as firmware would: memory in
+ * the PCI window the DSDT describes (from the end of RAM, 1 MiB aligned),
+ * ports from PC_PCI_IO_BASE. */
+#define PC_PCI_IO_BASE 0xc000
 static void pci_place(struct virtio_pci *vp, unsigned devfn, unsigned nth, uint64_t ram_size)
 {
 	uint64_t base = ((ram_size + 0xfffff) & ~0xfffffull) + (uint64_t)nth * VIRTIO_PCI_BAR_SIZE;
@@ -391,7 +399,9 @@ static void pci_place(struct virtio_pci *vp, unsigned devfn, unsigned nth, uint6
 	if (!pci_add(&pci, devfn, &vp->pci))
 		return;
 	pci_cfg_write(&pci, devfn, PCI_BAR0, 4, (uint32_t)base);
-	pci_cfg_write(&pci, devfn, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	pci_cfg_write(&pci, devfn, PCI_BAR0 + 4 * VIRTIO_PCI_NOTIFY_BAR, 4,
+		      PC_PCI_IO_BASE + nth * VIRTIO_PCI_NOTIFY_PORTS);
+	pci_cfg_write(&pci, devfn, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_IO);
 }
 
 static void pci_devices_reset(uint64_t ram_size)

@@ -91,7 +91,7 @@ static uint16_t used_idx(void) { return (uint16_t)get(USED + 2, 2); }
 static uint32_t used_id(unsigned i) { return (uint32_t)get(USED + 4 + 8 * (i % QSIZE), 4); }
 static uint32_t used_len(unsigned i) { return (uint32_t)get(USED + 8 + 8 * (i % QSIZE), 4); }
 
-static void notify(unsigned q) { wr(VIRTIO_PCI_NOTIFY + VIRTIO_PCI_NOTIFY_MULT * q, 2, q); }
+static void notify(unsigned q) { virtio_pci_notify_write(vp, VIRTIO_PCI_NOTIFY_MULT * q, 2, q); }
 
 /* Driver initialisation (3.1.1) with the given features; queue q at the
  * test's rings (queue 0) or nearby (others). */
@@ -155,9 +155,11 @@ static void test_config_space(void **state)
 	assert_int_equal(pci_cfg_read(&host, DEVFN, PCI_REVISION, 1), 1);
 	assert_true(pci_cfg_read(&host, DEVFN, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
 	assert_int_equal(pci_cfg_read(&host, DEVFN, PCI_INTERRUPT_PIN, 1), 1);
-	/* BAR0: 32 KiB of 32-bit memory */
+	/* BAR0: 32 KiB of 32-bit memory; BAR2: 16 ports */
 	pci_cfg_write(&host, DEVFN, PCI_BAR0, 4, 0xffffffff);
 	assert_int_equal(pci_cfg_read(&host, DEVFN, PCI_BAR0, 4), 0xffff8000);
+	pci_cfg_write(&host, DEVFN, PCI_BAR0 + 8, 4, 0xffffffff);
+	assert_int_equal(pci_cfg_read(&host, DEVFN, PCI_BAR0 + 8, 4), 0xfffffff1);
 	/* the capability list: MSI-X, common, notify, ISR (no device config) */
 	unsigned seen = 0, ptr = pci_cfg_read(&host, DEVFN, PCI_CAP_PTR, 1), n = 0;
 	while (ptr && n++ < 16) {
@@ -170,9 +172,10 @@ static void test_config_space(void **state)
 		} else {
 			assert_int_equal(id, PCI_CAP_ID_VNDR);
 			unsigned type = pci_cfg_read(&host, DEVFN, ptr + 3, 1);
-			assert_int_equal(pci_cfg_read(&host, DEVFN, ptr + 4, 1), 0); /* BAR0 */
+			unsigned bar = pci_cfg_read(&host, DEVFN, ptr + 4, 1);
 			uint32_t off = pci_cfg_read(&host, DEVFN, ptr + 8, 4), len = pci_cfg_read(&host, DEVFN, ptr + 12, 4);
-			assert_true(off + len <= VIRTIO_PCI_BAR_SIZE);
+			assert_int_equal(bar, type == 2 ? 2 : 0); /* notifications in the I/O BAR */
+			assert_true(off + len <= (type == 2 ? VIRTIO_PCI_NOTIFY_PORTS : VIRTIO_PCI_BAR_SIZE));
 			if (type == 2)
 				assert_int_equal(pci_cfg_read(&host, DEVFN, ptr + 16, 4), VIRTIO_PCI_NOTIFY_MULT);
 			seen |= 1u << type;
@@ -184,6 +187,9 @@ static void test_config_space(void **state)
 	wr(CC_Q_SELECT, 2, 0);
 	assert_int_equal(rd(CC_Q_SIZE, 2), 64);
 	assert_int_equal(rd(CC_Q_NOTIFY_OFF, 2), 0);
+	/* ports beyond the queues notify nothing */
+	virtio_pci_notify_write(vp, 4, 2, 1);
+	virtio_pci_notify_write(vp, 15, 1, 0);
 	wr(CC_Q_SELECT, 2, 1); /* absent queue */
 	assert_int_equal(rd(CC_Q_SIZE, 2), 0);
 }
