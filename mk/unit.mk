@@ -104,7 +104,7 @@ UNIT_SRCS_test_pci_host := devices/pci_host.c
 
 UNIT_TESTS += test_virtio
 UNIT_SRCS_test_virtio := devices/virtio_pci.c devices/virtqueue.c devices/virtio_rng.c \
-	devices/virtio_console.c devices/pci_host.c
+	devices/virtio_console.c devices/virtio_blk.c devices/pci_host.c
 
 UNIT_TESTS += test_pc_misc
 UNIT_SRCS_test_pc_misc := devices/pc_misc.c

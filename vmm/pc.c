@@ -20,6 +20,7 @@
 #include "../devices/pit8254.h"
 #include "../devices/rtc_cmos.h"
 #include "../devices/uart16550.h"
+#include "../devices/virtio_blk.h"
 #include "../devices/virtio_console.h"
 #include "../devices/virtio_rng.h"
 #include <hv/console.h>
@@ -38,6 +39,9 @@ static struct lapic lapics[VMM_MAX_VCPUS];
 struct uart16550 pc_com1;
 static struct virtio_rng vrng;
 static struct virtio_console vcon;
+static struct virtio_blk vblk;
+static uint8_t *disk;                    /* the memory-backed disk, if any */
+static uint64_t disk_size;
 static bool have_rdseed, have_rdrand;
 static uint8_t intx_pins[PCI_MAX_DEVFN]; /* asserted INTx pins (bit pin - 1) of each function */
 static unsigned intx_count[4];          /* asserted pins on each PCI GSI */
@@ -346,6 +350,13 @@ static const struct platform platform = {
 
 #define PC_VIRTIO_RNG_DEVFN PCI_DEVFN(1, 0)
 #define PC_VIRTIO_CONSOLE_DEVFN PCI_DEVFN(2, 0)
+#define PC_VIRTIO_BLK_DEVFN PCI_DEVFN(3, 0)
+
+void pc_set_disk(uint8_t *data, uint64_t size)
+{
+	disk = data;
+	disk_size = size;
+}
 
 /* hvc0's output, collected into lines like COM1's (control bytes dropped). */
 static void hvc_flush(bool end)
@@ -372,7 +383,9 @@ static void hvc_out(void *ctx, const uint8_t *b, size_t n)
 static void virtio_bar_update(struct pci_func *f, unsigned bar, uint64_t addr, bool on)
 {
 	struct virtio_pci *vp = (struct virtio_pci *)f;
-	const char *name = vp->ops->device_id == VIRTIO_ID_ENTROPY ? "virtio-rng" : "virtio-console";
+	const char *name = vp->ops->device_id == VIRTIO_ID_ENTROPY ? "virtio-rng"
+			   : vp->ops->device_id == VIRTIO_ID_BLOCK ? "virtio-blk"
+								   : "virtio-console";
 	struct bus_dev d = { name, addr, addr + f->bar_size[bar] - 1, virtio_pci_bar_read, virtio_pci_bar_write, vp };
 	bool ok;
 	if (bar == VIRTIO_PCI_NOTIFY_BAR) {
@@ -419,6 +432,10 @@ static void pci_devices_reset(uint64_t ram_size)
 	}
 	virtio_console_init(&vcon, &platform, PC_VIRTIO_CONSOLE_DEVFN, hvc_out, NULL);
 	pci_place(&vcon.vp, PC_VIRTIO_CONSOLE_DEVFN, nth++, ram_size);
+	if (disk) { /* its contents stay across a guest reboot */
+		virtio_blk_init(&vblk, &platform, PC_VIRTIO_BLK_DEVFN, disk, disk_size, false);
+		pci_place(&vblk.vp, PC_VIRTIO_BLK_DEVFN, nth++, ram_size);
+	}
 }
 
 /* Which entropy instructions the CPU has (CPUID.1:ECX[30], CPUID.7.0:EBX[18]). */
@@ -510,6 +527,9 @@ bool pc_setup(uint64_t ram_size)
 	       have_rdseed   ? "virtio-rng at 00:01.0 from RDSEED"
 	       : have_rdrand ? "virtio-rng at 00:01.0 from RDRAND"
 			     : "no virtio-rng (the CPU has neither RDSEED nor RDRAND)");
+	if (disk)
+		printf("vmm: virtio-blk at 00:%02x.0: %lu KiB in memory\n", PC_VIRTIO_BLK_DEVFN >> 3,
+		       (unsigned long)(disk_size >> 10));
 	const struct bus_dev io[] = {
 		{ "pic-master", 0x20, 0x21, pic_master_read, pic_master_write, &pic },
 		{ "pic-slave", 0xa0, 0xa1, pic_slave_read, pic_slave_write, &pic },

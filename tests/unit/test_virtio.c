@@ -6,6 +6,7 @@
  * outside RAM, queue sizes that are no power of two), plus random rings. */
 #include "unit.h"
 #include "fake_vm.h"
+#include "../../devices/virtio_blk.h"
 #include "../../devices/virtio_console.h"
 #include "../../devices/virtio_rng.h"
 
@@ -39,6 +40,8 @@
 
 static struct virtio_rng rng;
 static struct virtio_console con;
+static struct virtio_blk blk;
+static uint8_t disk[8 * 512 + 100]; /* 8 sectors and a partial one, which is not the disk's */
 static struct virtio_pci *vp;
 static uint16_t avail_idx;
 
@@ -139,6 +142,18 @@ static int setup_con(void **state)
 	vp = &con.vp;
 	avail_idx = 0;
 	out_len = 0;
+	return 0;
+}
+
+static int setup_blk(void **state)
+{
+	(void)state;
+	fake_reset_all();
+	for (unsigned i = 0; i < sizeof(disk); i++)
+		disk[i] = (uint8_t)(i / 512 + 1);
+	virtio_blk_init(&blk, &fake_pf, DEVFN, disk, sizeof(disk), false);
+	vp = &blk.vp;
+	avail_idx = 0;
 	return 0;
 }
 
@@ -791,6 +806,130 @@ static void test_console_rx(void **state)
 	assert_true(broken());
 }
 
+/* ---- block ---------------------------------------------------------------------------- */
+
+#define HDR 0x9000u
+#define DATA 0xa000u
+#define STATUS 0x9100u
+
+/* One request: header, then data (readable for writes, writable for reads
+ * and GET_ID, none if len 0), then the status byte; returns the status
+ * (0xee if none was written) and the used length in *used. */
+static uint8_t blk_req(uint32_t type, uint64_t sector, uint32_t len, bool data_in, uint32_t *used)
+{
+	static uint16_t next_head;
+	uint16_t h = (uint16_t)(next_head++ % 2) * 3;
+	put(HDR, type, 4);
+	put(HDR + 4, 0, 4);
+	put(HDR + 8, sector, 8);
+	fake_ram[STATUS] = 0xee;
+	desc(DESC, h, HDR, 16, VIRTQ_DESC_F_NEXT, (uint16_t)(h + 1));
+	if (len) {
+		desc(DESC, h + 1u, DATA, len, (uint16_t)(VIRTQ_DESC_F_NEXT | (data_in ? VIRTQ_DESC_F_WRITE : 0)),
+		     (uint16_t)(h + 2));
+		desc(DESC, h + 2u, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
+	} else {
+		desc(DESC, h, HDR, 16, VIRTQ_DESC_F_NEXT, (uint16_t)(h + 2));
+		desc(DESC, h + 2u, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
+	}
+	uint16_t before = used_idx();
+	make_avail(h);
+	notify(0);
+	assert_int_equal(used_idx(), (uint16_t)(before + 1));
+	assert_int_equal(used_id(before), h);
+	*used = used_len(before);
+	return fake_ram[STATUS];
+}
+
+static void test_blk(void **state)
+{
+	(void)state;
+	uint32_t used;
+	assert_int_equal(vp->pci.cfg[PCI_DEVICE_ID], 0x42);
+	assert_int_equal(rd(VIRTIO_PCI_DEVCFG, 8), 8); /* capacity: whole sectors */
+	assert_int_equal(rd(VIRTIO_PCI_DEVCFG + 20, 4), 512);
+	driver_init(F_V1 | F_INDIRECT | F_EVENT_IDX | 1u << 9 | 1u << 13 | 1u << 14, QSIZE);
+	/* read sectors 2 and 3 */
+	assert_int_equal(blk_req(0, 2, 1024, true, &used), 0);
+	assert_int_equal(used, 1025);
+	assert_int_equal(fake_ram[DATA], 3);
+	assert_int_equal(fake_ram[DATA + 1023], 4);
+	/* write sector 7 (the last), read it back */
+	memset(fake_ram + DATA, 0x5a, 512);
+	assert_int_equal(blk_req(1, 7, 512, false, &used), 0);
+	assert_int_equal(used, 1);
+	assert_int_equal(disk[7 * 512], 0x5a);
+	assert_int_equal(disk[8 * 512], 9); /* past the disk: untouched */
+	/* beyond the end, overflowing sectors, partial sectors: IOERR */
+	assert_int_equal(blk_req(0, 7, 1024, true, &used), 1);
+	assert_int_equal(used, 1);
+	assert_int_equal(blk_req(1, 8, 512, false, &used), 1);
+	assert_int_equal(blk_req(0, 0xffffffffffffffffull, 512, true, &used), 1);
+	assert_int_equal(blk_req(0, 1ull << 55, 512, true, &used), 1);
+	assert_int_equal(blk_req(1, 0, 100, false, &used), 1);
+	assert_int_equal(disk[0], 1);
+	/* FLUSH, GET_ID, unknown types */
+	assert_int_equal(blk_req(4, 0, 0, false, &used), 0);
+	assert_int_equal(blk.flushes, 1);
+	assert_int_equal(blk_req(8, 0, 20, true, &used), 0);
+	assert_int_equal(used, 21);
+	assert_memory_equal(fake_ram + DATA, "mhv-memdisk", 12);
+	assert_int_equal(blk_req(99, 0, 0, false, &used), 2);
+	/* DISCARD and WRITE_ZEROES zero whole ranges, checked first */
+	put(DATA, 1, 8);
+	put(DATA + 8, 2, 4);
+	put(DATA + 12, 0, 4);
+	put(DATA + 16, 6, 8);
+	put(DATA + 24, 1, 4);
+	put(DATA + 28, 1, 4); /* unmap: allowed for WRITE_ZEROES */
+	assert_int_equal(blk_req(13, 0, 32, false, &used), 0);
+	assert_int_equal(disk[512], 0);
+	assert_int_equal(disk[3 * 512 - 1], 0);
+	assert_int_equal(disk[3 * 512], 4);
+	assert_int_equal(disk[6 * 512 + 7], 0);
+	assert_int_equal(blk_req(11, 0, 32, false, &used), 2); /* a flag on DISCARD */
+	put(DATA + 28, 0, 4);
+	put(DATA + 16, 7, 8);
+	put(DATA + 24, 2, 4); /* runs past the end: nothing happens */
+	disk[512] = 0x77;
+	assert_int_equal(blk_req(11, 0, 32, false, &used), 1);
+	assert_int_equal(disk[512], 0x77);
+	assert_int_equal(blk_req(11, 0, 24, false, &used), 2); /* not whole segments */
+	/* no header, no status */
+	desc(DESC, 0, HDR, 8, VIRTQ_DESC_F_NEXT, 1);
+	desc(DESC, 1, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
+	fake_ram[STATUS] = 0xee;
+	make_avail(0);
+	notify(0);
+	assert_int_equal(fake_ram[STATUS], 1);
+	desc(DESC, 0, HDR, 16, 0, 0);
+	make_avail(0);
+	notify(0);
+	assert_int_equal(used_len((uint16_t)(used_idx() - 1)), 0);
+	/* the status byte outside RAM: used length 0, the device goes on */
+	desc(DESC, 0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
+	desc(DESC, 1, 0x7ffffff0, 1, VIRTQ_DESC_F_WRITE, 0);
+	make_avail(0);
+	notify(0);
+	assert_int_equal(used_len((uint16_t)(used_idx() - 1)), 0);
+	assert_false(broken());
+}
+
+static void test_blk_ro(void **state)
+{
+	(void)state;
+	uint32_t used;
+	virtio_blk_init(&blk, &fake_pf, DEVFN, disk, sizeof(disk), true);
+	wr(CC_DFSELECT, 4, 0);
+	assert_true(rd(CC_DF, 4) & (1u << 5));
+	assert_false(rd(CC_DF, 4) & (1u << 13));
+	driver_init(F_V1 | 1u << 5, QSIZE);
+	assert_int_equal(blk_req(1, 0, 512, false, &used), 1);
+	assert_int_equal(blk_req(13, 0, 16, false, &used), 1);
+	assert_int_equal(disk[0], 1);
+	assert_int_equal(blk_req(0, 0, 512, true, &used), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -826,6 +965,8 @@ int main(void)
 		cmocka_unit_test_setup(test_fuzz, setup_rng),
 		cmocka_unit_test_setup(test_console_tx, setup_con),
 		cmocka_unit_test_setup(test_console_rx, setup_con),
+		cmocka_unit_test_setup(test_blk, setup_blk),
+		cmocka_unit_test_setup(test_blk_ro, setup_blk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
