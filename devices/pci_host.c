@@ -31,12 +31,13 @@ uint32_t pci_get32(const struct pci_func *f, unsigned off)
 
 bool pci_msi_decode(uint64_t addr, uint32_t data, struct apic_msg *msg)
 {
-	if ((addr >> 20) != (PC_LAPIC_BASE >> 20))
-		return false;
+	unsigned mode = data >> 8 & 7;
+	if ((addr >> 20) != (PC_LAPIC_BASE >> 20) || mode == 3 || mode == APIC_DM_SIPI)
+		return false; /* not an interrupt, or a reserved delivery mode */
 	*msg = (struct apic_msg){
 		.dest = (uint32_t)(addr >> 12) & 0xff,
 		.vector = (uint8_t)data,
-		.mode = data >> 8 & 7,
+		.mode = (uint8_t)mode,
 		.logical = addr & (1u << 2),    /* destination mode */
 		.level_trig = data & (1u << 15), /* trigger mode */
 		.assert = true,

@@ -85,7 +85,8 @@ void pci_set16(struct pci_func *f, unsigned off, uint16_t v);
 void pci_set32(struct pci_func *f, unsigned off, uint32_t v);
 uint32_t pci_get32(const struct pci_func *f, unsigned off);
 /* An MSI (address, data) as the local APIC message it is on a PC (false:
- * the address is not in the 0xfeexxxxx interrupt range, nothing to send). */
+ * the address is not in the 0xfeexxxxx interrupt range or the delivery
+ * mode is reserved (3, 6: start-up): nothing to send). */
 bool pci_msi_decode(uint64_t addr, uint32_t data, struct apic_msg *msg);
 
 #endif

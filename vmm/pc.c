@@ -397,7 +397,8 @@ static void virtio_bar_update(struct pci_func *f, unsigned bar, uint64_t addr, b
 	} else {
 		return;
 	}
-	if (!ok)
+	static unsigned overlaps; /* the guest decides where BARs go: say it a few times only */
+	if (!ok && overlaps++ < 4)
 		printf("vmm: %s: BAR%u at %#lx overlaps another device: not mapped\n", name, bar, (unsigned long)addr);
 }
 

@@ -423,6 +423,10 @@ static void test_msi_decode(void **state)
 	assert_int_equal(m.src, -1);
 	assert_false(pci_msi_decode(0xfed00000ull, 0x30, &m));
 	assert_false(pci_msi_decode(0x1fee00000ull, 0x30, &m));
+	assert_false(pci_msi_decode(0xfee00000ull, 0x630, &m)); /* start-up */
+	assert_false(pci_msi_decode(0xfee00000ull, 0x330, &m)); /* reserved */
+	assert_true(pci_msi_decode(0xfee00000ull, 0x400, &m));  /* NMI */
+	assert_int_equal(m.mode, APIC_DM_NMI);
 }
 
 static void test_event_idx(void **state)
