@@ -158,6 +158,8 @@ uint32_t pci_cfg_read(struct pci_host *h, unsigned devfn, unsigned off, unsigned
 	struct pci_func *f = lookup(h, devfn);
 	if (size != 1 && size != 2 && size != 4)
 		return ~0u;
+	if (f && f->cfg_read && off >= 0x40 && off + size <= 256)
+		return f->cfg_read(f, off, size);
 	uint32_t v = 0;
 	for (unsigned i = 0; i < size; i++)
 		v |= (uint32_t)(f && off + i < 256 ? f->cfg[off + i] : 0xff) << (8 * i);

@@ -58,6 +58,9 @@ struct pci_func {
 	/* Writes at offsets >= 0x40 (capabilities, device-specific): the owner
 	 * updates cfg[] itself. Optional: without it they are ignored. */
 	void (*cfg_write)(struct pci_func *f, unsigned off, unsigned size, uint32_t val);
+	/* Reads at offsets >= 0x40 whose value the owner computes (size 1, 2 or
+	 * 4, within 256 bytes). Optional: without it they read cfg[]. */
+	uint32_t (*cfg_read)(struct pci_func *f, unsigned off, unsigned size);
 	void *opaque;
 	/* host-private: what bar_update last reported */
 	uint64_t bar_addr[6];

@@ -16,10 +16,13 @@
 #define CAP_NOTIFY 0x60
 #define CAP_ISR 0x78
 #define CAP_DEVICE 0x88
+#define CAP_PCI_CFG 0x98 /* struct virtio_pci_cfg_cap: the cap, then pci_cfg_data[4] */
+#define PCI_CFG_DATA (CAP_PCI_CFG + 16)
 #define VIRTIO_PCI_CAP_COMMON_CFG 1
 #define VIRTIO_PCI_CAP_NOTIFY_CFG 2
 #define VIRTIO_PCI_CAP_ISR_CFG 3
 #define VIRTIO_PCI_CAP_DEVICE_CFG 4
+#define VIRTIO_PCI_CAP_PCI_CFG 5
 #define MSIX_ENABLE 0x80    /* message control, high byte */
 #define MSIX_FN_MASK 0x40
 
@@ -426,18 +429,60 @@ void virtio_pci_notify_write(void *ctx, uint64_t off, unsigned size, uint64_t va
 
 /* ---- configuration space ------------------------------------------------------------ */
 
-/* Writes to capabilities: only MSI-X's enable and function mask bits. */
+/*
+ * The PCI configuration access capability (4.1.4.9): the driver sets bar,
+ * offset and length in it, then reading or writing pci_cfg_data accesses
+ * that BAR there. Anything but a length of 1, 2 or 4 at an aligned offset
+ * inside one of the BARs does nothing (reads give 0).
+ */
+static bool cfg_window(const struct virtio_pci *vp, unsigned *bar, uint32_t *off, uint32_t *len)
+{
+	const uint8_t *c = &vp->pci.cfg[CAP_PCI_CFG];
+	*bar = c[4];
+	*off = (uint32_t)get(c + 8, 4);
+	*len = (uint32_t)get(c + 12, 4);
+	uint32_t size = *bar == 0 ? VIRTIO_PCI_BAR_SIZE : *bar == VIRTIO_PCI_NOTIFY_BAR ? VIRTIO_PCI_NOTIFY_PORTS : 0;
+	return (*len == 1 || *len == 2 || *len == 4) && !(*off & (*len - 1)) && *off < size && *len <= size - *off;
+}
+
+static uint32_t cfg_read(struct pci_func *f, unsigned off, unsigned size)
+{
+	struct virtio_pci *vp = (struct virtio_pci *)f;
+	if (off < PCI_CFG_DATA + 4 && off + size > PCI_CFG_DATA) {
+		unsigned bar;
+		uint32_t o, len;
+		uint64_t v = 0;
+		if (cfg_window(vp, &bar, &o, &len))
+			v = bar == 0 ? virtio_pci_bar_read(vp, o, len) : virtio_pci_notify_read(vp, o, len);
+		put(&f->cfg[PCI_CFG_DATA], v, 4);
+	}
+	return (uint32_t)get(&f->cfg[off], size);
+}
+
+/* Writes to capabilities: MSI-X's enable and function mask bits, and the
+ * configuration access capability's window and data. */
 static void cfg_write(struct pci_func *f, unsigned off, unsigned size, uint32_t val)
 {
 	struct virtio_pci *vp = (struct virtio_pci *)f;
 	for (unsigned i = 0; i < size; i++) {
-		if (off + i != CAP_MSIX + 3)
-			continue;
+		unsigned o = off + i;
 		uint8_t b = (uint8_t)(val >> (8 * i));
-		f->cfg[CAP_MSIX + 3] = (uint8_t)((f->cfg[CAP_MSIX + 3] & ~(MSIX_ENABLE | MSIX_FN_MASK)) |
-						 (b & (MSIX_ENABLE | MSIX_FN_MASK)));
-		intx_update(vp); /* no INTx while MSI-X is on */
-		msix_unmasked(vp);
+		if (o == CAP_MSIX + 3) {
+			f->cfg[o] = (uint8_t)((f->cfg[o] & ~(MSIX_ENABLE | MSIX_FN_MASK)) | (b & (MSIX_ENABLE | MSIX_FN_MASK)));
+			intx_update(vp); /* no INTx while MSI-X is on */
+			msix_unmasked(vp);
+		} else if (o == CAP_PCI_CFG + 4 || (o >= CAP_PCI_CFG + 8 && o < PCI_CFG_DATA + 4)) {
+			f->cfg[o] = b; /* bar, offset, length, data */
+		}
+	}
+	unsigned bar;
+	uint32_t o, len;
+	if (off < PCI_CFG_DATA + 4 && off + size > PCI_CFG_DATA && cfg_window(vp, &bar, &o, &len)) {
+		uint64_t v = get(&f->cfg[PCI_CFG_DATA], len);
+		if (bar == 0)
+			virtio_pci_bar_write(vp, o, len, v);
+		else
+			virtio_pci_notify_write(vp, o, len, v);
 	}
 }
 
@@ -477,6 +522,7 @@ void virtio_pci_init(struct virtio_pci *vp, const struct platform *pf, unsigned 
 	pci_set32(f, PCI_BAR0 + 4 * VIRTIO_PCI_NOTIFY_BAR, PCI_BAR_IO);
 	f->bar_size[VIRTIO_PCI_NOTIFY_BAR] = VIRTIO_PCI_NOTIFY_PORTS;
 	f->cfg_write = cfg_write;
+	f->cfg_read = cfg_read;
 
 	uint8_t *m = &f->cfg[CAP_MSIX];
 	m[0] = PCI_CAP_ID_MSIX;
@@ -489,9 +535,10 @@ void virtio_pci_init(struct virtio_pci *vp, const struct platform *pf, unsigned 
 		VIRTIO_PCI_NOTIFY_MULT * ops->nqueues, 20);
 	put(&f->cfg[CAP_NOTIFY + 16], VIRTIO_PCI_NOTIFY_MULT, 4);
 	/* a device without configuration (entropy) has no such capability */
-	add_cap(f, CAP_ISR, ops->cfg_size ? CAP_DEVICE : 0, VIRTIO_PCI_CAP_ISR_CFG, 0, VIRTIO_PCI_ISR, 1, 16);
+	add_cap(f, CAP_ISR, ops->cfg_size ? CAP_DEVICE : CAP_PCI_CFG, VIRTIO_PCI_CAP_ISR_CFG, 0, VIRTIO_PCI_ISR, 1, 16);
 	if (ops->cfg_size)
-		add_cap(f, CAP_DEVICE, 0, VIRTIO_PCI_CAP_DEVICE_CFG, 0, VIRTIO_PCI_DEVCFG, ops->cfg_size, 16);
+		add_cap(f, CAP_DEVICE, CAP_PCI_CFG, VIRTIO_PCI_CAP_DEVICE_CFG, 0, VIRTIO_PCI_DEVCFG, ops->cfg_size, 16);
+	add_cap(f, CAP_PCI_CFG, 0, VIRTIO_PCI_CAP_PCI_CFG, 0, 0, 0, 20);
 
 	for (unsigned v = 0; v < VIRTIO_PCI_MAX_VECTORS; v++)
 		vp->msix[v].ctrl = 1; /* masked after reset (PCI) */

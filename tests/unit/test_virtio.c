@@ -190,6 +190,7 @@ static void test_config_space(void **state)
 			unsigned bar = pci_cfg_read(&host, DEVFN, ptr + 4, 1);
 			uint32_t off = pci_cfg_read(&host, DEVFN, ptr + 8, 4), len = pci_cfg_read(&host, DEVFN, ptr + 12, 4);
 			assert_int_equal(bar, type == 2 ? 2 : 0); /* notifications in the I/O BAR */
+			assert_int_equal(pci_cfg_read(&host, DEVFN, ptr + 2, 1), type == 2 || type == 5 ? 20 : 16);
 			assert_true(off + len <= (type == 2 ? VIRTIO_PCI_NOTIFY_PORTS : VIRTIO_PCI_BAR_SIZE));
 			if (type == 2)
 				assert_int_equal(pci_cfg_read(&host, DEVFN, ptr + 16, 4), VIRTIO_PCI_NOTIFY_MULT);
@@ -197,7 +198,7 @@ static void test_config_space(void **state)
 		}
 		ptr = pci_cfg_read(&host, DEVFN, ptr + 1, 1);
 	}
-	assert_int_equal(seen, 0xf);
+	assert_int_equal(seen, 0x2f);
 	assert_int_equal(rd(CC_NUM_QUEUES, 2), 1);
 	wr(CC_Q_SELECT, 2, 0);
 	assert_int_equal(rd(CC_Q_SIZE, 2), 64);
@@ -207,6 +208,58 @@ static void test_config_space(void **state)
 	virtio_pci_notify_write(vp, 15, 1, 0);
 	wr(CC_Q_SELECT, 2, 1); /* absent queue */
 	assert_int_equal(rd(CC_Q_SIZE, 2), 0);
+}
+
+/* The PCI configuration access capability: BAR accesses through a window
+ * in configuration space. */
+static void test_cfg_window(void **state)
+{
+	(void)state;
+	struct pci_host host;
+	pci_host_init(&host);
+	assert_true(pci_add(&host, DEVFN, &vp->pci));
+	unsigned ptr = pci_cfg_read(&host, DEVFN, PCI_CAP_PTR, 1), n = 0;
+	while (ptr && n++ < 16 && !(pci_cfg_read(&host, DEVFN, ptr, 1) == PCI_CAP_ID_VNDR &&
+				    pci_cfg_read(&host, DEVFN, ptr + 3, 1) == 5))
+		ptr = pci_cfg_read(&host, DEVFN, ptr + 1, 1);
+	assert_true(ptr >= 0x40);
+	/* device_feature, high word, through the window */
+	wr(CC_DFSELECT, 4, 1);
+	pci_cfg_write(&host, DEVFN, ptr + 4, 1, 0);
+	pci_cfg_write(&host, DEVFN, ptr + 8, 4, CC_DF);
+	pci_cfg_write(&host, DEVFN, ptr + 12, 4, 4);
+	assert_int_equal(pci_cfg_read(&host, DEVFN, ptr + 16, 4), 1);
+	assert_int_equal(pci_cfg_read(&host, DEVFN, ptr + 4, 1), 0);
+	assert_int_equal(pci_cfg_read(&host, DEVFN, ptr + 8, 4), CC_DF);
+	/* a status write, one byte */
+	pci_cfg_write(&host, DEVFN, ptr + 8, 4, CC_STATUS);
+	pci_cfg_write(&host, DEVFN, ptr + 12, 4, 1);
+	pci_cfg_write(&host, DEVFN, ptr + 16, 1, VIRTIO_STATUS_ACKNOWLEDGE);
+	assert_int_equal(status(), VIRTIO_STATUS_ACKNOWLEDGE);
+	assert_int_equal(pci_cfg_read(&host, DEVFN, ptr + 16, 1), VIRTIO_STATUS_ACKNOWLEDGE);
+	/* a notification through the I/O BAR */
+	driver_init(F_V1, QSIZE);
+	desc(DESC, 0, BUF, 4, VIRTQ_DESC_F_WRITE, 0);
+	make_avail(0);
+	pci_cfg_write(&host, DEVFN, ptr + 4, 1, VIRTIO_PCI_NOTIFY_BAR);
+	pci_cfg_write(&host, DEVFN, ptr + 8, 4, 0);
+	pci_cfg_write(&host, DEVFN, ptr + 12, 4, 2);
+	pci_cfg_write(&host, DEVFN, ptr + 16, 2, 0);
+	assert_int_equal(used_idx(), 1);
+	/* bad windows: no BAR 1, length 3, unaligned, beyond the BAR: nothing */
+	static const uint32_t bad[][3] = { { 1, 0, 4 }, { 0, 0, 3 }, { 0, 2, 4 }, { 0, VIRTIO_PCI_BAR_SIZE, 4 },
+					   { 2, VIRTIO_PCI_NOTIFY_PORTS - 2, 4 }, { 0, 0xfffffffe, 4 } };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		pci_cfg_write(&host, DEVFN, ptr + 4, 1, bad[i][0]);
+		pci_cfg_write(&host, DEVFN, ptr + 8, 4, bad[i][1]);
+		pci_cfg_write(&host, DEVFN, ptr + 12, 4, bad[i][2]);
+		pci_cfg_write(&host, DEVFN, ptr + 16, 4, 0);
+		assert_int_equal(pci_cfg_read(&host, DEVFN, ptr + 16, 4), 0);
+	}
+	assert_int_equal(status(), 0xf);
+	/* the capability's header stays read-only */
+	pci_cfg_write(&host, DEVFN, ptr, 4, 0);
+	assert_int_equal(pci_cfg_read(&host, DEVFN, ptr, 1), PCI_CAP_ID_VNDR);
 }
 
 static void test_console_config(void **state)
@@ -938,6 +991,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_config_space, setup_rng),
+		cmocka_unit_test_setup(test_cfg_window, setup_rng),
 		cmocka_unit_test_setup(test_console_config, setup_con),
 		cmocka_unit_test_setup(test_features, setup_rng),
 		cmocka_unit_test_setup(test_reset, setup_rng),
