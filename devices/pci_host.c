@@ -29,6 +29,23 @@ uint32_t pci_get32(const struct pci_func *f, unsigned off)
 	       (uint32_t)f->cfg[off + 3] << 24;
 }
 
+bool pci_msi_decode(uint64_t addr, uint32_t data, struct apic_msg *msg)
+{
+	unsigned mode = data >> 8 & 7;
+	if ((addr >> 20) != (PC_LAPIC_BASE >> 20) || mode == 3 || mode == APIC_DM_SIPI)
+		return false; /* not an interrupt, or a reserved delivery mode */
+	*msg = (struct apic_msg){
+		.dest = (uint32_t)(addr >> 12) & 0xff,
+		.vector = (uint8_t)data,
+		.mode = (uint8_t)mode,
+		.logical = addr & (1u << 2),    /* destination mode */
+		.level_trig = data & (1u << 15), /* trigger mode */
+		.assert = true,
+		.src = -1,
+	};
+	return true;
+}
+
 static bool bar_is_io(const struct pci_func *f, unsigned bar)
 {
 	return f->cfg[PCI_BAR0 + 4 * bar] & PCI_BAR_IO;
@@ -141,6 +158,8 @@ uint32_t pci_cfg_read(struct pci_host *h, unsigned devfn, unsigned off, unsigned
 	struct pci_func *f = lookup(h, devfn);
 	if (size != 1 && size != 2 && size != 4)
 		return ~0u;
+	if (f && f->cfg_read && off >= 0x40 && off + size <= 256)
+		return f->cfg_read(f, off, size);
 	uint32_t v = 0;
 	for (unsigned i = 0; i < size; i++)
 		v |= (uint32_t)(f && off + i < 256 ? f->cfg[off + i] : 0xff) << (8 * i);

@@ -1,6 +1,7 @@
 #ifndef DEVICES_PCI_HOST_H
 #define DEVICES_PCI_HOST_H
 
+#include "platform.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,7 +34,10 @@
 #define PCI_COMMAND_MEMORY 0x0002
 #define PCI_COMMAND_MASTER 0x0004
 #define PCI_COMMAND_INTX_DISABLE 0x0400
+#define PCI_STATUS_INTERRUPT 0x0008
 #define PCI_STATUS_CAP_LIST 0x0010
+#define PCI_CAP_ID_MSIX 0x11
+#define PCI_CAP_ID_VNDR 0x09
 
 #define PCI_BAR_IO 0x1
 #define PCI_BAR_MEM64 0x4
@@ -54,6 +58,9 @@ struct pci_func {
 	/* Writes at offsets >= 0x40 (capabilities, device-specific): the owner
 	 * updates cfg[] itself. Optional: without it they are ignored. */
 	void (*cfg_write)(struct pci_func *f, unsigned off, unsigned size, uint32_t val);
+	/* Reads at offsets >= 0x40 whose value the owner computes (size 1, 2 or
+	 * 4, within 256 bytes). Optional: without it they read cfg[]. */
+	uint32_t (*cfg_read)(struct pci_func *f, unsigned off, unsigned size);
 	void *opaque;
 	/* host-private: what bar_update last reported */
 	uint64_t bar_addr[6];
@@ -80,5 +87,9 @@ void pci_cfg_write(struct pci_host *h, unsigned devfn, unsigned off, unsigned si
 void pci_set16(struct pci_func *f, unsigned off, uint16_t v);
 void pci_set32(struct pci_func *f, unsigned off, uint32_t v);
 uint32_t pci_get32(const struct pci_func *f, unsigned off);
+/* An MSI (address, data) as the local APIC message it is on a PC (false:
+ * the address is not in the 0xfeexxxxx interrupt range or the delivery
+ * mode is reserved (3, 6: start-up): nothing to send). */
+bool pci_msi_decode(uint64_t addr, uint32_t data, struct apic_msg *msg);
 
 #endif

@@ -22,6 +22,11 @@
  * number (with ISA IRQ 0 on pin 2, as the MADT's override says). Local
  * APIC messages (from the IOAPIC, a LAPIC's ICR, or an MSI) go through
  * platform_apic_send(), which the VMM delivers to the matching LAPICs.
+ * PCI functions drive their INTx pin through platform_pci_intx(pf, devfn,
+ * pin, asserted): the VMM ORs the functions sharing a line and drives the
+ * IOAPIC pin PC_PCI_GSI(slot, pin) low (active low, level) while any is
+ * asserted, as the ACPI _PRT says; an MSI is an APIC message
+ * (pci_msi_decode() in pci_host.h, then platform_apic_send()).
  */
 #ifndef DEVICES_PLATFORM_H
 #define DEVICES_PLATFORM_H
@@ -42,6 +47,10 @@
 #define PC_RESET_PORT 0xcf9        /* reset control; FADT reset register, value 0x06 */
 #define PC_RESET_VALUE 0x06
 #define PC_PVPANIC_PORT 0x505      /* panic notification (QEMU's pvpanic protocol) */
+/* PCI INTx: slot's pin (1 = INTA .. 4 = INTD) on GSI 16..19, swizzled by
+ * slot as behind a PCI-to-PCI bridge (the DSDT's _PRT lists the same). */
+#define PC_PCI_GSI_BASE 16
+#define PC_PCI_GSI(slot, pin) (PC_PCI_GSI_BASE + ((slot) + (pin) - 1) % 4)
 
 /* Delivery modes of a local APIC message (ICR / IOAPIC redirection entry). */
 enum apic_delivery {
@@ -97,6 +106,11 @@ struct platform {
 	/* guest-physical memory (for models that do DMA); false outside RAM */
 	bool (*mem_read)(void *vm, uint64_t gpa, void *buf, size_t len);
 	bool (*mem_write)(void *vm, uint64_t gpa, const void *buf, size_t len);
+	/* PCI function devfn's interrupt pin (1..4) is asserted or not */
+	void (*pci_intx)(void *vm, unsigned devfn, unsigned pin, bool asserted);
+	/* up to len bytes of hardware entropy (RDSEED/RDRAND) into buf: how
+	 * many it gave (0: none available) */
+	size_t (*entropy)(void *vm, void *buf, size_t len);
 };
 
 static inline uint64_t platform_clock_ns(const struct platform *pf) { return pf->clock_ns(pf->vm); }
@@ -117,6 +131,15 @@ static inline bool platform_mem_read(const struct platform *pf, uint64_t gpa, vo
 static inline bool platform_mem_write(const struct platform *pf, uint64_t gpa, const void *buf, size_t len)
 {
 	return pf->mem_write(pf->vm, gpa, buf, len);
+}
+
+static inline void platform_pci_intx(const struct platform *pf, unsigned devfn, unsigned pin, bool asserted)
+{
+	pf->pci_intx(pf->vm, devfn, pin, asserted);
+}
+static inline size_t platform_entropy(const struct platform *pf, void *buf, size_t len)
+{
+	return pf->entropy(pf->vm, buf, len);
 }
 
 #endif

@@ -35,6 +35,13 @@ UNIT_TESTS += test_config_errors
 UNIT_SRCS_test_config_errors := servers/roottask/config.c \
 	servers/roottask/config_keys.c
 
+UNIT_TESTS += test_config_dev
+UNIT_SRCS_test_config_dev := servers/roottask/config.c \
+	servers/roottask/config_keys.c
+
+UNIT_TESTS += test_pcicfg
+UNIT_SRCS_test_pcicfg := servers/roottask/pcicfg.c
+
 UNIT_TESTS += test_elf
 UNIT_SRCS_test_elf := servers/roottask/elf.c
 UNIT_CFLAGS_test_elf := -DUNIT_FIXTURES='"$(UNIT_DIR)/fixtures"'
@@ -106,6 +113,10 @@ UNIT_SRCS_test_acpi_pm := devices/acpi_pm.c
 UNIT_TESTS += test_pci_host
 UNIT_SRCS_test_pci_host := devices/pci_host.c
 
+UNIT_TESTS += test_virtio
+UNIT_SRCS_test_virtio := devices/virtio_pci.c devices/virtqueue.c devices/virtio_rng.c \
+	devices/virtio_console.c devices/virtio_blk.c devices/pci_host.c
+
 UNIT_TESTS += test_pc_misc
 UNIT_SRCS_test_pc_misc := devices/pc_misc.c
 
@@ -120,6 +131,9 @@ UNIT_TESTS += test_uart
 UNIT_SRCS_test_uart := devices/uart16550.c
 # the model prints its lines: into the test's buffer instead
 UNIT_CFLAGS_test_uart := -U_FORTIFY_SOURCE -Dprintf=uart_test_printf
+
+UNIT_TESTS += test_bus
+UNIT_SRCS_test_bus := vmm/bus.c
 
 # the VMM's exit tables of both guest kinds, with the real LAPIC model
 UNIT_TESTS += test_vmm_exits

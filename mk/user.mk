@@ -27,7 +27,7 @@ USER_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	--build-id=none -T lib/user.ld
 
 HV_LIB_SRCS := lib/string.c lib/format.c lib/console.c lib/start.c \
-	lib/alloc.c lib/thread.c
+	lib/alloc.c lib/thread.c lib/pci.c
 HV_LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(HV_LIB_SRCS))
 HV_LIB := $(BUILD)/lib/libhv.a
 HV_CRT0 := $(BUILD)/lib/crt0.o
@@ -72,9 +72,10 @@ $$(USER_OBJS_$(1)): USER_EXTRA_CFLAGS := $(3)
 endef
 
 $(eval $(call user_prog,roottask,servers/roottask/main.c servers/roottask/domain.c servers/roottask/config.c servers/roottask/config_keys.c servers/roottask/elf.c servers/roottask/ralloc.c \
-	servers/roottask/report.c))
+	servers/roottask/report.c servers/roottask/pci.c servers/roottask/pcicfg.c))
 $(eval $(call user_prog,console,servers/console/main.c))
 $(eval $(call user_prog,echo,guests/native/echo/echo.c))
+$(eval $(call user_prog,pcicheck,guests/native/pcicheck/pcicheck.c))
 $(eval $(call user_prog,faulty,guests/native/faulty/faulty.c))
 $(eval $(call user_prog,bench,bench/bench.c))
 $(eval $(call user_prog,selftest,guests/native/selftest/selftest.c))
@@ -86,7 +87,8 @@ $(eval $(call user_prog,fuzz,guests/native/fuzz/main.c guests/native/fuzz/gen.c 
 $(eval $(call user_prog,vmm,vmm/main.c vmm/exits.c vmm/fault.c vmm/pc_exits.c vmm/test_exits.c vmm/testsupport.c vmm/bus.c vmm/guest.c vmm/x86/decode.c vmm/x86/emulate.c \
 	vmm/acpi.c vmm/linux.c vmm/pc.c vmm/cpuid.c devices/uart16550.c devices/testdev.c \
 	devices/lapic.c devices/ioapic.c devices/pic8259.c devices/pit8254.c devices/rtc_cmos.c \
-	devices/acpi_pm.c devices/pci_host.c devices/pc_misc.c))
+	devices/acpi_pm.c devices/pci_host.c devices/pc_misc.c devices/virtqueue.c devices/virtio_pci.c \
+	devices/virtio_rng.c devices/virtio_console.c devices/virtio_blk.c))
 
 user-clean:
 	rm -rf $(BUILD)/lib $(BUILD)/user

@@ -80,7 +80,6 @@
 #define RES_IO_ENTIRE_RANGE 0x03
 #define RES_MEM_READ_WRITE 0x01 /* non-cacheable */
 
-#define PCI_GSI_BASE 16 /* INTA..INTD of slot 0 (swizzled by slot) */
 #define PCI_MEM_ALIGN 0x100000ull
 
 /* ---- byte output with bounds ------------------------------------------------ */
@@ -402,8 +401,8 @@ static void dsdt_pci0(struct out *o, uint32_t mem_base)
 	res_dword_mem(&r, mem_base, (uint32_t)PC_IOAPIC_BASE - 1);
 	aml_crs(o, &r);
 
-	/* Device d's pin p (INTA = 0) on GSI 16 + (d + p) % 4, as a PCI-to-PCI
-	 * bridge would swizzle them; Source 0: the GSI is fixed. */
+	/* Device d's pin p (INTA = 0 here) on PC_PCI_GSI(d, p + 1), as a
+	 * PCI-to-PCI bridge would swizzle them; Source 0: the GSI is fixed. */
 	aml_name(o, "_PRT");
 	size_t prt = aml_package_begin(o, 31 * 4);
 	for (unsigned d = 1; d < 32; d++) {
@@ -412,7 +411,7 @@ static void dsdt_pci0(struct out *o, uint32_t mem_base)
 			aml_int(o, (uint64_t)d << 16 | 0xffff);
 			aml_int(o, p);
 			aml_int(o, 0);
-			aml_int(o, PCI_GSI_BASE + (d + p) % 4);
+			aml_int(o, PC_PCI_GSI(d, p + 1));
 			aml_pkg_end(o, e);
 		}
 	}

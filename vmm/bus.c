@@ -21,6 +21,22 @@ static bool add(struct bus_dev *tab, unsigned *n, const struct bus_dev *d)
 bool bus_add_io(const struct bus_dev *d) { return add(io_devs, &nio, d); }
 bool bus_add_mmio(const struct bus_dev *d) { return add(mmio_devs, &nmmio, d); }
 
+/* A PCI BAR moved: the range with d's ctx goes away, and if on, comes back
+ * at d's range (false if that overlaps another device: then the BAR decodes
+ * nothing). */
+static bool map(struct bus_dev *tab, unsigned *n, const struct bus_dev *d, bool on)
+{
+	for (unsigned i = 0; i < *n; i++)
+		if (tab[i].ctx == d->ctx) {
+			tab[i] = tab[--*n];
+			break;
+		}
+	return !on || add(tab, n, d);
+}
+
+bool bus_map_io(const struct bus_dev *d, bool on) { return map(io_devs, &nio, d, on); }
+bool bus_map_mmio(const struct bus_dev *d, bool on) { return map(mmio_devs, &nmmio, d, on); }
+
 static const struct bus_dev *find(const struct bus_dev *tab, unsigned n, uint64_t a)
 {
 	for (unsigned i = 0; i < n; i++)

@@ -245,7 +245,9 @@ static bool create_vcpus(const struct hv_startinfo *si, unsigned n, unsigned cpu
 	return true;
 }
 
-/* A Linux guest on the PC platform: kernel=MODULE [initrd=MODULE] [on_crash=stop|restart] [-- COMMAND LINE] */
+/* A Linux guest on the PC platform: kernel=MODULE [initrd=MODULE] [on_crash=stop|restart]
+ * [disk=MODULE] [disksize=SIZE] [-- COMMAND LINE] */
+#define VMM_DISK_MAX (1ull << 30)
 static int linux_main(const struct hv_startinfo *si, uint64_t mem, unsigned ncpus, unsigned cpu0)
 {
 	char kname[32] = "", iname[32] = "", buf[32];
@@ -281,9 +283,38 @@ static int linux_main(const struct hv_startinfo *si, uint64_t mem, unsigned ncpu
 		vm.image.initrd = (const uint8_t *)ird->addr;
 		vm.image.initrd_size = ird->size;
 	}
+	const struct hv_si_file *dk = NULL;
+	char dname[32] = "";
+	uint64_t dsize = 0;
+	if (arg(si->args, "disk", dname, sizeof(dname)) && !(dk = find_file(si, dname))) {
+		printf("vmm: disk '%s' not granted (add 'file %s' to the domain)\n", dname, dname);
+		return 2;
+	}
+	if (arg(si->args, "disksize", buf, sizeof(buf)))
+		dsize = parse_size(buf);
+	if (dk && dk->size > dsize)
+		dsize = dk->size;
+	if (dsize > VMM_DISK_MAX) {
+		printf("vmm: a disk of %lu KiB: at most %lu MiB\n", (unsigned long)(dsize >> 10),
+		       (unsigned long)(VMM_DISK_MAX >> 20));
+		return 2;
+	}
 	vm.nvcpus = ncpus; /* the ACPI tables and the platform need it before the vCPUs exist */
 	if (!create_vm(mem, ncpus) || !vmm_load_linux())
 		return 1;
+	if (dsize) { /* the memory-backed disk: the module's bytes, then zeroes, whole sectors */
+		dsize = (dsize + 511) & ~511ull;
+		uint8_t *d = hv_heap_alloc(dsize, 4096);
+		if (!d) {
+			printf("vmm: no memory for the %lu KiB disk (the domain's 'memory' must hold it and the guest's)\n",
+			       (unsigned long)(dsize >> 10));
+			return 1;
+		}
+		memset(d, 0, dsize);
+		if (dk)
+			memcpy(d, (const void *)dk->addr, dk->size);
+		pc_set_disk(d, dsize);
+	}
 	if (!pc_setup(mem)) {
 		printf("vmm: cannot set up the PC platform\n");
 		return 1;

@@ -20,6 +20,9 @@
 #include "../devices/pit8254.h"
 #include "../devices/rtc_cmos.h"
 #include "../devices/uart16550.h"
+#include "../devices/virtio_blk.h"
+#include "../devices/virtio_console.h"
+#include "../devices/virtio_rng.h"
 #include <hv/console.h>
 #include <hv/startinfo.h>
 #include <stdio.h>
@@ -34,6 +37,16 @@ static struct pc_misc misc;
 static struct ioapic ioapic;
 static struct lapic lapics[VMM_MAX_VCPUS];
 struct uart16550 pc_com1;
+static struct virtio_rng vrng;
+static struct virtio_console vcon;
+static struct virtio_blk vblk;
+static uint8_t *disk;                    /* the memory-backed disk, if any */
+static uint64_t disk_size;
+static bool have_rdseed, have_rdrand;
+static uint8_t intx_pins[PCI_MAX_DEVFN]; /* asserted INTx pins (bit pin - 1) of each function */
+static unsigned intx_count[4];          /* asserted pins on each PCI GSI */
+static char hvc_line[160];               /* hvc0's output line */
+static unsigned hvc_len;
 
 static hv_sel_t lock_sm, timer_sm;
 static struct vcpu *lock_owner;  /* the vCPU whose handler holds the lock, NULL for the timer thread */
@@ -240,6 +253,51 @@ static void pf_request_poweroff(void *vmp)
 	vm_stop_guest();
 }
 
+/* PCI INTx: the pins sharing a GSI are wired-OR; the line is active low. */
+static void pf_pci_intx(void *vmp, unsigned devfn, unsigned pin, bool asserted)
+{
+	(void)vmp;
+	if (devfn >= PCI_MAX_DEVFN || pin < 1 || pin > 4)
+		return;
+	uint8_t bit = (uint8_t)(1u << (pin - 1));
+	if (asserted == !!(intx_pins[devfn] & bit))
+		return;
+	unsigned gsi = PC_PCI_GSI(devfn >> 3, pin), i = gsi - PC_PCI_GSI_BASE;
+	intx_pins[devfn] ^= bit;
+	intx_count[i] += asserted ? 1 : -1u;
+	ioapic_set_irq(&ioapic, gsi, intx_count[i] == 0);
+}
+
+/* Hardware entropy: RDSEED, else RDRAND (each retried a few times, as
+ * Intel advises for RDRAND); 0 bytes if the CPU has neither. */
+static bool rand64(uint64_t *v)
+{
+	for (unsigned i = 0; i < 10; i++) {
+		uint8_t ok;
+		if (have_rdseed)
+			__asm__ volatile("rdseed %0; setc %1" : "=r"(*v), "=qm"(ok));
+		else
+			__asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok));
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+static size_t pf_entropy(void *vmp, void *buf, size_t len)
+{
+	(void)vmp;
+	size_t done = 0;
+	uint64_t v;
+	while (done < len && (have_rdseed || have_rdrand) && rand64(&v)) {
+		size_t n = len - done < 8 ? len - done : 8;
+		memcpy((uint8_t *)buf + done, &v, n);
+		done += n;
+	}
+	v = 0;
+	return done;
+}
+
 /* Guest RAM for models that do DMA: false if [gpa, gpa + len) is not all RAM. */
 static bool pf_mem_read(void *vmp, uint64_t gpa, void *buf, size_t len)
 {
@@ -284,7 +342,116 @@ static const struct platform platform = {
 	.request_poweroff = pf_request_poweroff,
 	.mem_read = pf_mem_read,
 	.mem_write = pf_mem_write,
+	.pci_intx = pf_pci_intx,
+	.entropy = pf_entropy,
 };
+
+/* ---- PCI devices ---------------------------------------------------------------------- */
+
+#define PC_VIRTIO_RNG_DEVFN PCI_DEVFN(1, 0)
+#define PC_VIRTIO_CONSOLE_DEVFN PCI_DEVFN(2, 0)
+#define PC_VIRTIO_BLK_DEVFN PCI_DEVFN(3, 0)
+
+void pc_set_disk(uint8_t *data, uint64_t size)
+{
+	disk = data;
+	disk_size = size;
+}
+
+/* hvc0's output, collected into lines like COM1's (control bytes dropped). */
+static void hvc_flush(bool end)
+{
+	hvc_line[hvc_len] = 0;
+	printf(end ? "%s\n" : "%s", hvc_line);
+	hvc_len = 0;
+}
+
+static void hvc_out(void *ctx, const uint8_t *b, size_t n)
+{
+	(void)ctx;
+	for (size_t i = 0; i < n; i++) {
+		if (b[i] == '\n')
+			hvc_flush(true);
+		else if ((b[i] >= 0x20 && b[i] < 0x7f) || b[i] == '\t')
+			hvc_line[hvc_len++] = (char)b[i];
+		if (hvc_len == sizeof(hvc_line) - 1)
+			hvc_flush(true);
+	}
+}
+
+/* A virtio function's BAR moved: its bus range follows (MMIO never over RAM). */
+static void virtio_bar_update(struct pci_func *f, unsigned bar, uint64_t addr, bool on)
+{
+	struct virtio_pci *vp = (struct virtio_pci *)f;
+	const char *name = vp->ops->device_id == VIRTIO_ID_ENTROPY ? "virtio-rng"
+			   : vp->ops->device_id == VIRTIO_ID_BLOCK ? "virtio-blk"
+								   : "virtio-console";
+	struct bus_dev d = { name, addr, addr + f->bar_size[bar] - 1, virtio_pci_bar_read, virtio_pci_bar_write, vp };
+	bool ok;
+	if (bar == VIRTIO_PCI_NOTIFY_BAR) {
+		d.read = virtio_pci_notify_read;
+		d.write = virtio_pci_notify_write;
+		ok = bus_map_io(&d, on);
+	} else if (bar == 0) {
+		ok = bus_map_mmio(&d, on && addr >= vm.ram_size);
+	} else {
+		return;
+	}
+	static unsigned overlaps; /* the guest decides where BARs go: say it a few times only */
+	if (!ok && overlaps++ < 4)
+		printf("vmm: %s: BAR%u at %#lx overlaps another device: not mapped\n", name, bar, (unsigned long)addr);
+}
+
+/* Puts vp on the bus with its BARs assigned as firmware would: memory in
+ * the PCI window the DSDT describes (from the end of RAM, 1 MiB aligned),
+ * ports from PC_PCI_IO_BASE. */
+#define PC_PCI_IO_BASE 0xc000
+static void pci_place(struct virtio_pci *vp, unsigned devfn, unsigned nth, uint64_t ram_size)
+{
+	uint64_t base = ((ram_size + 0xfffff) & ~0xfffffull) + (uint64_t)nth * VIRTIO_PCI_BAR_SIZE;
+	vp->pci.bar_update = virtio_bar_update;
+	if (!pci_add(&pci, devfn, &vp->pci))
+		return;
+	pci_cfg_write(&pci, devfn, PCI_BAR0, 4, (uint32_t)base);
+	pci_cfg_write(&pci, devfn, PCI_BAR0 + 4 * VIRTIO_PCI_NOTIFY_BAR, 4,
+		      PC_PCI_IO_BASE + nth * VIRTIO_PCI_NOTIFY_PORTS);
+	pci_cfg_write(&pci, devfn, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_IO);
+}
+
+static void pci_devices_reset(uint64_t ram_size)
+{
+	memset(intx_pins, 0, sizeof(intx_pins));
+	memset(intx_count, 0, sizeof(intx_count));
+	for (unsigned i = 0; i < 4; i++) /* pulled up: no INTx asserted */
+		ioapic_set_irq(&ioapic, PC_PCI_GSI_BASE + i, true);
+	if (hvc_len)
+		hvc_flush(false);
+	unsigned nth = 0;
+	if (have_rdseed || have_rdrand) {
+		virtio_rng_init(&vrng, &platform, PC_VIRTIO_RNG_DEVFN);
+		pci_place(&vrng.vp, PC_VIRTIO_RNG_DEVFN, nth++, ram_size);
+	}
+	virtio_console_init(&vcon, &platform, PC_VIRTIO_CONSOLE_DEVFN, hvc_out, NULL);
+	pci_place(&vcon.vp, PC_VIRTIO_CONSOLE_DEVFN, nth++, ram_size);
+	if (disk) { /* its contents stay across a guest reboot */
+		virtio_blk_init(&vblk, &platform, PC_VIRTIO_BLK_DEVFN, disk, disk_size, false);
+		pci_place(&vblk.vp, PC_VIRTIO_BLK_DEVFN, nth++, ram_size);
+	}
+}
+
+/* Which entropy instructions the CPU has (CPUID.1:ECX[30], CPUID.7.0:EBX[18]). */
+static void entropy_probe(void)
+{
+	uint32_t a, b, c, d;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+	uint32_t max = a;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	have_rdrand = c & (1u << 30);
+	if (max >= 7) {
+		__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+		have_rdseed = b & (1u << 18);
+	}
+}
 
 /* ---- devices on the bus ------------------------------------------------------------ */
 
@@ -355,7 +522,15 @@ bool pc_setup(uint64_t ram_size)
 {
 	if (!platform_start())
 		return false;
+	entropy_probe();
 	pc_reset(ram_size);
+	printf("vmm: virtio-console (hvc0) at 00:%02x.0; %s\n", PC_VIRTIO_CONSOLE_DEVFN >> 3,
+	       have_rdseed   ? "virtio-rng at 00:01.0 from RDSEED"
+	       : have_rdrand ? "virtio-rng at 00:01.0 from RDRAND"
+			     : "no virtio-rng (the CPU has neither RDSEED nor RDRAND)");
+	if (disk)
+		printf("vmm: virtio-blk at 00:%02x.0: %lu KiB in memory\n", PC_VIRTIO_BLK_DEVFN >> 3,
+		       (unsigned long)(disk_size >> 10));
 	const struct bus_dev io[] = {
 		{ "pic-master", 0x20, 0x21, pic_master_read, pic_master_write, &pic },
 		{ "pic-slave", 0xa0, 0xa1, pic_slave_read, pic_slave_write, &pic },
@@ -399,6 +574,7 @@ void pc_reset(uint64_t ram_size)
 	ioapic_init(&ioapic, &platform, vm.nvcpus);
 	for (unsigned i = 0; i < vm.nvcpus; i++)
 		lapic_init(&lapics[i], &platform, i, i == 0);
+	pci_devices_reset(ram_size);
 }
 
 /* ---- the timer thread ------------------------------------------------------------- */
@@ -410,6 +586,8 @@ static size_t input_len, input_pos;
 static void console_poll(void)
 {
 	uart16550_flush_partial(&pc_com1);
+	if (hvc_len)
+		hvc_flush(false);
 	cons_flush();
 	if (input_pos == input_len) {
 		input_len = cons_read(input, sizeof(input));

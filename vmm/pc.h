@@ -12,6 +12,8 @@ struct uart16550;
 extern struct uart16550 pc_com1;
 
 bool pc_setup(uint64_t ram_size);
+/* Before pc_setup(): a memory-backed disk for virtio-blk (size: whole sectors). */
+void pc_set_disk(uint8_t *data, uint64_t size);
 bool pc_setup_lapics(void); /* a test guest's: the local APICs alone */
 /* Guest time: ns since the VM started, and guest TSC values <-> ns. */
 uint64_t pc_clock_ns(void);

@@ -83,6 +83,9 @@ struct bus_dev {
 };
 bool bus_add_io(const struct bus_dev *d);
 bool bus_add_mmio(const struct bus_dev *d);
+/* PCI BARs: replace the range with d->ctx (none if !on) */
+bool bus_map_io(const struct bus_dev *d, bool on);
+bool bus_map_mmio(const struct bus_dev *d, bool on);
 bool bus_io(struct vcpu *v, uint16_t port, unsigned size, bool in, uint64_t *val);
 bool bus_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *val);
 bool bus_probe_mmio(uint64_t gpa);

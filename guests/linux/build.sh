@@ -23,7 +23,7 @@ SRC=guests/linux
 
 # Modules the initramfs loads (with whatever they depend on, in order)
 WANT_MODS="virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
-virtio_blk virtio_net virtio_console pvpanic_mmio"
+virtio_blk virtio_net virtio_console virtio_rng pvpanic_mmio"
 
 say() { echo "  LINUX   $*"; }
 die() {

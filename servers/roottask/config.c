@@ -19,6 +19,7 @@ _Static_assert(CFG_ARGS_MAX == HV_SI_ARGS, "args size differs from startinfo");
 _Static_assert(CFG_MAX_CALLS <= HV_SI_MAX_SVC, "too many calls for startinfo");
 _Static_assert(CFG_MAX_IRQ <= HV_SI_MAX_IRQ, "too many irqs for startinfo");
 _Static_assert(CFG_MAX_IO <= HV_SI_MAX_IO, "too many ioports for startinfo");
+_Static_assert(CFG_MAX_DEV <= HV_SI_MAX_DEV, "too many devices for startinfo");
 _Static_assert(CFG_PRIO_MAX <= HV_PRIO_MAX, "priority above kernel maximum");
 
 /* Reports st->msg at line, counts it and invalidates d (if not NULL). */
@@ -115,6 +116,12 @@ static void cfg_close_domain(struct cfg_state *st)
 		CFG_ERR_AT(st, d->cpus_line, d,
 			   "cpus does not include the domain's cpu %u",
 			   d->cpu);
+	if (d->dma && d->dma >= d->memory)
+		CFG_ERR_AT(st, d->dma_line, d,
+			   "dma %luK does not fit in the domain's memory %luK "
+			   "(dma is part of memory)",
+			   (unsigned long)(d->dma >> 10),
+			   (unsigned long)(d->memory >> 10));
 	for (unsigned i = 0; i < d->ncalls; i++) {
 		for (unsigned j = 0; j < d->nprovides; j++) {
 			if (strcmp(d->calls[i], d->provides[j]) != 0)
@@ -201,9 +208,9 @@ static void cfg_directive(struct cfg_state *st)
 			cfg_keys[k].name, cfg_keys[k].expect);
 		return;
 	}
-	if (ln->argc > 2 && k != CFG_K_MODULE) {
+	if (ln->argc > (k == CFG_K_DEVICE ? 3u : 2u) && k != CFG_K_MODULE) {
 		CFG_ERR(st, d, "unexpected extra argument '%s' for '%s'",
-			ln->argv[2], cfg_keys[k].name);
+			ln->argv[k == CFG_K_DEVICE ? 3 : 2], cfg_keys[k].name);
 		return;
 	}
 	cfg_key_value(st, d, (enum cfg_key)k);

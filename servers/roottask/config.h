@@ -23,6 +23,7 @@
 #define CFG_MAX_PROVIDES 4  /* 'provides' lines per domain */
 #define CFG_MAX_CALLS 8     /* 'call' lines per domain */
 #define CFG_MAX_FILES 4     /* 'file' lines per domain */
+#define CFG_MAX_DEV 4       /* 'device' lines per domain */
 #define CFG_LINE_MAX 255    /* characters per line, without the line end */
 
 #define CFG_MAX_CPU 15u     /* 'cpu' 0..CFG_MAX_CPU */
@@ -35,6 +36,8 @@
 #define CFG_MEMORY_MAX (1ull << 30)
 #define CFG_KMEM_MAX (64ull << 20)
 #define CFG_MAX_PORT 0xffffu
+#define CFG_DMA_MIN (4ull << 10)
+#define CFG_DMA_MAX (64ull << 20)
 
 #define CFG_DEFAULT_CPU 0u
 #define CFG_DEFAULT_PRIO 10u
@@ -46,6 +49,14 @@
 /* An inclusive I/O port range granted by 'ioport'. */
 struct cfg_io {
 	unsigned first, last;
+};
+
+/* A PCI function granted by 'device': by address or by IDs. */
+struct cfg_dev {
+	bool by_id;              /* VVVV:DDDD (else BB:DD.F) */
+	unsigned bdf;            /* bus << 8 | dev << 3 | fn */
+	unsigned vendor, device; /* IDs */
+	bool wc;                 /* memory BARs write-combining */
 };
 
 /*
@@ -76,16 +87,20 @@ struct cfg_domain {
 	char files[CFG_MAX_FILES][CFG_MODULE_MAX]; /* extra modules it may read */
 	unsigned nfiles;
 	bool report_kmem; /* 'report kmem': kernel memory before start and after end */
+	struct cfg_dev dev[CFG_MAX_DEV]; /* 'device' lines */
+	unsigned ndev;
+	uint64_t dma; /* 'dma' bytes (multiple of 4 KiB, part of memory), 0: none */
 
 	unsigned line; /* of 'domain' */
 	unsigned module_line, cpu_line, prio_line, quantum_line;
 	unsigned max_prio_line, cpus_line;
-	unsigned memory_line, kmem_line, report_line;
+	unsigned memory_line, kmem_line, report_line, dma_line;
 	unsigned io_line[CFG_MAX_IO];
 	unsigned irq_line[CFG_MAX_IRQ];
 	unsigned provides_line[CFG_MAX_PROVIDES];
 	unsigned call_line[CFG_MAX_CALLS];
 	unsigned file_line[CFG_MAX_FILES];
+	unsigned dev_line[CFG_MAX_DEV];
 
 	bool valid; /* false if any error was reported for this domain */
 };

@@ -28,6 +28,8 @@ enum cfg_key {
 	CFG_K_MAX_PRIO,
 	CFG_K_CPUS,
 	CFG_K_REPORT,
+	CFG_K_DEVICE,
+	CFG_K_DMA,
 	CFG_K_COUNT
 };
 

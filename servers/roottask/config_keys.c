@@ -24,6 +24,8 @@ const struct cfg_keyinfo cfg_keys[CFG_K_COUNT] = {
 	[CFG_K_MAX_PRIO] = {"max-priority", "a priority 1..63"},
 	[CFG_K_CPUS] = {"cpus", "a list of CPUs 0..15 such as 0,2-3"},
 	[CFG_K_REPORT] = {"report", "what to report: kmem"},
+	[CFG_K_DEVICE] = {"device", "BB:DD.F or VVVV:DDDD (hex), then optionally wc"},
+	[CFG_K_DMA] = {"dma", "a size 4K..64M"},
 };
 
 /*
@@ -385,6 +387,113 @@ static void cfg_do_cpus(struct cfg_state *st, struct cfg_domain *d)
 	d->cpus = mask;
 }
 
+/*
+ * Parses hex digits at s into *val (at most 8 digits) and sets *end after
+ * them; false if there are none or too many.
+ */
+static bool cfg_hex_prefix(const char *s, unsigned *val, const char **end)
+{
+	unsigned v = 0, n = 0;
+
+	for (;; s++, n++) {
+		unsigned dig;
+		if (*s >= '0' && *s <= '9')
+			dig = (unsigned)(*s - '0');
+		else if (*s >= 'a' && *s <= 'f')
+			dig = (unsigned)(*s - 'a') + 10u;
+		else if (*s >= 'A' && *s <= 'F')
+			dig = (unsigned)(*s - 'A') + 10u;
+		else
+			break;
+		if (n == 8)
+			return false;
+		v = v << 4 | dig;
+	}
+	*val = v;
+	*end = s;
+	return n > 0;
+}
+
+/* Reports and returns true if domain o has a 'device' line for address
+ * bdf already (d is the domain being parsed). */
+static bool cfg_dev_taken(struct cfg_state *st, struct cfg_domain *d,
+			  const struct cfg_domain *o, unsigned bdf)
+{
+	for (unsigned j = 0; j < o->ndev; j++) {
+		if (o->dev[j].by_id || o->dev[j].bdf != bdf)
+			continue;
+		if (o == d)
+			CFG_ERR(st, d, "device %02x:%02x.%x given twice (first on line %u)",
+				bdf >> 8, bdf >> 3 & 0x1f, bdf & 7, o->dev_line[j]);
+		else
+			CFG_ERR(st, d, "device %02x:%02x.%x already granted to %s (line %u)",
+				bdf >> 8, bdf >> 3 & 0x1f, bdf & 7, cfg_label(st, o), o->dev_line[j]);
+		return true;
+	}
+	return false;
+}
+
+/* 'device BB:DD.F [wc]' or 'device VVVV:DDDD [wc]' (hex). An address may
+ * be granted only once in the whole file; IDs name the first function
+ * with them that is not granted yet when the domain starts. */
+static void cfg_do_device(struct cfg_state *st, struct cfg_domain *d)
+{
+	const char *t = st->ln.argv[1], *p;
+	struct cfg *c = st->out;
+	struct cfg_dev v = {0};
+	unsigned a, b, f = 0;
+
+	if (!cfg_room(st, d, CFG_K_DEVICE, d->ndev, CFG_MAX_DEV))
+		return;
+	bool ok = cfg_hex_prefix(t, &a, &p) && *p == ':' &&
+		  cfg_hex_prefix(p + 1, &b, &p);
+	/* IDs are exactly four digits each: 00:03 is no address without its function */
+	v.by_id = ok && *p == '\0' && strlen(t) == 9 && t[4] == ':';
+	if (ok && *p == '\0' && !v.by_id)
+		ok = false;
+	if (ok && !v.by_id)
+		ok = *p == '.' && cfg_hex_prefix(p + 1, &f, &p) && *p == '\0';
+	if (!ok) {
+		CFG_ERR(st, d,
+			"bad device '%s' (expected BB:DD.F or VVVV:DDDD, hex)",
+			t);
+		return;
+	}
+	if (v.by_id && a == 0xffff) {
+		CFG_ERR(st, d, "device %s: vendor ID ffff means no device", t);
+		return;
+	}
+	if (!v.by_id && (a > 0xff || b > 0x1f || f > 7)) {
+		CFG_ERR(st, d,
+			"device %s out of range (bus 00..ff, device 00..1f, "
+			"function 0..7)",
+			t);
+		return;
+	}
+	if (st->ln.argc > 2) {
+		if (strcmp(st->ln.argv[2], "wc") != 0) {
+			CFG_ERR(st, d, "unknown device option '%s' (expected wc)",
+				st->ln.argv[2]);
+			return;
+		}
+		v.wc = true;
+	}
+	if (v.by_id) {
+		v.vendor = a;
+		v.device = b;
+	} else {
+		v.bdf = a << 8 | b << 3 | f;
+	}
+	/* the same address twice: in this domain or any other */
+	for (unsigned i = 0; !v.by_id && i < c->ndom; i++)
+		if (cfg_dev_taken(st, d, &c->dom[i], v.bdf))
+			return;
+	if (!v.by_id && d == &st->spill && cfg_dev_taken(st, d, d, v.bdf))
+		return;
+	d->dev[d->ndev] = v;
+	d->dev_line[d->ndev++] = st->line;
+}
+
 /* Applies key k (not 'domain') with the argument(s) in st->ln to d. */
 void cfg_key_value(struct cfg_state *st, struct cfg_domain *d, enum cfg_key k)
 {
@@ -448,6 +557,15 @@ void cfg_key_value(struct cfg_state *st, struct cfg_domain *d, enum cfg_key k)
 		break;
 	case CFG_K_FILE:
 		cfg_do_file(st, d);
+		break;
+	case CFG_K_DEVICE:
+		cfg_do_device(st, d);
+		break;
+	case CFG_K_DMA:
+		if (cfg_once(st, d, CFG_K_DMA, &d->dma_line) &&
+		    cfg_get_size(st, d, CFG_K_DMA, t, CFG_DMA_MIN, CFG_DMA_MAX,
+				 "4K..64M", &v))
+			d->dma = (v + 0xfffu) & ~(uint64_t)0xfffu;
 		break;
 	case CFG_K_REPORT:
 		if (!cfg_once(st, d, CFG_K_REPORT, &d->report_line))

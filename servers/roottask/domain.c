@@ -59,14 +59,15 @@ bool module_find(const char *name, const struct hv_hip_mod **out)
 }
 
 /* Delegates [src, src+size) of the roottask to [dst, ...) of pd, in aligned chunks. */
-static hv_status_t give_mem(hv_sel_t pd, hv_word_t src, hv_word_t dst, hv_word_t size, unsigned rights)
+hv_status_t give_mem(hv_sel_t pd, hv_word_t src, hv_word_t dst, hv_word_t size, hv_word_t item_flags,
+		     unsigned rights)
 {
 	while (size) {
 		unsigned order = 0;
 		while (order < 18 && !((src | dst) & ((HV_PAGE_SIZE << (order + 1)) - 1)) &&
 		       (HV_PAGE_SIZE << (order + 1)) <= size)
 			order++;
-		hv_status_t st = hv_delegate(HV_SEL_PD, pd, HV_ITEM(HV_KIND_MEM, rights, order), src, dst);
+		hv_status_t st = hv_delegate(HV_SEL_PD, pd, HV_ITEM(HV_KIND_MEM, rights, order) | item_flags, src, dst);
 		if (st != HV_OK)
 			return st;
 		src += HV_PAGE_SIZE << order;
@@ -76,7 +77,7 @@ static hv_status_t give_mem(hv_sel_t pd, hv_word_t src, hv_word_t dst, hv_word_t
 	return HV_OK;
 }
 
-static hv_status_t give_io(hv_sel_t pd, unsigned first, unsigned last)
+hv_status_t give_io(hv_sel_t pd, unsigned first, unsigned last)
 {
 	for (unsigned p = first; p <= last;) {
 		unsigned order = 0;
@@ -90,7 +91,7 @@ static hv_status_t give_io(hv_sel_t pd, unsigned first, unsigned last)
 	return HV_OK;
 }
 
-static hv_status_t give_cap(hv_sel_t pd, hv_sel_t src, hv_sel_t dst, unsigned rights)
+hv_status_t give_cap(hv_sel_t pd, hv_sel_t src, hv_sel_t dst, unsigned rights)
 {
 	return hv_delegate(HV_SEL_PD, pd, HV_ITEM(HV_KIND_OBJ, rights, 0), src, dst);
 }
@@ -125,10 +126,32 @@ static bool take_ram(const struct cfg_domain *c, hv_word_t size, hv_word_t *budg
 	return true;
 }
 
+/* 'dma' memory: physically contiguous, from the domain's 'memory' budget. */
+static bool take_dma(const struct cfg_domain *c, hv_word_t *budget, hv_word_t *phys)
+{
+	hv_word_t align = HV_PAGE_SIZE;
+	while (align < (2ul << 20) && align < c->dma)
+		align *= 2;
+	if (c->dma > *budget) {
+		rt_log("%s:%u: domain '%s': dma %luK does not fit in what is left of 'memory %luK'", config_name,
+		       c->dma_line, c->name, (unsigned long)(c->dma >> 10), (unsigned long)(c->memory >> 10));
+		return false;
+	}
+	if (!ralloc_alloc(&ram, c->dma, align, phys) && !ralloc_alloc(&ram, c->dma, HV_PAGE_SIZE, phys)) {
+		rt_log("%s:%u: not enough contiguous free RAM for dma %luK of domain '%s'", config_name, c->dma_line,
+		       (unsigned long)(c->dma >> 10), c->name);
+		return false;
+	}
+	*budget -= c->dma;
+	memset((void *)(HV_RT_PHYS_BASE + *phys), 0, c->dma);
+	return true;
+}
+
 #define FAIL(line, ...)                                                      \
 	do {                                                                 \
 		rt_log(__VA_ARGS__);                                         \
 		(void)(line);                                                \
+		pci_release(d);                                              \
 		d->state = DOM_FAILED;                                       \
 		return false;                                                \
 	} while (0)
@@ -149,7 +172,7 @@ static bool load_image(struct domain *d, const struct hv_hip_mod *m, hv_word_t *
 		memcpy((void *)(HV_RT_PHYS_BASE + pa + off), (const void *)(HV_RT_PHYS_BASE + m->phys + s->offset),
 		       s->filesz);
 		unsigned r = HV_R_MEM_R | (s->flags & ELF_SEG_W ? HV_R_MEM_W : 0) | (s->flags & ELF_SEG_X ? HV_R_MEM_X : 0);
-		hv_status_t st = give_mem(d->pd, HV_RT_PHYS_BASE + pa, va, size, r);
+		hv_status_t st = give_mem(d->pd, HV_RT_PHYS_BASE + pa, va, size, 0, r);
 		if (st != HV_OK)
 			FAIL(0, "%s:%u: module '%s': cannot map segment at %#lx: %s", config_name, c->module_line,
 			     c->module, va, hv_status_str(st));
@@ -188,7 +211,7 @@ static bool grant(struct domain *d, struct hv_startinfo *si, hv_sel_t *next)
 			     c->files[i]);
 		hv_word_t b = m->phys & ~(HV_PAGE_SIZE - 1);
 		hv_word_t e = (m->phys + m->size + HV_PAGE_SIZE - 1) & ~(HV_PAGE_SIZE - 1);
-		hv_status_t st = give_mem(d->pd, HV_RT_PHYS_BASE + b, fva, e - b, HV_R_MEM_R);
+		hv_status_t st = give_mem(d->pd, HV_RT_PHYS_BASE + b, fva, e - b, 0, HV_R_MEM_R);
 		if (st != HV_OK)
 			FAIL(0, "%s:%u: file '%s': %s", config_name, c->file_line[i], c->files[i], hv_status_str(st));
 		struct hv_si_file *f = &si->files[si->num_files++];
@@ -240,15 +263,19 @@ bool domain_start(struct domain *d)
 		return false;
 	if (!take_ram(c, HV_SI_STACK_SIZE, &budget, &pa) ||
 	    give_mem(d->pd, HV_RT_PHYS_BASE + pa, HV_SI_STACK_TOP - HV_SI_STACK_SIZE, HV_SI_STACK_SIZE,
-		     HV_R_MEM_R | HV_R_MEM_W) != HV_OK)
+		     0, HV_R_MEM_R | HV_R_MEM_W) != HV_OK)
 		FAIL(0, "%s:%u: domain '%s': no room for its stack", config_name, c->line, c->name);
 	hv_word_t si_pa;
 	if (!take_ram(c, HV_PAGE_SIZE, &budget, &si_pa))
 		FAIL(0, "%s:%u: domain '%s': no room for its start info", config_name, c->line, c->name);
 	struct hv_startinfo *si = (struct hv_startinfo *)(HV_RT_PHYS_BASE + si_pa);
+	/* 'dma': contiguous, aligned to its size up to 2 MiB; mapped once the devices are assigned */
+	hv_word_t dma_pa = 0;
+	if (c->dma && !take_dma(c, &budget, &dma_pa))
+		FAIL(0, "%s:%u: domain '%s' not started", config_name, c->dma_line, c->name);
 	hv_word_t heap = budget & ~(HV_PAGE_SIZE - 1);
 	if (heap && (!take_ram(c, heap, &budget, &pa) ||
-		     give_mem(d->pd, HV_RT_PHYS_BASE + pa, HV_SI_HEAP, heap, HV_R_MEM_RWX) != HV_OK))
+		     give_mem(d->pd, HV_RT_PHYS_BASE + pa, HV_SI_HEAP, heap, 0, HV_R_MEM_RWX) != HV_OK))
 		FAIL(0, "%s:%u: domain '%s': cannot map its heap", config_name, c->line, c->name);
 
 	si->magic = HV_SI_MAGIC;
@@ -292,8 +319,26 @@ bool domain_start(struct domain *d)
 		     hv_status_str(st));
 	if (!grant(d, si, &next))
 		return false;
+	if (!pci_grant(d, si, &next)) {
+		pci_release(d);
+		d->state = DOM_FAILED;
+		return false;
+	}
+	if (c->dma) {
+		st = give_mem(d->pd, HV_RT_PHYS_BASE + dma_pa, HV_SI_DMA, c->dma, HV_ITEM_DMA, HV_R_MEM_R | HV_R_MEM_W);
+		if (st != HV_OK) {
+			rt_log("%s:%u: domain '%s': cannot map its DMA memory: %s%s", config_name, c->dma_line, c->name,
+			       hv_status_str(st), st == HV_EPARAM ? " (the kernel refuses HV_ITEM_DMA)" : "");
+			pci_release(d);
+			d->state = DOM_FAILED;
+			return false;
+		}
+		si->dma_addr = HV_SI_DMA;
+		si->dma_phys = dma_pa;
+		si->dma_size = c->dma;
+	}
 	si->first_free_sel = next;
-	if (give_mem(d->pd, HV_RT_PHYS_BASE + si_pa, HV_SI_ADDR, HV_PAGE_SIZE, HV_R_MEM_R) != HV_OK)
+	if (give_mem(d->pd, HV_RT_PHYS_BASE + si_pa, HV_SI_ADDR, HV_PAGE_SIZE, 0, HV_R_MEM_R) != HV_OK)
 		FAIL(0, "%s:%u: domain '%s': cannot map its start info", config_name, c->line, c->name);
 
 	/* its first thread, and the SC that starts it */
@@ -324,6 +369,7 @@ bool domain_start(struct domain *d)
 void domain_stop(struct domain *d)
 {
 	hv_sel_t sels[3] = { d->sc, d->ec, d->pd };
+	pci_release(d); /* first: no DMA or interrupt after this */
 	for (unsigned i = 0; i < 3; i++)
 		if (sels[i])
 			(void)hv_revoke(HV_ITEM(HV_KIND_OBJ, 0, 0) | HV_REVOKE_SELF, sels[i]);

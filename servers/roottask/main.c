@@ -186,6 +186,15 @@ hv_word_t root_serve(hv_word_t id, hv_word_t tag)
 		u = hv_utcb();
 		u->mr[0] = reply;
 		return HV_TAG(1, 0);
+	case HV_ROOT_PCI_READ:
+	case HV_ROOT_PCI_WRITE: {
+		bool rd = u->mr[0] == HV_ROOT_PCI_READ;
+		tables_lock();
+		st = pci_serve(d, u, words);
+		tables_unlock();
+		u->mr[0] = st;
+		return HV_TAG(rd && st == HV_OK ? 2 : 1, 0);
+	}
 	case HV_ROOT_EXIT:
 		rt_log("domain '%s' exited with code %ld", d->cfg->name, words >= 2 ? (long)u->mr[1] : 0l);
 		tables_lock();
@@ -373,6 +382,7 @@ int main(const struct hv_startinfo *unused)
 			rt_log("cannot create handler on CPU %u", c);
 			return 1;
 		}
+	pci_init();
 	load_config();
 	for (unsigned i = 0; i < config.ndom; i++) {
 		domains[i].cfg = &config.dom[i];

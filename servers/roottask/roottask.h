@@ -3,6 +3,7 @@
 #define ROOTTASK_H
 
 #include "config.h"
+#include "pcicfg.h"
 #include "ralloc.h"
 #include <hv/hip.h>
 #include <hv/runtime.h>
@@ -13,6 +14,8 @@
 
 enum dom_state { DOM_INVALID, DOM_WAITING, DOM_STARTING, DOM_RUNNING, DOM_FAILED, DOM_EXITED };
 
+struct pci_fn;
+
 struct domain {
 	const struct cfg_domain *cfg;
 	enum dom_state state;
@@ -22,7 +25,27 @@ struct domain {
 	unsigned nowned;
 	bool kmem_pending, kmem_reported;  /* 'report kmem' (report.c) */
 	hv_word_t kmem_used, kmem_free;    /* before its start */
+	struct pci_fn *dev[CFG_MAX_DEV];   /* its PCI functions: start info dev[i] */
+	unsigned ndev;
 };
+
+/* A PCI function found at boot (pci.c). */
+struct pci_fn {
+	unsigned bdf;
+	unsigned vendor, device;
+	unsigned class;  /* base << 16 | sub << 8 | prog-if */
+	unsigned header; /* header type, without the multi-function bit */
+	unsigned int_line, int_pin;
+	unsigned nbars;  /* 6 (type 0), 2 (bridge) or 0 */
+	struct pci_bar bar[PCI_NBARS];
+	struct pci_caps caps;
+	struct domain *owner; /* NULL: not granted */
+	int msi_slot;         /* MSI semaphore HV_SEL_MSI_BASE + slot, or -1 */
+	unsigned gsi;         /* INTx GSI granted, or PCI_NO_GSI */
+	uint32_t msi_addr, msi_data;
+	uint32_t bar_reg[PCI_NBARS]; /* BAR registers as the firmware left them */
+};
+#define PCI_NO_GSI (~0u)
 
 struct service {
 	char name[CFG_NAME_MAX];
@@ -47,7 +70,17 @@ struct service *service_find(const char *name);
 hv_sel_t root_portal(unsigned cpu, unsigned id, bool fault);
 void console_name(unsigned id, const char *name);
 
+/* PCI (pci.c) */
+void pci_init(void);
+bool pci_grant(struct domain *d, struct hv_startinfo *si, hv_sel_t *next);
+void pci_release(struct domain *d);
+hv_status_t pci_serve(struct domain *d, struct hv_utcb *u, unsigned words);
+
 /* domains (domain.c) */
+hv_status_t give_mem(hv_sel_t pd, hv_word_t src, hv_word_t dst, hv_word_t size, hv_word_t item_flags,
+		     unsigned rights);
+hv_status_t give_io(hv_sel_t pd, unsigned first, unsigned last);
+hv_status_t give_cap(hv_sel_t pd, hv_sel_t src, hv_sel_t dst, unsigned rights);
 bool module_find(const char *name, const struct hv_hip_mod **out);
 bool domain_start(struct domain *d);
 bool domain_ready(const struct domain *d);

@@ -1,0 +1,7 @@
+kernel build/hypervisor.elf
+module build/user/roottask.elf roottask
+module build/user/console.elf console
+module build/user/vmm.elf vmm
+module build/linux/vmlinuz vmlinuz
+module build/linux/initrd.img initrd
+module configs/linux-virtio-intx.conf system.conf

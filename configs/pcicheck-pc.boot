@@ -1,0 +1,5 @@
+kernel build/hypervisor.elf
+module build/user/roottask.elf roottask
+module build/user/console.elf console
+module build/user/pcicheck.elf pcicheck
+module configs/pcicheck-pc.conf system.conf
