@@ -4,7 +4,7 @@
  * from the start info (<hv/startinfo.h>): BAR 0 mapped uncached at
  * HV_SI_BAR(d, 0), the interrupt semaphore, the MSI address/data, and the
  * 'dma' memory at HV_SI_DMA with its physical (bus) address; configuration
- * space only through the roottask (HV_ROOT_PCI_READ/WRITE).
+ * space only through the roottask (HV_ROOT_PCI_READ/WRITE, <hv/pci.h>).
  *
  * Arguments (module arguments after the program name; dev=D picks
  * dev[D] of the start info, default 0):
@@ -21,8 +21,8 @@
  *                    request so that the reply is written there, then
  *                    asks the canary whether its page is intact (under an
  *                    IOMMU the write must fault and be blocked)
- * Every mode first checks that the roottask refuses a write to BAR 0 and
- * an MSI message other than ours, then resets the NIC, reads its MAC,
+ * Every mode first checks that the roottask refuses a write to BAR 0, a
+ * device index not ours and an MSI message other than ours, then resets the NIC, reads its MAC,
  * brings the link up and sets up 16-entry legacy RX/TX rings.
  *
  * DMA layout (bus address = dma_phys + offset): RX ring at 0, TX ring at
@@ -30,6 +30,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <hv/pci.h>
 #include <hv/runtime.h>
 #include "e1000.h"
 
@@ -41,15 +42,7 @@
 #define DMA_TX_BUF (DMA_RX_BUF + NDESC * BUF_SIZE)
 #define DMA_NEEDED (DMA_TX_BUF + NDESC * BUF_SIZE)
 
-#define PCI_COMMAND 0x04u
-#define PCI_CMD_MEM (1u << 1)
-#define PCI_CMD_MASTER (1u << 2)
-#define PCI_CMD_INTX_OFF (1u << 10)
-#define PCI_STATUS 0x06u
-#define PCI_STATUS_CAPS (1u << 4)
-#define PCI_CAP_PTR 0x34u
 #define PCI_BAR0 0x10u
-#define PCI_CAP_MSI 0x05u
 
 /* Canary service protocol (guests/native/pcitest): mr[0] = op. */
 enum { CANARY_PHYS = 1, CANARY_CHECK = 2 };
@@ -90,65 +83,22 @@ static void sleep_ms(unsigned long ms)
 	(void)hv_sleep_until(hv_rdtsc() + ms_to_tsc(ms));
 }
 
-/* ---- Configuration space through the roottask ------------------------------ */
-
-static hv_status_t pci_call(unsigned op, unsigned d, unsigned off, unsigned size,
-			    uint32_t val, uint32_t *out)
-{
-	struct hv_utcb *u = hv_utcb();
-	hv_word_t rtag = 0;
-	hv_status_t st;
-
-	u->mr[0] = op;
-	u->mr[1] = d;
-	u->mr[2] = off;
-	u->mr[3] = size;
-	u->mr[4] = val;
-	st = hv_call(HV_SI_SEL_ROOT, HV_TAG(op == HV_ROOT_PCI_WRITE ? 5 : 4, 0), &rtag);
-	if (st != HV_OK)
-		return st;
-	if (HV_TAG_UNTYPED(rtag) < 1)
-		return HV_EPARAM;
-	st = (hv_status_t)u->mr[0];
-	if (st == HV_OK && out) {
-		if (HV_TAG_UNTYPED(rtag) < 2)
-			return HV_EPARAM;
-		*out = (uint32_t)u->mr[1];
-	}
-	return st;
-}
+/* ---- Configuration space through the roottask (<hv/pci.h>) ---------------- */
 
 static uint32_t cfg_read(unsigned off, unsigned size)
 {
-	uint32_t v = 0;
-	hv_status_t st = pci_call(HV_ROOT_PCI_READ, nic.d, off, size, 0, &v);
+	hv_word_t v = 0;
+	hv_status_t st = hv_pci_read(nic.d, off, size, &v);
 	if (st != HV_OK) {
 		printf("e1000: config read at 0x%x: %s\n", off, hv_status_str(st));
 		return 0;
 	}
-	return v;
+	return (uint32_t)v;
 }
 
 static hv_status_t cfg_write(unsigned off, unsigned size, uint32_t v)
 {
-	return pci_call(HV_ROOT_PCI_WRITE, nic.d, off, size, v, NULL);
-}
-
-/* The offset of the MSI capability, 0 if none (a bounded walk: a looping
- * list ends after 48 steps). */
-static unsigned find_msi(void)
-{
-	unsigned ptr, n;
-
-	if (!(cfg_read(PCI_STATUS, 2) & PCI_STATUS_CAPS))
-		return 0;
-	ptr = cfg_read(PCI_CAP_PTR, 1) & 0xfcu;
-	for (n = 0; ptr >= 0x40 && n < 48; n++) {
-		if (cfg_read(ptr, 1) == PCI_CAP_MSI)
-			return ptr;
-		ptr = cfg_read(ptr + 1, 1) & 0xfcu;
-	}
-	return 0;
+	return hv_pci_write(nic.d, off, size, v);
 }
 
 /* The roottask must refuse what the device's driver may not write. */
@@ -162,7 +112,7 @@ static int check_refusals(unsigned msi)
 	printf("e1000: config write to BAR 0: %s%s\n", hv_status_str(st),
 	       st == HV_EPERM ? " (refused)" : " - SHOULD BE REFUSED");
 	bad |= st != HV_EPERM;
-	st = pci_call(HV_ROOT_PCI_READ, (unsigned)nic.si->num_dev, 0, 4, 0, NULL);
+	st = hv_pci_read((unsigned)nic.si->num_dev, 0, 4, NULL);
 	printf("e1000: config read of device index %lu (not ours): %s%s\n", nic.si->num_dev,
 	       hv_status_str(st), st == HV_EPARAM ? " (refused)" : " - SHOULD BE REFUSED");
 	bad |= st != HV_EPARAM;
@@ -179,15 +129,16 @@ static int check_refusals(unsigned msi)
 	return bad;
 }
 
-/* Bus master on; MSI programmed with the start info's values, or INTx. */
+/* Bus master on; MSI (with the start info's address and data, which the
+ * roottask has written into the capability) or INTx. */
 static int setup_pci(void)
 {
 	const struct hv_si_dev *dev = &nic.si->dev[nic.d];
-	unsigned msi = 0, cmd;
+	unsigned msi = 0;
 	hv_status_t st;
 
 	if (dev->msi_addr) {
-		msi = find_msi();
+		msi = hv_pci_find_cap(nic.d, HV_PCI_CAP_MSI);
 		if (!msi) {
 			printf("e1000: MSI assigned, but the device has no MSI capability\n");
 			return -1;
@@ -195,26 +146,26 @@ static int setup_pci(void)
 	}
 	if (check_refusals(msi))
 		return -1;
-	cmd = cfg_read(PCI_COMMAND, 2);
-	cmd |= PCI_CMD_MEM | PCI_CMD_MASTER | (msi ? PCI_CMD_INTX_OFF : 0);
-	st = cfg_write(PCI_COMMAND, 2, cmd);
+	st = hv_pci_command(nic.d, HV_PCI_CMD_MEM | HV_PCI_CMD_MASTER, 0);
+	if (st == HV_OK && msi)
+		st = hv_pci_command(nic.d, HV_PCI_CMD_INTX_OFF, 0);
 	if (st != HV_OK) {
 		printf("e1000: command register: %s\n", hv_status_str(st));
 		return -1;
 	}
 	if (msi) {
 		unsigned ctl = cfg_read(msi + 2, 2);
-		int is64 = (ctl & 0x80u) != 0;
+		unsigned data_off = msi + ((ctl & 0x80u) ? 12 : 8);
+		uint32_t addr = cfg_read(msi + 4, 4), data = cfg_read(data_off, 2);
 
-		st = cfg_write(msi + 4, 4, (uint32_t)dev->msi_addr);
-		if (st == HV_OK && is64)
-			st = cfg_write(msi + 8, 4, (uint32_t)(dev->msi_addr >> 32));
-		if (st == HV_OK)
-			st = cfg_write(msi + (is64 ? 12 : 8), 2, (uint32_t)dev->msi_data);
-		if (st == HV_OK) /* one vector (MME 0), enabled */
-			st = cfg_write(msi + 2, 2, (ctl & ~0x70u) | 1u);
+		if (addr != (uint32_t)dev->msi_addr || data != (uint32_t)dev->msi_data) {
+			printf("e1000: MSI capability holds 0x%x/0x%x, not 0x%lx/0x%lx\n", addr, data,
+			       dev->msi_addr, dev->msi_data);
+			return -1;
+		}
+		st = hv_pci_msi_enable(nic.d, 1);
 		if (st != HV_OK) {
-			printf("e1000: programming MSI: %s\n", hv_status_str(st));
+			printf("e1000: enabling MSI: %s\n", hv_status_str(st));
 			return -1;
 		}
 		nic.msi = 1;
