@@ -22,8 +22,9 @@
  *                    asks the canary whether its page is intact (under an
  *                    IOMMU the write must fault and be blocked)
  * Every mode first checks that the roottask refuses a write to BAR 0, a
- * device index not ours and an MSI message other than ours, then resets the NIC, reads its MAC,
- * brings the link up and sets up 16-entry legacy RX/TX rings.
+ * device index not ours and an MSI message other than ours, then resets
+ * the NIC, reads its MAC (RAL/RAH, else the EEPROM through EERD), brings
+ * the link up and sets up 16-entry legacy RX/TX rings.
  *
  * DMA layout (bus address = dma_phys + offset): RX ring at 0, TX ring at
  * 256, RX buffers (16 x 2 KiB) at 4 KiB, TX buffers after them.
