@@ -453,7 +453,7 @@ static int run_ping(unsigned long n, int forever)
 		       nic.irqs, nic.msi ? "MSI" : "INTx");
 		if (!forever)
 			return nic.irqs ? 0 : 1;
-		sleep_ms(50);
+		sleep_ms(200);
 	}
 }
 
