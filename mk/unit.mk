@@ -173,3 +173,7 @@ $(MDB_BENCH): bench/mdb.c hypervisor/mdb.c hypervisor/include/mdb.h mk/unit.mk
 .PHONY: mdb-bench
 mdb-bench: $(MDB_BENCH)
 	@$(MDB_BENCH)
+
+UNIT_TESTS += test_console_mux
+UNIT_SRCS_test_console_mux := servers/console/mux.c
+UNIT_CFLAGS_test_console_mux := -Iservers/console
