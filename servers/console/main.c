@@ -259,7 +259,7 @@ static void say(const char *fmt, ...)
 		n = sizeof(buf) - 1;
 	hv_spin_lock(&tx_lock);
 	if (mux_on && focus != VIEW_ALL) {
-		if (n && buf[n - 1] == '\n')
+		if (n > 0 && buf[n - 1] == '\n')
 			buf[n - 1] = '\0';
 		notice("%s", buf);
 	} else {
