@@ -135,6 +135,10 @@ UNIT_CFLAGS_test_uart := -U_FORTIFY_SOURCE -Dprintf=uart_test_printf
 UNIT_TESTS += test_bus
 UNIT_SRCS_test_bus := vmm/bus.c
 
+UNIT_TESTS += test_console_mux
+UNIT_SRCS_test_console_mux := servers/console/mux.c
+UNIT_CFLAGS_test_console_mux := -Iservers/console
+
 # the VMM's exit tables of both guest kinds, with the real LAPIC model
 UNIT_TESTS += test_vmm_exits
 UNIT_SRCS_test_vmm_exits := vmm/exits.c vmm/fault.c vmm/pc_exits.c vmm/test_exits.c vmm/cpuid.c \

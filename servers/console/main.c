@@ -3,14 +3,23 @@
  * info) and serves the console protocol of <hv/startinfo.h> with one
  * handler EC per CPU.
  *
- * Output: every client (portal id = domain id, 0 = roottask) has a
- * partial-line buffer; complete lines go to the UART with a "[name] "
- * prefix, so lines of different domains never interleave. A partial line
- * is shown (without newline) only when its owner reads input or its
- * buffer overflows; whoever prints next first ends that line.
+ * Output, line mode (the default; what boot tests read): every client
+ * (portal id = domain id, 0 = roottask) has a partial-line buffer; complete
+ * lines go to the UART with a "[name] " prefix, so lines of different
+ * domains never interleave. A partial line is shown (without newline) only
+ * when its owner reads input or its buffer overflows; whoever prints next
+ * first ends that line.
+ * Multiplexed mode (argument "mux" or "mux=NAME", servers/README.md): every
+ * client's output is also kept in a ring (mux.h); the terminal shows one
+ * domain, the focus, unprefixed and unfiltered, as it comes (NAME once the
+ * roottask names it); the others are only kept. Ctrl-] and a key switch
+ * the focus (and show the kept output of the new one) or go back to line
+ * mode for all ("the all view"). Input goes to the focused domain only.
  * Input: the main thread waits for the interrupt and drains the receiver
- * into a ring (the next sm_down re-arms the line); HV_CONS_READ takes bytes
- * from the ring.
+ * into a ring (the next sm_down re-arms the line); the handlers move it
+ * from there through the escape parser into the input buffer under
+ * tx_lock (in mux mode the main thread then calls its own portal so that
+ * a switch needs no client call); HV_CONS_READ takes bytes from that buffer.
  *
  * Locking: the handlers (on different CPUs) share the UART transmitter,
  * the client table and the ring's read side under tx_lock. The main thread
@@ -26,6 +35,7 @@
 #include <hv/portio.h>
 #include <hv/runtime.h>
 #include <hv/spinlock.h>
+#include "mux.h"
 
 #define COM1_BASE 0x3f8
 #define COM1_GSI 4
@@ -49,6 +59,9 @@
 #define LINE_MAX 256  /* partial-line buffer per client */
 #define RX_SIZE 1024u /* input ring, power of two */
 #define TX_SPINS 100000u
+#define SELF_PORTAL (~0ul) /* portal id of the main thread's own calls */
+#define VIEW_ALL (-1l)     /* mux: every domain, prefixed lines */
+#define VIEW_NONE (-2l)    /* mux: nothing live yet (waiting for mux=NAME) */
 
 struct client {
 	char name[HV_SI_NAME]; /* "" = default "dom<id>" */
@@ -64,6 +77,19 @@ static long open_id = -1; /* client whose partial line is on the UART */
 static char rx_ring[RX_SIZE];
 static unsigned rx_head; /* written by the main thread only */
 static unsigned rx_tail; /* written under tx_lock only */
+static char in_buf[RX_SIZE]; /* input for the reader (tx_lock) */
+static unsigned in_len;
+
+/* Multiplexed mode (tx_lock) */
+static int mux_on;
+static char mux_want[HV_SI_NAME];     /* mux=NAME: focus NAME once named */
+static long focus = VIEW_ALL;         /* a client id, VIEW_ALL or VIEW_NONE */
+static int tty_col0 = 1;              /* the UART's last byte was a newline */
+static int tty_cr;                    /* the focus's last byte was '\r' */
+static struct mux_ring rings[MAX_IDS + 1];
+static unsigned long seen[MAX_IDS + 1]; /* ring total the terminal showed */
+static struct mux_esc esc;
+static char replay[MUX_RING_SIZE];
 
 /* ---- UART ----------------------------------------------------------------- */
 
@@ -100,16 +126,21 @@ static void uart_puts(const char *s)
 
 /* ---- Output (tx_lock held) -------------------------------------------------- */
 
+static const char *client_name(unsigned long id, char *buf, size_t size)
+{
+	if (clients[id].name[0])
+		return clients[id].name;
+	if (id == 0)
+		return "root";
+	snprintf(buf, size, "dom%lu", id);
+	return buf;
+}
+
 static void put_prefix(unsigned long id)
 {
-	char buf[HV_SI_NAME + 16];
+	char buf[HV_SI_NAME + 16], name[HV_SI_NAME];
 
-	if (clients[id].name[0])
-		snprintf(buf, sizeof(buf), "[%s] ", clients[id].name);
-	else if (id == 0)
-		snprintf(buf, sizeof(buf), "[root] ");
-	else
-		snprintf(buf, sizeof(buf), "[dom%lu] ", id);
+	snprintf(buf, sizeof(buf), "[%s] ", client_name(id, name, sizeof(name)));
 	uart_puts(buf);
 }
 
@@ -130,12 +161,57 @@ static void emit(unsigned long id, const char *p, unsigned len, int complete)
 	} else {
 		open_id = (long)id;
 	}
+	tty_col0 = complete;
+}
+
+/* Mux: the focused domain's bytes as they come; a lone '\n' gets its '\r'. */
+static void tty_write(const char *p, size_t n)
+{
+	for (; n; n--, p++) {
+		if (*p == '\n' && !tty_cr)
+			uart_putc('\r');
+		uart_putc(*p);
+		tty_cr = *p == '\r';
+		tty_col0 = *p == '\n';
+	}
+}
+
+/* Mux: a message of the console's own on the terminal, on a line of its
+ * own, whatever the view. */
+static void notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void notice(const char *fmt, ...)
+{
+	char buf[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (!tty_col0 || open_id >= 0)
+		uart_puts("\r\n");
+	open_id = -1;
+	put_prefix(SELF_ID);
+	uart_puts(buf);
+	uart_puts("\r\n");
+	tty_col0 = 1;
+	tty_cr = 0;
 }
 
 static void client_write(unsigned long id, const unsigned char *p, unsigned n)
 {
 	struct client *c = &clients[id];
 
+	if (mux_on) {
+		mux_ring_put(&rings[id], (const char *)p, n);
+		if (focus == (long)id) {
+			tty_write((const char *)p, n);
+			seen[id] = rings[id].total;
+			return;
+		}
+		if (focus != VIEW_ALL)
+			return; /* kept only */
+		seen[id] = rings[id].total;
+	}
 	for (; n; n--, p++) {
 		unsigned char ch = *p;
 
@@ -182,8 +258,109 @@ static void say(const char *fmt, ...)
 	if (n > (int)sizeof(buf) - 1)
 		n = sizeof(buf) - 1;
 	hv_spin_lock(&tx_lock);
-	client_write(SELF_ID, (const unsigned char *)buf, (unsigned)n);
+	if (mux_on && focus != VIEW_ALL) {
+		if (n > 0 && buf[n - 1] == '\n')
+			buf[n - 1] = '\0';
+		notice("%s", buf);
+	} else {
+		client_write(SELF_ID, (const unsigned char *)buf, (unsigned)n);
+	}
 	hv_spin_unlock(&tx_lock);
+}
+
+/* ---- Multiplexer (tx_lock held) ---------------------------------------------- */
+
+/* A domain one can focus: named by the roottask or has written. */
+static int mux_known(unsigned long id)
+{
+	return id < MAX_IDS && (clients[id].name[0] || rings[id].total);
+}
+
+/* Leave the current view: no partial line of the line mode stays open. */
+static void view_leave(void)
+{
+	unsigned i;
+
+	for (i = 0; i <= MAX_IDS; i++)
+		clients[i].len = 0; /* their bytes are in the rings */
+	in_len = 0;                 /* typed for the old focus: not for the new */
+}
+
+static void mux_focus(unsigned long id)
+{
+	char name[HV_SI_NAME];
+	size_t n;
+
+	view_leave();
+	notice("focus: %s (domain %lu), its last %lu bytes follow; Ctrl-] ? for help",
+	       client_name(id, name, sizeof(name)), id,
+	       (unsigned long)mux_ring_get(&rings[id], replay, sizeof(replay)));
+	focus = (long)id;
+	tty_cr = 0;
+	n = mux_ring_get(&rings[id], replay, sizeof(replay));
+	tty_write(replay, n);
+	seen[id] = rings[id].total;
+}
+
+static void mux_help(void)
+{
+	char name[HV_SI_NAME];
+	unsigned long id;
+
+	notice("keys: Ctrl-] then 0-9 (domain id), n (next), p (previous), a (all, prefixed), "
+	       "? (this list); Ctrl-] Ctrl-] sends Ctrl-]");
+	for (id = 0; id < MAX_IDS; id++)
+		if (mux_known(id))
+			notice("  %2lu %-15s %s%lu bytes kept, %lu unseen", id,
+			       client_name(id, name, sizeof(name)),
+			       focus == (long)id ? "(focus) " : "",
+			       rings[id].total < MUX_RING_SIZE ? rings[id].total : (unsigned long)MUX_RING_SIZE,
+			       rings[id].total - seen[id]);
+}
+
+/* Next (dir 1) or previous (-1) known domain after the focus. */
+static void mux_cycle(int dir)
+{
+	long id = focus < 0 ? (dir > 0 ? -1 : MAX_IDS) : focus;
+	unsigned i;
+
+	for (i = 0; i < MAX_IDS; i++) {
+		id = (id + dir + MAX_IDS + 1) % (MAX_IDS + 1);
+		if (id < MAX_IDS && mux_known((unsigned long)id)) {
+			mux_focus((unsigned long)id);
+			return;
+		}
+	}
+	notice("no domain to show");
+}
+
+static void mux_command(int cmd)
+{
+	switch (cmd) {
+	case MUX_NEXT:
+		mux_cycle(1);
+		break;
+	case MUX_PREV:
+		mux_cycle(-1);
+		break;
+	case MUX_ALL:
+		view_leave();
+		focus = VIEW_ALL;
+		notice("all domains, prefixed lines; Ctrl-] ? for help");
+		break;
+	case MUX_HELP:
+		mux_help();
+		break;
+	case MUX_BAD:
+		notice("unknown key after Ctrl-]; Ctrl-] ? for help");
+		break;
+	default:
+		if (cmd >= 0 && mux_known((unsigned long)cmd))
+			mux_focus((unsigned long)cmd);
+		else if (cmd >= 0)
+			notice("no domain %d; Ctrl-] ? for help", cmd);
+		break;
+	}
 }
 
 /* ---- Input ------------------------------------------------------------------- */
@@ -199,15 +376,38 @@ static void rx_push(char c)
 	__atomic_store_n(&rx_head, h + 1, __ATOMIC_RELEASE);
 }
 
-/* Handlers, tx_lock held. */
-static unsigned rx_take(char *buf, unsigned max)
+/* Handlers, tx_lock held: the ring through the escape parser (mux mode)
+ * into in_buf; a full in_buf drops input, as a full ring does. */
+static void rx_process(void)
 {
 	unsigned t = rx_tail, h = __atomic_load_n(&rx_head, __ATOMIC_ACQUIRE);
-	unsigned n = 0;
 
-	while (t != h && n < max)
-		buf[n++] = rx_ring[t++ % RX_SIZE];
+	while (t != h) {
+		unsigned char c = (unsigned char)rx_ring[t++ % RX_SIZE];
+		int cmd = mux_on ? mux_esc_feed(&esc, c) : MUX_DATA;
+
+		if (cmd == MUX_DATA) {
+			if (in_len < RX_SIZE)
+				in_buf[in_len++] = (char)c;
+		} else if (cmd != MUX_NONE) {
+			mux_command(cmd);
+		}
+	}
 	__atomic_store_n(&rx_tail, t, __ATOMIC_RELEASE);
+}
+
+/* Handlers, tx_lock held: up to max input bytes for client id. */
+static unsigned in_take(unsigned long id, char *buf, unsigned max)
+{
+	unsigned n;
+
+	rx_process();
+	if (mux_on && focus != VIEW_ALL && focus != (long)id)
+		return 0; /* input is the focused domain's */
+	n = in_len < max ? in_len : max;
+	memcpy(buf, in_buf, n);
+	memmove(in_buf, in_buf + n, in_len - n);
+	in_len -= n;
 	return n;
 }
 
@@ -256,6 +456,12 @@ hv_word_t cons_handler(hv_word_t id, hv_word_t tag)
 
 	if (untyped < 1)
 		return reply_status(u, HV_EPARAM);
+	if (id == SELF_PORTAL) { /* the main thread: new input */
+		hv_spin_lock(&tx_lock);
+		rx_process();
+		hv_spin_unlock(&tx_lock);
+		return reply_status(u, HV_OK);
+	}
 	switch (u->mr[0]) {
 	case HV_CONS_WRITE:
 		if (untyped < 2 || id >= MAX_IDS)
@@ -272,7 +478,7 @@ hv_word_t cons_handler(hv_word_t id, hv_word_t tag)
 		hv_spin_lock(&tx_lock);
 		if (id < MAX_IDS)
 			client_flush(id);
-		n = rx_take(rx_buf, HV_CONS_MAX);
+		n = in_take(id, rx_buf, HV_CONS_MAX);
 		hv_spin_unlock(&tx_lock);
 		/* Whole words only: no stale bytes of an earlier client's message. */
 		memset(&u->mr[2], 0, (n + 7) / 8 * 8);
@@ -299,6 +505,8 @@ hv_word_t cons_handler(hv_word_t id, hv_word_t tag)
 		name[i] = '\0';
 		hv_spin_lock(&tx_lock);
 		memcpy(clients[target].name, name, sizeof(name));
+		if (mux_on && focus == VIEW_NONE && !strcmp(name, mux_want))
+			mux_focus(target);
 		hv_spin_unlock(&tx_lock);
 		return reply_status(u, HV_OK);
 	}
@@ -334,9 +542,35 @@ static void find_uart(const struct hv_startinfo *si)
 		}
 }
 
+/* Arguments: "mux" or "mux=NAME" (other words are ignored). */
+static void parse_args(const struct hv_startinfo *si)
+{
+	char args[HV_SI_ARGS + 1];
+	const char *p = args;
+
+	memcpy(args, si->args, HV_SI_ARGS);
+	args[HV_SI_ARGS] = '\0';
+	while (*p) {
+		size_t n;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		for (n = 0; p[n] && p[n] != ' ' && p[n] != '\t'; n++)
+			;
+		if (n == 3 && !strncmp(p, "mux", 3)) {
+			mux_on = 1;
+		} else if (n > 4 && !strncmp(p, "mux=", 4)) {
+			mux_on = 1;
+			memcpy(mux_want, p + 4, n - 4 < HV_SI_NAME - 1 ? n - 4 : HV_SI_NAME - 1);
+			focus = VIEW_NONE;
+		}
+		p += n;
+	}
+}
+
 int main(const struct hv_startinfo *si)
 {
-	hv_sel_t ecs[HV_HIP_MAX_CPUS];
+	hv_sel_t ecs[HV_HIP_MAX_CPUS], self_pt = HV_SEL_NONE;
 	const struct hv_si_irq *irq;
 	unsigned c, ncpu;
 	hv_status_t st;
@@ -347,6 +581,7 @@ int main(const struct hv_startinfo *si)
 	find_uart(si);
 	uart_init();
 	strlcpy(clients[SELF_ID].name, si->name[0] ? si->name : "console", HV_SI_NAME);
+	parse_args(si);
 
 	ncpu = (unsigned)si->num_cpus;
 	if (ncpu == 0 || ncpu > HV_HIP_MAX_CPUS) {
@@ -372,8 +607,19 @@ int main(const struct hv_startinfo *si)
 		say("no interrupt granted; no input\n");
 	}
 
+	if (irq && mux_on && si->cpu < ncpu) {
+		/* the main thread's own portal: a switch needs no client call */
+		self_pt = hv_sel_alloc();
+		if (self_pt == HV_SEL_NONE ||
+		    hv_create_pt(self_pt, HV_SI_SEL_PD, ecs[si->cpu], 0, (hv_word_t)cons_portal,
+				 SELF_PORTAL) != HV_OK)
+			self_pt = HV_SEL_NONE; /* input is processed at the next client call */
+	}
 	say("16550 at port 0x%x, %u handler(s), input %s\n", uart, ncpu,
 	    irq ? "on" : "off");
+	if (mux_on)
+		say("multiplexed: the terminal shows %s%s%s; Ctrl-] ? lists the keys\n",
+		    mux_want[0] ? "'" : "all domains", mux_want, mux_want[0] ? "'" : "");
 	st = hv_register_service("console", (hv_word_t)cons_portal, ecs, ncpu);
 	if (st != HV_OK) {
 		say("register: %s\n", hv_status_str(st));
@@ -392,5 +638,9 @@ int main(const struct hv_startinfo *si)
 		 * a level-triggered line is unmasked by the kernel at the next
 		 * sm_down, so no irq_ctrl is needed here. */
 		uart_drain();
+		if (self_pt != HV_SEL_NONE) {
+			hv_utcb()->mr[0] = 0;
+			(void)hv_call(self_pt, HV_TAG(1, 0), NULL);
+		}
 	}
 }

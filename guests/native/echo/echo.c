@@ -4,13 +4,16 @@
  *              blocks; a call's untyped words come back incremented by one,
  *              with the same untyped count. With fault=N the handler executes
  *              ud2 in the Nth call (a server whose handler faults: tests).
- *   client [N [after=MS]] N calls (default 1000) with two words to the "echo"
- *              handler, starting MS milliseconds after the domain starts
- *              on its own CPU, checks every reply, reports and exits.
- *   client N every=MS   the same N calls every MS milliseconds, forever,
- *              reporting each round (a neighbour that keeps answering);
- *              every=0: round after round without a pause (and without
- *              the semaphore a pause needs: no kernel memory after start).
+ *   client [N] [after=MS] [verbose]  N calls (default 1000) with two words
+ *              to the "echo" handler, starting MS milliseconds after the
+ *              domain starts on its own CPU, checks every reply and exits.
+ *   client [N] every=MS [verbose]   the same N calls every MS milliseconds,
+ *              forever (a neighbour that keeps answering); every=0: round
+ *              after round without a pause (and without the semaphore a
+ *              pause needs: no kernel memory after start).
+ * A client is quiet unless something fails; with "verbose" it reports its
+ * result ("N calls ok", TSC ticks per call) after each round of calls and,
+ * with every=, "round R done".
  * The words "server"/"client" may appear anywhere in the arguments (a
  * leading program name is skipped).
  */
@@ -25,6 +28,7 @@
 HV_PORTAL_ENTRY(echo_portal, echo_handler);
 
 static unsigned long fault_at, served;
+static int verbose; /* client: report results and rounds (else only failures) */
 
 hv_word_t echo_handler(hv_word_t portal_id, hv_word_t tag)
 {
@@ -98,6 +102,8 @@ static int run_client(const struct hv_startinfo *si, unsigned long calls)
 		printf("echo client on cpu %u: %lu of %lu calls failed\n", cpu, errors, calls);
 		return 1;
 	}
+	if (!verbose)
+		return 0;
 	printf("echo client on cpu %u: %lu calls ok\n", cpu, calls);
 	if (calls)
 		printf("echo client on cpu %u: %lu TSC ticks per call\n", cpu,
@@ -160,29 +166,39 @@ int main(const struct hv_startinfo *si)
 			return run_server(si);
 		}
 		if (!strcmp(word, "client")) {
-			unsigned long n = DEFAULT_CALLS;
-			const char *q = p;
+			unsigned long n = DEFAULT_CALLS, ms = 0;
+			int every = 0, have_n = 0;
 
-			if (next_word(&q, word, sizeof(word)) && !parse_ulong(word, &n)) {
-				printf("echo: bad call count '%s'\n", word);
-				return 2;
-			}
-			unsigned long ms;
-			if (next_word(&q, word, sizeof(word)) && !strncmp(word, "after=", 6) &&
-			    parse_ulong(word + 6, &ms)) {
-				/* start late: e.g. after a neighbour was made to crash */
-				(void)hv_sleep_until(hv_rdtsc() + ms * si->tsc_khz);
-			} else if (!strncmp(word, "every=", 6) && parse_ulong(word + 6, &ms)) {
-				for (unsigned long round = 1;; round++) {
-					hv_word_t next = hv_rdtsc() + ms * si->tsc_khz;
-					if (run_client(si, n))
-						return 1;
-					printf("echo client on cpu %u: round %lu done\n", (unsigned)si->cpu, round);
-					if (ms)
-						(void)hv_sleep_until(next);
+			/* N, after=MS, every=MS, verbose: in any order */
+			while (next_word(&p, word, sizeof(word))) {
+				if (!strncmp(word, "after=", 6) && parse_ulong(word + 6, &ms)) {
+					every = 0;
+				} else if (!strncmp(word, "every=", 6) && parse_ulong(word + 6, &ms)) {
+					every = 1;
+				} else if (!strcmp(word, "verbose")) {
+					verbose = 1;
+				} else if (!have_n && parse_ulong(word, &n)) {
+					have_n = 1;
+				} else {
+					printf("echo: bad client argument '%s'\n", word);
+					return 2;
 				}
 			}
-			return run_client(si, n);
+			if (!every) {
+				/* start late: e.g. after a neighbour was made to crash */
+				if (ms)
+					(void)hv_sleep_until(hv_rdtsc() + ms * si->tsc_khz);
+				return run_client(si, n);
+			}
+			for (unsigned long round = 1;; round++) {
+				hv_word_t next = hv_rdtsc() + ms * si->tsc_khz;
+				if (run_client(si, n))
+					return 1;
+				if (verbose)
+					printf("echo client on cpu %u: round %lu done\n", (unsigned)si->cpu, round);
+				if (ms)
+					(void)hv_sleep_until(next);
+			}
 		}
 	}
 	printf("echo: usage: echo server | echo client [calls]\n");

@@ -141,9 +141,12 @@ enum hv_root_op { HV_ROOT_REGISTER = 1, HV_ROOT_EXIT = 2, HV_ROOT_PCI_READ = 3, 
 /*
  * Console protocol (calls on HV_SI_SEL_CONSOLE), mr[0] = operation:
  *   HV_CONS_WRITE: mr[1] = byte count n (<= HV_CONS_MAX), bytes from mr[2];
- *     the console prefixes each line with "[name] ".
+ *     the console prefixes each line with "[name] " (in its multiplexed
+ *     mode the focused domain's bytes go out as they are, the others' are
+ *     kept: servers/README.md).
  *   HV_CONS_READ:  reply mr[1] = byte count, bytes from mr[2] (non-blocking;
- *     0 when there is no input).
+ *     0 when there is no input; in the multiplexed mode always 0 for a
+ *     domain without the focus).
  *   HV_CONS_NAME:  roottask only (portal id 0): mr[1] = domain id, name in
  *     mr[2..3]; sets the prefix for that id.
  * Reply: mr[0] = hv_status_t.
