@@ -44,20 +44,6 @@
 #define CFG_MAX_WZ_SEG 52
 #define CFG_SIZE 60
 
-static void put(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-	for (unsigned i = n; i-- > 0;)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* Whether sectors [sector, sector + n) are on the disk (no overflow). */
 static bool in_range(const struct virtio_blk *b, uint64_t sector, uint64_t n)
 {
@@ -77,14 +63,14 @@ static uint8_t zero_ranges(struct virtio_blk *b, const struct virtq *q, const st
 	if (!vq_read(q, req, 16, seg, len))
 		return VIRTIO_BLK_S_IOERR;
 	for (unsigned i = 0; i < n; i++) { /* all checked before any is done */
-		uint64_t sector = get(seg[i], 8), num = get(seg[i] + 8, 4), flags = get(seg[i] + 12, 4);
+		uint64_t sector = virtio_get_le(seg[i], 8), num = virtio_get_le(seg[i] + 8, 4), flags = virtio_get_le(seg[i] + 12, 4);
 		if (flags & ~(uint64_t)(discard ? 0 : WZ_FLAG_UNMAP))
 			return VIRTIO_BLK_S_UNSUPP; /* 5.2.6.2: unknown or, for DISCARD, any flag */
 		if (num > VIRTIO_BLK_MAX_RANGE_SECTORS || !in_range(b, sector, num))
 			return VIRTIO_BLK_S_IOERR;
 	}
 	for (unsigned i = 0; i < n; i++)
-		memset(b->disk + get(seg[i], 8) * VIRTIO_BLK_SECTOR, 0, get(seg[i] + 8, 4) * VIRTIO_BLK_SECTOR);
+		memset(b->disk + virtio_get_le(seg[i], 8) * VIRTIO_BLK_SECTOR, 0, virtio_get_le(seg[i] + 8, 4) * VIRTIO_BLK_SECTOR);
 	return VIRTIO_BLK_S_OK;
 }
 
@@ -96,8 +82,8 @@ static uint8_t request(struct virtio_blk *b, const struct vq_req *req, uint64_t 
 	*data = 0;
 	if (req->out_len < sizeof(hdr) || !vq_read(q, req, 0, hdr, sizeof(hdr)))
 		return VIRTIO_BLK_S_IOERR;
-	uint32_t type = (uint32_t)get(hdr, 4);
-	uint64_t sector = get(hdr + 8, 8), in = req->in_len - 1, out = req->out_len - sizeof(hdr);
+	uint32_t type = (uint32_t)virtio_get_le(hdr, 4);
+	uint64_t sector = virtio_get_le(hdr + 8, 8), in = req->in_len - 1, out = req->out_len - sizeof(hdr);
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
 		b->reads++;
@@ -186,13 +172,13 @@ void virtio_blk_init(struct virtio_blk *b, const struct platform *pf, unsigned d
 	b->ro = ro;
 	virtio_pci_init(&b->vp, pf, devfn, ro ? &blk_ro_ops : &blk_ops, b);
 	uint8_t *c = b->vp.cfg;
-	put(c + CFG_CAPACITY, b->sectors, 8);
-	put(c + CFG_SIZE_MAX, VIRTIO_BLK_SIZE_MAX, 4);
-	put(c + CFG_SEG_MAX, VIRTIO_BLK_SEG_MAX, 4);
-	put(c + CFG_BLK_SIZE, VIRTIO_BLK_SECTOR, 4);
-	put(c + CFG_MAX_DISCARD_SECTORS, VIRTIO_BLK_MAX_RANGE_SECTORS, 4);
-	put(c + CFG_MAX_DISCARD_SEG, VIRTIO_BLK_MAX_RANGES, 4);
-	put(c + CFG_DISCARD_ALIGN, 1, 4);
-	put(c + CFG_MAX_WZ_SECTORS, VIRTIO_BLK_MAX_RANGE_SECTORS, 4);
-	put(c + CFG_MAX_WZ_SEG, VIRTIO_BLK_MAX_RANGES, 4);
+	virtio_put_le(c + CFG_CAPACITY, b->sectors, 8);
+	virtio_put_le(c + CFG_SIZE_MAX, VIRTIO_BLK_SIZE_MAX, 4);
+	virtio_put_le(c + CFG_SEG_MAX, VIRTIO_BLK_SEG_MAX, 4);
+	virtio_put_le(c + CFG_BLK_SIZE, VIRTIO_BLK_SECTOR, 4);
+	virtio_put_le(c + CFG_MAX_DISCARD_SECTORS, VIRTIO_BLK_MAX_RANGE_SECTORS, 4);
+	virtio_put_le(c + CFG_MAX_DISCARD_SEG, VIRTIO_BLK_MAX_RANGES, 4);
+	virtio_put_le(c + CFG_DISCARD_ALIGN, 1, 4);
+	virtio_put_le(c + CFG_MAX_WZ_SECTORS, VIRTIO_BLK_MAX_RANGE_SECTORS, 4);
+	virtio_put_le(c + CFG_MAX_WZ_SEG, VIRTIO_BLK_MAX_RANGES, 4);
 }

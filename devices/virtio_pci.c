@@ -26,41 +26,9 @@
 #define MSIX_ENABLE 0x80    /* message control, high byte */
 #define MSIX_FN_MASK 0x40
 
-/* struct virtio_pci_common_cfg (4.1.4.3) */
-#define CC_DFSELECT 0x00
-#define CC_DF 0x04
-#define CC_GFSELECT 0x08
-#define CC_GF 0x0c
-#define CC_MSIX_CONFIG 0x10
-#define CC_NUM_QUEUES 0x12
-#define CC_STATUS 0x14
-#define CC_GENERATION 0x15
-#define CC_Q_SELECT 0x16
-#define CC_Q_SIZE 0x18
-#define CC_Q_MSIX 0x1a
-#define CC_Q_ENABLE 0x1c
-#define CC_Q_NOTIFY_OFF 0x1e
-#define CC_Q_DESC 0x20
-#define CC_Q_DRIVER 0x28
-#define CC_Q_DEVICE 0x30
-#define CC_SIZE 0x38
-
+/* struct virtio_pci_common_cfg (4.1.4.3): CC_* in virtio_pci.h */
 #define TRANSPORT_FEATURES                                                                                     \
 	(1ull << VIRTIO_F_INDIRECT_DESC | 1ull << VIRTIO_F_EVENT_IDX | 1ull << VIRTIO_F_VERSION_1)
-
-static void put(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-	for (unsigned i = n; i-- > 0;)
-		v = v << 8 | p[i];
-	return v;
-}
 
 static uint64_t device_features(const struct virtio_pci *vp)
 {
@@ -74,7 +42,7 @@ static bool msix_enabled(const struct virtio_pci *vp) { return vp->pci.cfg[CAP_M
 /* INTx A follows the ISR status while MSI-X is off (4.1.4.5). */
 static void intx_update(struct virtio_pci *vp)
 {
-	uint16_t cmd = (uint16_t)get(&vp->pci.cfg[PCI_COMMAND], 2);
+	uint16_t cmd = (uint16_t)virtio_get_le(&vp->pci.cfg[PCI_COMMAND], 2);
 	bool level = vp->isr && !msix_enabled(vp) && !(cmd & PCI_COMMAND_INTX_DISABLE);
 	if (level == vp->intx)
 		return;
@@ -209,25 +177,25 @@ static void common_read_all(struct virtio_pci *vp, uint8_t *b)
 {
 	uint64_t df = device_features(vp);
 	memset(b, 0, CC_SIZE);
-	put(b + CC_DFSELECT, vp->dfselect, 4);
-	put(b + CC_DF, vp->dfselect < 2 ? (uint32_t)(df >> (32 * vp->dfselect)) : 0, 4);
-	put(b + CC_GFSELECT, vp->gfselect, 4);
-	put(b + CC_GF, vp->gfselect < 2 ? (uint32_t)(vp->driver_features >> (32 * vp->gfselect)) : 0, 4);
-	put(b + CC_MSIX_CONFIG, vp->config_vector, 2);
-	put(b + CC_NUM_QUEUES, vp->ops->nqueues, 2);
+	virtio_put_le(b + CC_DFSELECT, vp->dfselect, 4);
+	virtio_put_le(b + CC_DF, vp->dfselect < 2 ? (uint32_t)(df >> (32 * vp->dfselect)) : 0, 4);
+	virtio_put_le(b + CC_GFSELECT, vp->gfselect, 4);
+	virtio_put_le(b + CC_GF, vp->gfselect < 2 ? (uint32_t)(vp->driver_features >> (32 * vp->gfselect)) : 0, 4);
+	virtio_put_le(b + CC_MSIX_CONFIG, vp->config_vector, 2);
+	virtio_put_le(b + CC_NUM_QUEUES, vp->ops->nqueues, 2);
 	b[CC_STATUS] = vp->status;
 	b[CC_GENERATION] = vp->generation;
-	put(b + CC_Q_SELECT, vp->queue_select, 2);
+	virtio_put_le(b + CC_Q_SELECT, vp->queue_select, 2);
 	const struct virtq *q = selected(vp);
 	if (!q)
 		return; /* an absent queue reads size 0 (4.1.4.3.2) */
-	put(b + CC_Q_SIZE, q->size, 2);
-	put(b + CC_Q_MSIX, vp->queue_vector[vp->queue_select], 2);
-	put(b + CC_Q_ENABLE, q->enabled, 2);
-	put(b + CC_Q_NOTIFY_OFF, vp->queue_select, 2);
-	put(b + CC_Q_DESC, q->desc, 8);
-	put(b + CC_Q_DRIVER, q->avail, 8);
-	put(b + CC_Q_DEVICE, q->used, 8);
+	virtio_put_le(b + CC_Q_SIZE, q->size, 2);
+	virtio_put_le(b + CC_Q_MSIX, vp->queue_vector[vp->queue_select], 2);
+	virtio_put_le(b + CC_Q_ENABLE, q->enabled, 2);
+	virtio_put_le(b + CC_Q_NOTIFY_OFF, vp->queue_select, 2);
+	virtio_put_le(b + CC_Q_DESC, q->desc, 8);
+	virtio_put_le(b + CC_Q_DRIVER, q->avail, 8);
+	virtio_put_le(b + CC_Q_DEVICE, q->used, 8);
 }
 
 /* FEATURES_OK (3.1.1): only what the device offers, and VERSION_1, since
@@ -370,7 +338,7 @@ uint64_t virtio_pci_bar_read(void *ctx, uint64_t off, unsigned size)
 		return ~0ull;
 	if (off < CC_SIZE && off + size <= CC_SIZE) {
 		common_read_all(vp, b);
-		return get(b + off, size);
+		return virtio_get_le(b + off, size);
 	}
 	if (off == VIRTIO_PCI_ISR) { /* reading clears it and the INTx (4.1.4.5) */
 		uint8_t isr = vp->isr;
@@ -379,7 +347,7 @@ uint64_t virtio_pci_bar_read(void *ctx, uint64_t off, unsigned size)
 		return isr;
 	}
 	if (off >= VIRTIO_PCI_DEVCFG && off - VIRTIO_PCI_DEVCFG + size <= vp->ops->cfg_size)
-		return get(vp->cfg + (off - VIRTIO_PCI_DEVCFG), size);
+		return virtio_get_le(vp->cfg + (off - VIRTIO_PCI_DEVCFG), size);
 	if (off >= VIRTIO_PCI_MSIX_TABLE && off < VIRTIO_PCI_MSIX_TABLE + 16u * vp->nvectors && !(off & 3)) {
 		unsigned o = (unsigned)(off - VIRTIO_PCI_MSIX_TABLE);
 		uint64_t v = msix_read(vp, o);
@@ -439,8 +407,8 @@ static bool cfg_window(const struct virtio_pci *vp, unsigned *bar, uint32_t *off
 {
 	const uint8_t *c = &vp->pci.cfg[CAP_PCI_CFG];
 	*bar = c[4];
-	*off = (uint32_t)get(c + 8, 4);
-	*len = (uint32_t)get(c + 12, 4);
+	*off = (uint32_t)virtio_get_le(c + 8, 4);
+	*len = (uint32_t)virtio_get_le(c + 12, 4);
 	uint32_t size = *bar == 0 ? VIRTIO_PCI_BAR_SIZE : *bar == VIRTIO_PCI_NOTIFY_BAR ? VIRTIO_PCI_NOTIFY_PORTS : 0;
 	return (*len == 1 || *len == 2 || *len == 4) && !(*off & (*len - 1)) && *off < size && *len <= size - *off;
 }
@@ -454,9 +422,9 @@ static uint32_t cfg_read(struct pci_func *f, unsigned off, unsigned size)
 		uint64_t v = 0;
 		if (cfg_window(vp, &bar, &o, &len))
 			v = bar == 0 ? virtio_pci_bar_read(vp, o, len) : virtio_pci_notify_read(vp, o, len);
-		put(&f->cfg[PCI_CFG_DATA], v, 4);
+		virtio_put_le(&f->cfg[PCI_CFG_DATA], v, 4);
 	}
-	return (uint32_t)get(&f->cfg[off], size);
+	return (uint32_t)virtio_get_le(&f->cfg[off], size);
 }
 
 /* Writes to capabilities: MSI-X's enable and function mask bits, and the
@@ -478,7 +446,7 @@ static void cfg_write(struct pci_func *f, unsigned off, unsigned size, uint32_t 
 	unsigned bar;
 	uint32_t o, len;
 	if (off < PCI_CFG_DATA + 4 && off + size > PCI_CFG_DATA && cfg_window(vp, &bar, &o, &len)) {
-		uint64_t v = get(&f->cfg[PCI_CFG_DATA], len);
+		uint64_t v = virtio_get_le(&f->cfg[PCI_CFG_DATA], len);
 		if (bar == 0)
 			virtio_pci_bar_write(vp, o, len, v);
 		else
@@ -495,8 +463,8 @@ static void add_cap(struct pci_func *f, unsigned at, unsigned next, uint8_t type
 	c[2] = (uint8_t)caplen;
 	c[3] = type;
 	c[4] = bar;
-	put(c + 8, off, 4);
-	put(c + 12, len, 4);
+	virtio_put_le(c + 8, off, 4);
+	virtio_put_le(c + 12, len, 4);
 }
 
 void virtio_pci_init(struct virtio_pci *vp, const struct platform *pf, unsigned devfn, const struct virtio_ops *ops,
@@ -527,13 +495,13 @@ void virtio_pci_init(struct virtio_pci *vp, const struct platform *pf, unsigned 
 	uint8_t *m = &f->cfg[CAP_MSIX];
 	m[0] = PCI_CAP_ID_MSIX;
 	m[1] = CAP_COMMON;
-	put(m + 2, vp->nvectors - 1, 2);      /* table size - 1; disabled, unmasked */
-	put(m + 4, VIRTIO_PCI_MSIX_TABLE, 4); /* BIR 0 */
-	put(m + 8, VIRTIO_PCI_MSIX_PBA, 4);
+	virtio_put_le(m + 2, vp->nvectors - 1, 2);      /* table size - 1; disabled, unmasked */
+	virtio_put_le(m + 4, VIRTIO_PCI_MSIX_TABLE, 4); /* BIR 0 */
+	virtio_put_le(m + 8, VIRTIO_PCI_MSIX_PBA, 4);
 	add_cap(f, CAP_COMMON, CAP_NOTIFY, VIRTIO_PCI_CAP_COMMON_CFG, 0, VIRTIO_PCI_COMMON, CC_SIZE, 16);
 	add_cap(f, CAP_NOTIFY, CAP_ISR, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_BAR, 0,
 		VIRTIO_PCI_NOTIFY_MULT * ops->nqueues, 20);
-	put(&f->cfg[CAP_NOTIFY + 16], VIRTIO_PCI_NOTIFY_MULT, 4);
+	virtio_put_le(&f->cfg[CAP_NOTIFY + 16], VIRTIO_PCI_NOTIFY_MULT, 4);
 	/* a device without configuration (entropy) has no such capability */
 	add_cap(f, CAP_ISR, ops->cfg_size ? CAP_DEVICE : CAP_PCI_CFG, VIRTIO_PCI_CAP_ISR_CFG, 0, VIRTIO_PCI_ISR, 1, 16);
 	if (ops->cfg_size)

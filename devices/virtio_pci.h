@@ -108,6 +108,40 @@ struct virtio_pci {
 	unsigned broken;           /* times the device entered DEVICE_NEEDS_RESET */
 };
 
+/* The common configuration structure (virtio 1.x, 4.1.4.3): byte offsets. */
+#define CC_DFSELECT 0x00
+#define CC_DF 0x04
+#define CC_GFSELECT 0x08
+#define CC_GF 0x0c
+#define CC_MSIX_CONFIG 0x10
+#define CC_NUM_QUEUES 0x12
+#define CC_STATUS 0x14
+#define CC_GENERATION 0x15
+#define CC_Q_SELECT 0x16
+#define CC_Q_SIZE 0x18
+#define CC_Q_MSIX 0x1a
+#define CC_Q_ENABLE 0x1c
+#define CC_Q_NOTIFY_OFF 0x1e
+#define CC_Q_DESC 0x20
+#define CC_Q_DRIVER 0x28
+#define CC_Q_DEVICE 0x30
+#define CC_SIZE 0x38
+
+/* Little-endian fields of n bytes in configuration and request headers. */
+static inline void virtio_put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint64_t virtio_get_le(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+	for (unsigned i = n; i-- > 0;)
+		v = v << 8 | p[i];
+	return v;
+}
+
 /* Sets up vp as PCI function devfn (add &vp->pci to the host afterwards);
  * the power-on state. */
 void virtio_pci_init(struct virtio_pci *vp, const struct platform *pf, unsigned devfn, const struct virtio_ops *ops,

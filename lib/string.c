@@ -117,3 +117,38 @@ size_t strlcpy(char *dst, const char *src, size_t size)
 	}
 	return len;
 }
+
+int str_next_word(const char **p, char *word, size_t size)
+{
+	const char *s = *p;
+	size_t n = 0;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s)
+		return 0;
+	while (*s && *s != ' ' && *s != '\t') {
+		if (n + 1 < size)
+			word[n++] = *s;
+		s++;
+	}
+	if (size)
+		word[n] = '\0';
+	*p = s;
+	return 1;
+}
+
+int str_to_ulong(const char *s, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (!*s)
+		return 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (~0ul - (unsigned long)(*s - '0')) / 10)
+			return 0;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	*out = v;
+	return 1;
+}

@@ -575,40 +575,6 @@ static int run_rogue(const uint8_t host[4], const uint8_t me[4])
 
 /* ---- Arguments ------------------------------------------------------------------ */
 
-static int next_word(const char **p, char *word, size_t size)
-{
-	const char *s = *p;
-	size_t n = 0;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (!*s)
-		return 0;
-	while (*s && *s != ' ' && *s != '\t') {
-		if (n + 1 < size)
-			word[n++] = *s;
-		s++;
-	}
-	word[n] = '\0';
-	*p = s;
-	return 1;
-}
-
-static int parse_ulong(const char *s, unsigned long *out)
-{
-	unsigned long v = 0;
-
-	if (!*s)
-		return 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > 100000000ul)
-			return 0;
-		v = v * 10 + (unsigned long)(*s - '0');
-	}
-	*out = v;
-	return 1;
-}
-
 static int usage(void)
 {
 	printf("e1000: usage: e1000 [dev=D] ping N [forever] | pong [N] | arp HOST MYIP | rogue HOST MYIP\n");
@@ -627,18 +593,18 @@ int main(const struct hv_startinfo *si)
 		return 1;
 	memcpy(args, si->args, HV_SI_ARGS);
 	args[HV_SI_ARGS] = '\0';
-	if (!next_word(&p, mode, sizeof(mode)))
+	if (!str_next_word(&p, mode, sizeof(mode)))
 		return usage();
-	if (!strcmp(mode, "e1000") && !next_word(&p, mode, sizeof(mode)))
+	if (!strcmp(mode, "e1000") && !str_next_word(&p, mode, sizeof(mode)))
 		return usage(); /* a leading program name */
 	if (!strncmp(mode, "dev=", 4)) {
-		if (!parse_ulong(mode + 4, &d) || d >= HV_SI_MAX_DEV || !next_word(&p, mode, sizeof(mode)))
+		if (!str_to_ulong(mode + 4, &d) || d >= HV_SI_MAX_DEV || !str_next_word(&p, mode, sizeof(mode)))
 			return usage();
 	}
-	(void)next_word(&p, w1, sizeof(w1));
-	(void)next_word(&p, w2, sizeof(w2));
+	(void)str_next_word(&p, w1, sizeof(w1));
+	(void)str_next_word(&p, w2, sizeof(w2));
 	if (!strcmp(mode, "ping") || !strcmp(mode, "pong")) {
-		if ((w1[0] && !parse_ulong(w1, &count)) || count == 0)
+		if ((w1[0] && !str_to_ulong(w1, &count)) || count == 0)
 			return usage();
 		if (w2[0] && (strcmp(mode, "ping") || strcmp(w2, "forever")))
 			return usage();

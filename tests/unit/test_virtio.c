@@ -18,21 +18,6 @@
 #define BUF 0x8000u
 #define ITABLE 0x6000u
 
-#define CC_DFSELECT 0x00
-#define CC_DF 0x04
-#define CC_GFSELECT 0x08
-#define CC_GF 0x0c
-#define CC_MSIX_CONFIG 0x10
-#define CC_NUM_QUEUES 0x12
-#define CC_STATUS 0x14
-#define CC_Q_SELECT 0x16
-#define CC_Q_SIZE 0x18
-#define CC_Q_MSIX 0x1a
-#define CC_Q_ENABLE 0x1c
-#define CC_Q_NOTIFY_OFF 0x1e
-#define CC_Q_DESC 0x20
-#define CC_Q_DRIVER 0x28
-#define CC_Q_DEVICE 0x30
 
 #define F_INDIRECT (1ull << VIRTIO_F_INDIRECT_DESC)
 #define F_EVENT_IDX (1ull << VIRTIO_F_EVENT_IDX)

@@ -111,41 +111,6 @@ static int run_client(const struct hv_startinfo *si, unsigned long calls)
 	return 0;
 }
 
-/* Next space-separated word of *p into word[size]; 0 at the end. */
-static int next_word(const char **p, char *word, size_t size)
-{
-	const char *s = *p;
-	size_t n = 0;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (!*s)
-		return 0;
-	while (*s && *s != ' ' && *s != '\t') {
-		if (n + 1 < size)
-			word[n++] = *s;
-		s++;
-	}
-	word[n] = '\0';
-	*p = s;
-	return 1;
-}
-
-static int parse_ulong(const char *s, unsigned long *out)
-{
-	unsigned long v = 0;
-
-	if (!*s)
-		return 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (~0ul - 9) / 10)
-			return 0;
-		v = v * 10 + (unsigned long)(*s - '0');
-	}
-	*out = v;
-	return 1;
-}
-
 int main(const struct hv_startinfo *si)
 {
 	char args[HV_SI_ARGS + 1], word[32];
@@ -156,10 +121,10 @@ int main(const struct hv_startinfo *si)
 	memcpy(args, si->args, HV_SI_ARGS);
 	args[HV_SI_ARGS] = '\0';
 
-	while (next_word(&p, word, sizeof(word))) {
+	while (str_next_word(&p, word, sizeof(word))) {
 		if (!strcmp(word, "server")) {
-			if (next_word(&p, word, sizeof(word)) && strncmp(word, "fault=", 6) == 0 &&
-			    !parse_ulong(word + 6, &fault_at)) {
+			if (str_next_word(&p, word, sizeof(word)) && strncmp(word, "fault=", 6) == 0 &&
+			    !str_to_ulong(word + 6, &fault_at)) {
 				printf("echo: bad fault count '%s'\n", word + 6);
 				return 2;
 			}
@@ -170,14 +135,14 @@ int main(const struct hv_startinfo *si)
 			int every = 0, have_n = 0;
 
 			/* N, after=MS, every=MS, verbose: in any order */
-			while (next_word(&p, word, sizeof(word))) {
-				if (!strncmp(word, "after=", 6) && parse_ulong(word + 6, &ms)) {
+			while (str_next_word(&p, word, sizeof(word))) {
+				if (!strncmp(word, "after=", 6) && str_to_ulong(word + 6, &ms)) {
 					every = 0;
-				} else if (!strncmp(word, "every=", 6) && parse_ulong(word + 6, &ms)) {
+				} else if (!strncmp(word, "every=", 6) && str_to_ulong(word + 6, &ms)) {
 					every = 1;
 				} else if (!strcmp(word, "verbose")) {
 					verbose = 1;
-				} else if (!have_n && parse_ulong(word, &n)) {
+				} else if (!have_n && str_to_ulong(word, &n)) {
 					have_n = 1;
 				} else {
 					printf("echo: bad client argument '%s'\n", word);
