@@ -73,3 +73,16 @@ hv_status_t hv_pci_msi_enable(unsigned d, int on)
 	v = (v & ~(hv_word_t)0x71) | (on ? 1 : 0);
 	return hv_pci_write(d, p + 2, 2, v);
 }
+
+hv_status_t hv_pci_msix_enable(unsigned d, int on)
+{
+	unsigned p = hv_pci_find_cap(d, HV_PCI_CAP_MSIX);
+	hv_word_t v;
+	if (!p)
+		return HV_EPARAM;
+	hv_status_t st = hv_pci_read(d, p + 2, 2, &v);
+	if (st != HV_OK)
+		return st;
+	v = (v & ~(hv_word_t)0xc000) | (on ? 0x8000 : 0);
+	return hv_pci_write(d, p + 2, 2, v);
+}

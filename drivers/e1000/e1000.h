@@ -21,6 +21,7 @@ enum e1000_reg {
 	E1000_EERD = 0x0014,
 	E1000_ICR = 0x00c0,  /* interrupt cause: read clears (without MSI-X) */
 	E1000_ITR = 0x00c4,
+	E1000_ICS = 0x00c8,  /* cause set: raises the causes written */
 	E1000_IMS = 0x00d0,  /* mask set: enables causes */
 	E1000_IMC = 0x00d8,  /* mask clear */
 	E1000_RCTL = 0x0100,
@@ -56,6 +57,11 @@ enum e1000_reg {
 #define E1000_ICR_RXDMT0 (1u << 4) /* RX descriptors below threshold */
 #define E1000_ICR_RXO (1u << 6)    /* receiver overrun */
 #define E1000_ICR_RXT0 (1u << 7)   /* receive timer: frames arrived */
+#define E1000_ICR_RXQ0 (1u << 20)  /* 82574L MSI-X: receive queue 0 */
+#define E1000_ICR_TXQ0 (1u << 22)  /* ... transmit queue 0 */
+#define E1000_ICR_OTHER (1u << 24) /* ... other causes (link status) */
+#define E1000_IVAR 0x00e4          /* 82574L: cause -> MSI-X vector (3 bits + valid bit each) */
+#define E1000_IVAR_ALL_0 0x00088888u /* RXQ0, RXQ1, TXQ0, TXQ1, other: vector 0, valid */
 #define E1000_IMS_USED (E1000_ICR_TXDW | E1000_ICR_LSC | E1000_ICR_RXDMT0 | E1000_ICR_RXO | E1000_ICR_RXT0)
 
 #define E1000_RCTL_EN (1u << 1)

@@ -55,7 +55,7 @@ static struct nic {
 	int e1000e;                  /* 82574L (else 82540EM) */
 	uint8_t mac[ETH_ALEN];
 	hv_sel_t irq;
-	int msi;
+	int msi;                     /* 0: INTx, 1: MSI, 2: MSI-X (82574L, vector 0) */
 	struct e1000_rx_desc *rx;
 	struct e1000_tx_desc *tx;
 	uint8_t *dma;                /* HV_SI_DMA */
@@ -63,6 +63,11 @@ static struct nic {
 	unsigned rx_next, tx_next;
 	unsigned long irqs, rx_frames, tx_frames;
 } nic;
+
+static const char *irq_kind(void)
+{
+	return nic.msi == 2 ? "MSI-X" : nic.msi ? "MSI" : "INTx";
+}
 
 static uint32_t rd(unsigned reg)
 {
@@ -127,6 +132,12 @@ static int check_refusals(unsigned msi)
 		       st == HV_EPERM ? " (refused)" : " - SHOULD BE REFUSED");
 		bad |= st != HV_EPERM;
 	}
+	if (nic.si->dev[nic.d].irq_flags & HV_SI_IRQ_MSIX) {
+		st = hv_pci_msi_enable(nic.d, 1);
+		printf("e1000: MSI enable while the interrupt is MSI-X: %s%s\n", hv_status_str(st),
+		       st == HV_EPERM ? " (refused)" : " - SHOULD BE REFUSED");
+		bad |= st != HV_EPERM;
+	}
 	return bad;
 }
 
@@ -138,6 +149,20 @@ static int setup_pci(void)
 	unsigned msi = 0;
 	hv_status_t st;
 
+	if (dev->msi_addr && (dev->irq_flags & HV_SI_IRQ_MSIX)) {
+		/* the roottask wrote table entry 0; its pages are not ours */
+		if (check_refusals(hv_pci_find_cap(nic.d, HV_PCI_CAP_MSI)))
+			return -1;
+		st = hv_pci_command(nic.d, HV_PCI_CMD_MEM | HV_PCI_CMD_MASTER | HV_PCI_CMD_INTX_OFF, 0);
+		if (st == HV_OK)
+			st = hv_pci_msix_enable(nic.d, 1);
+		if (st != HV_OK) {
+			printf("e1000: enabling MSI-X: %s\n", hv_status_str(st));
+			return -1;
+		}
+		nic.msi = 2;
+		return 0;
+	}
 	if (dev->msi_addr) {
 		msi = hv_pci_find_cap(nic.d, HV_PCI_CAP_MSI);
 		if (!msi) {
@@ -303,7 +328,12 @@ static int nic_init(void)
 	wr(E1000_TCTL, E1000_TCTL_EN | E1000_TCTL_PSP | E1000_TCTL_CT(0x0f) | E1000_TCTL_COLD(0x40));
 	wr(E1000_TIPG, E1000_TIPG_DEFAULT);
 	wr(E1000_ITR, 0);
-	wr(E1000_IMS, E1000_IMS_USED);
+	if (nic.msi == 2) { /* every cause to vector 0 */
+		wr(E1000_IVAR, E1000_IVAR_ALL_0);
+		wr(E1000_IMS, E1000_IMS_USED | E1000_ICR_RXQ0 | E1000_ICR_TXQ0 | E1000_ICR_OTHER);
+	} else {
+		wr(E1000_IMS, E1000_IMS_USED);
+	}
 
 	end = hv_rdtsc() + ms_to_tsc(3000);
 	while (!(rd(E1000_STATUS) & E1000_STATUS_LU) && hv_rdtsc() < end)
@@ -324,6 +354,8 @@ static uint32_t wait_irq(hv_word_t deadline)
 		return 0;
 	nic.irqs++;
 	icr = rd(E1000_ICR);
+	if (nic.msi == 2)
+		wr(E1000_ICR, icr); /* with MSI-X, reading may not clear it */
 	if (icr & E1000_ICR_RXO)
 		printf("e1000: receiver overrun\n");
 	return icr ? icr : 1;
@@ -450,7 +482,7 @@ static int run_ping(unsigned long n, int forever)
 			return 1;
 		printf("e1000: ping: %s%lu of %lu pings answered (%lu resent), %lu frames sent, %lu received, %lu interrupts (%s)\n",
 		       forever ? "round done: " : "", n, n, resent, nic.tx_frames, nic.rx_frames,
-		       nic.irqs, nic.msi ? "MSI" : "INTx");
+		       nic.irqs, irq_kind());
 		if (!forever)
 			return nic.irqs ? 0 : 1;
 		sleep_ms(200);
@@ -467,7 +499,7 @@ static HV_NORETURN void run_pong(unsigned long n)
 		receive(on_frame_pong, &pp);
 		if (!reported && pp.answered >= n) {
 			printf("e1000: pong: pings 0..%lu answered, %lu frames received, %lu interrupts (%s)\n",
-			       n - 1, nic.rx_frames, nic.irqs, nic.msi ? "MSI" : "INTx");
+			       n - 1, nic.rx_frames, nic.irqs, irq_kind());
 			reported = 1;
 		}
 		(void)wait_irq(hv_rdtsc() + ms_to_tsc(1000));
@@ -522,7 +554,7 @@ static int run_arp(const uint8_t host[4], const uint8_t me[4])
 	}
 	printf("e1000: arp: %u.%u.%u.%u is at %02x:%02x:%02x:%02x:%02x:%02x (after %d request(s)), %lu frames sent, %lu received, %lu interrupts (%s)\n",
 	       host[0], host[1], host[2], host[3], a.who[0], a.who[1], a.who[2], a.who[3], a.who[4],
-	       a.who[5], n, nic.tx_frames, nic.rx_frames, nic.irqs, nic.msi ? "MSI" : "INTx");
+	       a.who[5], n, nic.tx_frames, nic.rx_frames, nic.irqs, irq_kind());
 	return nic.irqs ? 0 : 1;
 }
 
@@ -629,9 +661,20 @@ int main(const struct hv_startinfo *si)
 	       (hv_word_t)HV_BDF_BUS(dev->bdf), (hv_word_t)HV_BDF_DEV(dev->bdf),
 	       (hv_word_t)HV_BDF_FN(dev->bdf), dev->vendor, dev->device,
 	       nic.e1000e ? "82574L" : "82540EM", dev->bar[0].phys, dev->bar[0].size,
-	       dev->msi_addr ? "MSI" : "INTx");
+	       dev->irq_flags & HV_SI_IRQ_MSIX ? "MSI-X" : dev->msi_addr ? "MSI" : "INTx");
 	if (setup_pci() || nic_init())
 		return 1;
+	if (nic.msi == 2) { /* one interrupt raised by software: it must arrive */
+		while (hv_sm_trydown(nic.irq) == HV_OK)
+			;
+		(void)rd(E1000_ICR);
+		wr(E1000_ICR, ~0u);
+		wr(E1000_ICS, E1000_ICR_LSC);
+		uint32_t icr = wait_irq(hv_rdtsc() + ms_to_tsc(2000));
+		printf("e1000: MSI-X: interrupt after an ICS write: %s (ICR 0x%x)\n", icr ? "arrived" : "NONE", icr);
+		if (!icr)
+			return 1;
+	}
 
 	if (!strcmp(mode, "ping"))
 		return run_ping(count, w2[0] != '\0');

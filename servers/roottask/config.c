@@ -208,9 +208,12 @@ static void cfg_directive(struct cfg_state *st)
 			cfg_keys[k].name, cfg_keys[k].expect);
 		return;
 	}
-	if (ln->argc > (k == CFG_K_DEVICE ? 3u : 2u) && k != CFG_K_MODULE) {
-		CFG_ERR(st, d, "unexpected extra argument '%s' for '%s'",
-			ln->argv[k == CFG_K_DEVICE ? 3 : 2], cfg_keys[k].name);
+	if (k == CFG_K_DEVICE && ln->argc > CFG_MAX_TOK) {
+		CFG_ERR(st, d, "too many arguments for 'device' (expected %s)", cfg_keys[k].expect);
+		return;
+	}
+	if (ln->argc > 2 && k != CFG_K_DEVICE && k != CFG_K_MODULE) {
+		CFG_ERR(st, d, "unexpected extra argument '%s' for '%s'", ln->argv[2], cfg_keys[k].name);
 		return;
 	}
 	cfg_key_value(st, d, (enum cfg_key)k);

@@ -57,6 +57,7 @@ struct cfg_dev {
 	unsigned bdf;            /* bus << 8 | dev << 3 | fn */
 	unsigned vendor, device; /* IDs */
 	bool wc;                 /* memory BARs write-combining */
+	bool msix;               /* MSI-X even where the function has MSI */
 };
 
 /*

@@ -24,7 +24,7 @@ const struct cfg_keyinfo cfg_keys[CFG_K_COUNT] = {
 	[CFG_K_MAX_PRIO] = {"max-priority", "a priority 1..63"},
 	[CFG_K_CPUS] = {"cpus", "a list of CPUs 0..15 such as 0,2-3"},
 	[CFG_K_REPORT] = {"report", "what to report: kmem"},
-	[CFG_K_DEVICE] = {"device", "BB:DD.F or VVVV:DDDD (hex), then optionally wc"},
+	[CFG_K_DEVICE] = {"device", "BB:DD.F or VVVV:DDDD (hex), then optionally wc and/or msix"},
 	[CFG_K_DMA] = {"dma", "a size 4K..64M"},
 };
 
@@ -433,7 +433,7 @@ static bool cfg_dev_taken(struct cfg_state *st, struct cfg_domain *d,
 	return false;
 }
 
-/* 'device BB:DD.F [wc]' or 'device VVVV:DDDD [wc]' (hex). An address may
+/* 'device BB:DD.F [wc] [msix]' or 'device VVVV:DDDD [wc] [msix]' (hex). An address may
  * be granted only once in the whole file; IDs name the first function
  * with them that is not granted yet when the domain starts. */
 static void cfg_do_device(struct cfg_state *st, struct cfg_domain *d)
@@ -470,13 +470,15 @@ static void cfg_do_device(struct cfg_state *st, struct cfg_domain *d)
 			t);
 		return;
 	}
-	if (st->ln.argc > 2) {
-		if (strcmp(st->ln.argv[2], "wc") != 0) {
-			CFG_ERR(st, d, "unknown device option '%s' (expected wc)",
-				st->ln.argv[2]);
+	for (unsigned i = 2; i < st->ln.argc && i < CFG_MAX_TOK; i++) {
+		const char *o = st->ln.argv[i];
+		bool *flag = !strcmp(o, "wc") ? &v.wc : !strcmp(o, "msix") ? &v.msix : NULL;
+		if (!flag || *flag) {
+			CFG_ERR(st, d, "%s device option '%s' (expected wc or msix, each once)",
+				flag ? "repeated" : "unknown", o);
 			return;
 		}
-		v.wc = true;
+		*flag = true;
 	}
 	if (v.by_id) {
 		v.vendor = a;

@@ -17,6 +17,8 @@
 
 #define RT_PCI_MAX 64                           /* functions remembered */
 #define RT_ECAM_VA 0x0000680000000000ul         /* roottask's ECAM window: bus b at + (b << 20) */
+#define RT_MSIX_VA 0x0000690000000000ul         /* MSI-X tables: function i at + (i << 16) */
+#define RT_MSIX_SPAN (1ul << 16)                /* 2048 entries (32 KiB) from any offset fit */
 #define MSI_ADDR_BASE 0xfee00000u
 
 static struct pci_fn fns[RT_PCI_MAX];
@@ -479,6 +481,63 @@ static void msi_program(const struct pci_fn *f)
 	cfg_write(f->bdf, pci_msi_data_off(&f->caps), 2, f->msi_data);
 }
 
+/* Maps f's MSI-X table (BAR msix_bir + msix_off, 16 bytes an entry) for
+ * the roottask, uncached; false (logged) if the BAR cannot hold it. */
+static bool msix_map(struct pci_fn *f, unsigned line, const char *what)
+{
+	unsigned b = f->caps.msix_bir;
+	const struct pci_bar *r = b < f->nbars ? &f->bar[b] : NULL;
+	uint64_t len = 16ull * f->caps.msix_n;
+
+	if (f->msix_tab)
+		return true;
+	if (!r || !r->base || !r->size || (r->flags & PCI_BAR_IO) || f->caps.msix_off >= r->size ||
+	    len > r->size - f->caps.msix_off) {
+		rt_log("%s:%u: device %s: its MSI-X table (bar%u+0x%x, %u entries) is not in a usable memory BAR",
+		       config_name, line, what, b, f->caps.msix_off, f->caps.msix_n);
+		return false;
+	}
+	uint64_t pa = r->base + f->caps.msix_off;
+	uint64_t lo = pa & ~(uint64_t)(HV_PAGE_SIZE - 1);
+	uint64_t hi = (pa + len + HV_PAGE_SIZE - 1) & ~(uint64_t)(HV_PAGE_SIZE - 1);
+	uint64_t limit = hip->phys_bits ? 1ull << hip->phys_bits : 1ull << 45;
+	hv_word_t va = RT_MSIX_VA + (hv_word_t)(f - fns) * RT_MSIX_SPAN;
+	if (hi > limit || hi - lo > RT_MSIX_SPAN) {
+		rt_log("%s:%u: device %s: its MSI-X table at 0x%lx cannot be mapped", config_name, line, what,
+		       (unsigned long)pa);
+		return false;
+	}
+	hv_status_t st = give_mem(HV_SEL_PD, HV_RT_PHYS_BASE + lo, va, hi - lo, 0, HV_R_MEM_R | HV_R_MEM_W);
+	if (st != HV_OK) {
+		rt_log("%s:%u: device %s: cannot map its MSI-X table at 0x%lx: %s", config_name, line, what,
+		       (unsigned long)pa, hv_status_str(st));
+		return false;
+	}
+	f->msix_tab = (volatile uint32_t *)(va + (pa - lo));
+	return true;
+}
+
+/* Writes f's MSI address and data into MSI-X table entry 0 and masks every
+ * other entry; MSI-X disabled, the function mask clear: the driver enables
+ * it. Memory decode is on while the table is written. */
+static void msix_program(const struct pci_fn *f)
+{
+	unsigned m = f->caps.msix;
+	uint32_t cmd = cfg_read(f->bdf, PCI_COMMAND, 2);
+	cfg_write(f->bdf, m + 2, 2, cfg_read(f->bdf, m + 2, 2) & ~0xc000u);
+	cfg_write(f->bdf, PCI_COMMAND, 2, cmd | PCI_CMD_MEM);
+	for (unsigned e = 0; e < f->caps.msix_n; e++) {
+		volatile uint32_t *t = f->msix_tab + 4 * e;
+		t[3] = 1; /* masked */
+		t[0] = e ? 0 : f->msi_addr;
+		t[1] = 0;
+		t[2] = e ? 0 : f->msi_data;
+	}
+	f->msix_tab[3] = 0; /* entry 0 unmasked */
+	(void)f->msix_tab[3]; /* the writes have reached the device */
+	cfg_write(f->bdf, PCI_COMMAND, 2, cmd);
+}
+
 /* After a power-state change (D3hot -> D0 may reset the function): puts
  * back BARs that lost their addresses, and the MSI values. */
 static void restore_after_pm(const struct pci_fn *f)
@@ -489,14 +548,17 @@ static void restore_after_pm(const struct pci_fn *f)
 			cfg_write(f->bdf, PCI_BAR0 + 4 * i, 4, f->bar_reg[i]);
 			reset = true;
 		}
-	if (reset && f->msi_slot >= 0)
+	if (reset && f->msi_slot >= 0 && f->msix_on)
+		msix_program(f);
+	else if (reset && f->msi_slot >= 0)
 		msi_program(f);
 }
 
-/* An MSI semaphore for f, routed to the domain's CPU; false if none is
- * free or the kernel refuses (then INTx is tried). */
+/* An MSI semaphore for f, routed to the domain's CPU, delivered by MSI or
+ * (msix) by MSI-X table entry 0; false if none is free, the table cannot
+ * be mapped or the kernel refuses (then INTx is tried). */
 static bool grant_msi(struct domain *d, unsigned line, const char *what, struct pci_fn *f, struct hv_si_dev *sd,
-		      hv_sel_t *next)
+		      hv_sel_t *next, bool msix)
 {
 	unsigned n;
 	hv_word_t addr, data;
@@ -507,6 +569,8 @@ static bool grant_msi(struct domain *d, unsigned line, const char *what, struct 
 		rt_log("%s:%u: device %s: no MSI semaphore left (%u)", config_name, line, what, msi_count);
 		return false;
 	}
+	if (msix && !msix_map(f, line, what))
+		return false;
 	hv_sel_t sm = HV_SEL_MSI_BASE + n;
 	hv_status_t st = hv_irq_msi(sm, d->cfg->cpu, 0, &addr, &data);
 	if (st == HV_OK && ((addr & ~0xff000ul) != MSI_ADDR_BASE || data > 0xffff))
@@ -524,9 +588,14 @@ static bool grant_msi(struct domain *d, unsigned line, const char *what, struct 
 	f->msi_slot = (int)n;
 	f->msi_addr = (uint32_t)addr;
 	f->msi_data = (uint32_t)data;
-	msi_program(f);
+	f->msix_on = msix;
+	if (msix)
+		msix_program(f);
+	else
+		msi_program(f);
 	sd->msi_addr = addr;
 	sd->msi_data = data;
+	sd->irq_flags = msix ? HV_SI_IRQ_MSIX : 0;
 	sd->irq_sel = (*next)++;
 	return true;
 }
@@ -590,13 +659,19 @@ bool pci_grant(struct domain *d, struct hv_startinfo *si, hv_sel_t *next)
 					cmd |= PCI_CMD_MEM;
 			}
 		}
-		bool irq = f->caps.msi && grant_msi(d, line, what, f, sd, next);
+		/* MSI where the function has it, unless the line says msix */
+		if (c->dev[i].msix && !f->caps.msix) {
+			rt_log("%s:%u: device %s has no MSI-X capability: not granted", config_name, line, what);
+			return false;
+		}
+		bool msix = f->caps.msix && (c->dev[i].msix || !f->caps.msi);
+		bool irq = (f->caps.msi || msix) && grant_msi(d, line, what, f, sd, next, msix);
 		if (!irq && f->int_pin >= 1 && f->int_pin <= 4 && !grant_intx(d, line, what, f, sd, next))
 			return false;
 		cfg_write(f->bdf, PCI_COMMAND, 2, cmd);
 		char irqs[32] = "none";
 		if (f->msi_slot >= 0)
-			snprintf(irqs, sizeof(irqs), "MSI (data 0x%x)", f->msi_data);
+			snprintf(irqs, sizeof(irqs), "%s (data 0x%x)", f->msix_on ? "MSI-X" : "MSI", f->msi_data);
 		else if (f->gsi != PCI_NO_GSI)
 			snprintf(irqs, sizeof(irqs), "INTx (GSI %u)", f->gsi);
 		rt_log("domain '%s': device %s (%04x:%04x) granted, interrupt %s, DMA %s", c->name, what, f->vendor,
@@ -627,6 +702,9 @@ void pci_release(struct domain *d)
 				; /* no stale interrupt for the next owner */
 			msi_used &= ~(1u << f->msi_slot);
 			f->msi_slot = -1;
+			if (f->msix_on)
+				f->msix_tab[3] = 1; /* entry 0 masked */
+			f->msix_on = false;
 		}
 		if (f->gsi != PCI_NO_GSI)
 			(void)hv_irq_ctrl(HV_SEL_GSI_BASE + f->gsi, 0, HV_IRQ_MASK);
@@ -660,7 +738,8 @@ hv_status_t pci_serve(struct domain *d, struct hv_utcb *u, unsigned words)
 	}
 	struct pci_filter flt = {
 		.caps = f->caps,
-		.msi = f->msi_slot >= 0,
+		.msi = f->msi_slot >= 0 && !f->msix_on,
+		.msix = f->msi_slot >= 0 && f->msix_on,
 		.msi_data = f->msi_data,
 		.msi_addr = msi_addrs,
 		.n_addr = hip->num_cpus < RT_MAX_CPUS ? (unsigned)hip->num_cpus : RT_MAX_CPUS,

@@ -162,8 +162,8 @@ static int pci_wreg_check(const struct pci_filter *f, const struct pci_wreg *r, 
 		}
 		return 0;
 	case W_MSIX_CTRL:
-		if (off <= r->off + 1 && r->off + 1 < end && (byte_of(off, val, r->off + 1) & 0x80u))
-			return -1; /* MSI-X enable */
+		if (off <= r->off + 1 && r->off + 1 < end && (byte_of(off, val, r->off + 1) & 0x80u) && !f->msix)
+			return -1; /* MSI-X enable, but the semaphore is not delivered by MSI-X */
 		return 0;
 	case W_MSI_ADDR:
 		if (!whole || !f->msi)

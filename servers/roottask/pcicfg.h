@@ -88,7 +88,8 @@ bool pci_access_ok(uint64_t off, uint64_t size, unsigned limit);
 /* What a driver may write into its function's configuration space. */
 struct pci_filter {
 	struct pci_caps caps;
-	bool msi;                 /* the function has an MSI semaphore */
+	bool msi;                 /* the function has an MSI semaphore, delivered by MSI */
+	bool msix;                /* ... delivered by MSI-X (table entry 0, roottask-programmed) */
 	uint32_t msi_data;        /* ... whose data is this */
 	const uint32_t *msi_addr; /* the MSI addresses allowed (one per online CPU) */
 	unsigned n_addr;
@@ -99,8 +100,9 @@ struct pci_filter {
  * status; the power-management control/status register; the MSI
  * capability with Multiple Message Enable 0, enable only if f->msi,
  * address only one of f->msi_addr (upper half 0) and data only f->msi_data,
- * each written whole; the MSI mask bits; the MSI-X message control with
- * the enable bit clear (the roottask does not program MSI-X tables).
+ * each written whole; the MSI mask bits; the MSI-X message control (the
+ * enable bit set only if f->msix: the roottask has programmed the table,
+ * which the driver cannot reach; the function mask freely).
  * The read-only capability headers may be written too. Returns 0 if the
  * write is allowed, else -1.
  */

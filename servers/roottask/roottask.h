@@ -43,6 +43,8 @@ struct pci_fn {
 	int msi_slot;         /* MSI semaphore HV_SEL_MSI_BASE + slot, or -1 */
 	unsigned gsi;         /* INTx GSI granted, or PCI_NO_GSI */
 	uint32_t msi_addr, msi_data;
+	bool msix_on;             /* the semaphore is delivered by MSI-X table entry 0 */
+	volatile uint32_t *msix_tab; /* the table, mapped for the roottask (NULL: not yet) */
 	uint32_t bar_reg[PCI_NBARS]; /* BAR registers as the firmware left them */
 };
 #define PCI_NO_GSI (~0u)

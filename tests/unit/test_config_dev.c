@@ -49,16 +49,40 @@ static void test_device_errors(void **state)
 		{"device 808:100e", "bad device '808:100e' (expected BB:DD.F or VVVV:DDDD, hex)"},
 		{"device 8086:100e.0", "device 8086:100e.0 out of range (bus 00..ff, device 00..1f, function 0..7)"},
 		{"device ffff:1234", "device ffff:1234: vendor ID ffff means no device"},
-		{"device 00:03.0 uc", "unknown device option 'uc' (expected wc)"},
-		{"device 00:03.0 WC", "unknown device option 'WC' (expected wc)"},
-		{"device 00:03.0 wc wc", "unexpected extra argument 'wc' for 'device'"},
-		{"device", "missing argument for 'device' (expected BB:DD.F or VVVV:DDDD (hex), then optionally wc)"},
+		{"device 00:03.0 uc", "unknown device option 'uc' (expected wc or msix, each once)"},
+		{"device 00:03.0 WC", "unknown device option 'WC' (expected wc or msix, each once)"},
+		{"device 00:03.0 MSIX", "unknown device option 'MSIX' (expected wc or msix, each once)"},
+		{"device 00:03.0 wc wc", "repeated device option 'wc' (expected wc or msix, each once)"},
+		{"device 00:03.0 msix msix", "repeated device option 'msix' (expected wc or msix, each once)"},
+		{"device 00:03.0 msix x", "unknown device option 'x' (expected wc or msix, each once)"},
+		{"device 00:03.0 wc msix wc",
+		 "too many arguments for 'device' (expected BB:DD.F or VVVV:DDDD (hex), then optionally wc and/or msix)"},
+		{"device", "missing argument for 'device' (expected BB:DD.F or VVVV:DDDD (hex), then optionally wc and/or "
+			   "msix)"},
 	};
 	(void)state;
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		bad_line(bad[i].line, bad[i].msg);
 	ok_line("device 0000:0003");
 	ok_line("device 00:03.0 wc");
+	ok_line("device 00:03.0 msix");
+	ok_line("device 00:03.0 msix wc");
+}
+
+static void test_device_msix(void **state)
+{
+	(void)state;
+	no_error("domain a\nmodule m\ndevice 00:03.0 msix\ndevice 8086:10d3 wc msix\ndevice 00:04.0 msix wc\n"
+		 "device 00:05.0\n");
+	const struct cfg_domain *a = dom("a");
+	assert_int_equal(a->ndev, 4);
+	assert_true(a->dev[0].msix);
+	assert_false(a->dev[0].wc);
+	assert_true(a->dev[1].msix);
+	assert_true(a->dev[1].wc);
+	assert_true(a->dev[2].msix);
+	assert_true(a->dev[2].wc);
+	assert_false(a->dev[3].msix);
 }
 
 static void test_device_twice(void **state)
@@ -124,7 +148,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_device_values),
-		cmocka_unit_test(test_device_errors), cmocka_unit_test(test_device_twice),
+		cmocka_unit_test(test_device_errors),
+		cmocka_unit_test(test_device_msix), cmocka_unit_test(test_device_twice),
 		cmocka_unit_test(test_device_spill),  cmocka_unit_test(test_dma),
 	};
 	setvbuf(stdout, NULL, _IONBF, 0);

@@ -37,4 +37,8 @@ hv_status_t hv_pci_command(unsigned d, unsigned set, unsigned clear);
  * wrote into its capability (the start info's msi_addr/msi_data). */
 hv_status_t hv_pci_msi_enable(unsigned d, int on);
 
+/* Enables (or disables) the MSI-X of device d, function mask clear: table
+ * entry 0 holds what the roottask wrote (start info HV_SI_IRQ_MSIX). */
+hv_status_t hv_pci_msix_enable(unsigned d, int on);
+
 #endif

@@ -85,7 +85,13 @@ struct hv_si_dev {
 	hv_sel_t irq_sel;           /* semaphore signalled by the device's interrupt */
 	hv_word_t gsi;              /* INTx: the GSI (msi_addr == 0) */
 	hv_word_t msi_addr, msi_data; /* MSI: what the device must send (0: INTx) */
+	hv_word_t irq_flags;        /* HV_SI_IRQ_* */
 };
+/* The message goes out through MSI-X table entry 0, which the roottask has
+ * written (address/data above, every other entry masked); the table and
+ * PBA pages are not mapped (HV_SI_BAR_HOLE). The driver sets the MSI-X
+ * enable bit (hv_pci_msix_enable). Without it: the MSI capability. */
+#define HV_SI_IRQ_MSIX (1u << 0)
 
 struct hv_si_file {
 	char name[32];
@@ -133,7 +139,8 @@ enum hv_root_op { HV_ROOT_REGISTER = 1, HV_ROOT_EXIT = 2, HV_ROOT_PCI_READ = 3, 
  *   HV_ROOT_PCI_WRITE: the same and mr[4] = value. Only the command and
  *     status registers and the MSI, MSI-X and power-management capabilities
  *     may be written; MSI address/data only with the values of dev[d]
- *     (irq_ctrl on irq_sel returns them too). Anything else: HV_EPERM.
+ *     (irq_ctrl on irq_sel returns them too), MSI enable only without
+ *     HV_SI_IRQ_MSIX, MSI-X enable only with it. Anything else: HV_EPERM.
  * Reply mr[0] = hv_status_t (HV_EPARAM: no such device index, bad offset
  * or size).
  */
