@@ -5,3 +5,4 @@ module build/user/pcicheck.elf pcicheck
 module configs/pcicheck-q35.conf system.conf
 machine q35
 iommu on
+nic e1000e user

@@ -332,12 +332,58 @@ static void test_filter(void **state)
 	NO(0x52, 2, 0);
 }
 
+/* The semaphore delivered by MSI-X (table entry 0 written by the roottask). */
+static void test_filter_msix(void **state)
+{
+	struct pci_filter f;
+	(void)state;
+	filter(&f, false);
+	f.msix = true;
+	/* MSI-X enable and function mask, in any access width */
+	OK(0x72, 2, 0x8000);
+	OK(0x72, 2, 0xc000);
+	OK(0x72, 2, 0x0000);
+	OK(0x73, 1, 0x80);
+	OK(0x73, 1, 0xc0);
+	OK(0x70, 4, 0x80000011);
+	OK(0x70, 4, 0xc0000011);
+	/* table and PBA location never */
+	NO(0x74, 4, 0);
+	NO(0x74, 4, 3);
+	NO(0x78, 4, 0);
+	NO(0x76, 2, 0);
+	NO(0x72, 4, 0x8000); /* into the table offset */
+	/* MSI: not enabled, its address and data not written */
+	OK(0x52, 2, 0);
+	NO(0x52, 2, 1);
+	NO(0x52, 1, 1);
+	NO(0x50, 4, 0x00017005);
+	NO(0x54, 4, 0xfee00000u);
+	NO(0x58, 4, 0);
+	NO(0x5c, 2, 0x61);
+	OK(PCI_COMMAND, 2, 0x406);
+
+	/* with MSI (not MSI-X): MSI-X enable refused, in every width */
+	filter(&f, true);
+	NO(0x72, 2, 0x8000);
+	NO(0x73, 1, 0x80);
+	NO(0x70, 4, 0x80000011);
+	OK(0x73, 1, 0x40);
+
+	/* MSI-X flag without an MSI-X capability: nothing there to write */
+	filter(&f, false);
+	f.msix = true;
+	f.caps.msix = 0;
+	NO(0x72, 2, 0x8000);
+	NO(0x70, 4, 0x80000011);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bar_mem32), cmocka_unit_test(test_bar_mem64), cmocka_unit_test(test_bar_io),
 		cmocka_unit_test(test_bar_fuzz),  cmocka_unit_test(test_caps),      cmocka_unit_test(test_access),
-		cmocka_unit_test(test_filter),
+		cmocka_unit_test(test_filter),    cmocka_unit_test(test_filter_msix),
 	};
 	setvbuf(stdout, NULL, _IONBF, 0);
 	return cmocka_run_group_tests(tests, NULL, NULL);
