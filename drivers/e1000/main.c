@@ -1,6 +1,8 @@
 /*
  * e1000: a user-level driver for the Intel 82540EM ("e1000", INTx) and
- * 82574L ("e1000e", MSI), as QEMU and Bochs emulate them. Everything comes
+ * 82574L ("e1000e", MSI, or MSI-X vector 0 when the start info says
+ * HV_SI_IRQ_MSIX: IVAR routes every cause there, and one interrupt raised
+ * by an ICS write must arrive first), as QEMU and Bochs emulate them. Everything comes
  * from the start info (<hv/startinfo.h>): BAR 0 mapped uncached at
  * HV_SI_BAR(d, 0), the interrupt semaphore, the MSI address/data, and the
  * 'dma' memory at HV_SI_DMA with its physical (bus) address; configuration
