@@ -618,6 +618,10 @@ bool pci_grant(struct domain *d, struct hv_startinfo *si, hv_sel_t *next)
 			       config_name, line, what);
 			return false;
 		}
+		if (c->dev[i].msix && !f->caps.msix) {
+			rt_log("%s:%u: device %s has no MSI-X capability: not granted", config_name, line, what);
+			return false;
+		}
 		/* before anything can reach the device: DMA only into d's space */
 		hv_status_t st = hv_assign_dev(HV_SEL_PD, d->pd, f->bdf, HV_DEV_ASSIGN);
 		if (st != HV_OK) {
@@ -660,10 +664,6 @@ bool pci_grant(struct domain *d, struct hv_startinfo *si, hv_sel_t *next)
 			}
 		}
 		/* MSI where the function has it, unless the line says msix */
-		if (c->dev[i].msix && !f->caps.msix) {
-			rt_log("%s:%u: device %s has no MSI-X capability: not granted", config_name, line, what);
-			return false;
-		}
 		bool msix = f->caps.msix && (c->dev[i].msix || !f->caps.msi);
 		bool irq = (f->caps.msi || msix) && grant_msi(d, line, what, f, sd, next, msix);
 		if (!irq && f->int_pin >= 1 && f->int_pin <= 4 && !grant_intx(d, line, what, f, sd, next))
