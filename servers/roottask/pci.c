@@ -687,6 +687,11 @@ void pci_release(struct domain *d)
 	for (unsigned i = 0; i < d->ndev; i++) {
 		struct pci_fn *f = d->dev[i];
 		uint32_t cmd = cfg_read(f->bdf, PCI_COMMAND, 2);
+		if (f->msix_on && f->msi_slot >= 0) { /* entry 0 masked, while the table still decodes */
+			cfg_write(f->bdf, PCI_COMMAND, 2, cmd | PCI_CMD_MEM);
+			f->msix_tab[3] = 1;
+			(void)f->msix_tab[3];
+		}
 		cfg_write(f->bdf, PCI_COMMAND, 2, cmd & ~(PCI_CMD_IO | PCI_CMD_MEM | PCI_CMD_MASTER));
 		if (f->caps.msi)
 			cfg_write(f->bdf, f->caps.msi + 2, 2, cfg_read(f->bdf, f->caps.msi + 2, 2) & ~0x71u);
@@ -702,8 +707,6 @@ void pci_release(struct domain *d)
 				; /* no stale interrupt for the next owner */
 			msi_used &= ~(1u << f->msi_slot);
 			f->msi_slot = -1;
-			if (f->msix_on)
-				f->msix_tab[3] = 1; /* entry 0 masked */
 			f->msix_on = false;
 		}
 		if (f->gsi != PCI_NO_GSI)
