@@ -6,3 +6,4 @@ module configs/pcicheck-q35.conf system.conf
 machine q35
 iommu on
 nic e1000e user
+nic virtio-net-pci user

@@ -6,7 +6,7 @@
 #   module PATH [ARGS...]
 #   machine pc|q35                 the emulated chipset (default pc)
 #   iommu on|intremap|off          an Intel IOMMU (QEMU q35 only; default off)
-#   nic e1000|e1000e [hub N|user]  a network card (default net: user)
+#   nic e1000|e1000e|virtio-net-pci [hub N|user]  a network card (default net: user)
 # PATH is relative to the repository root. A word starting with '#' starts a
 # comment. Words are separated by white space (runs of it collapse to one).
 #
@@ -99,8 +99,8 @@ bootlist_machine_line() {
 		have_iommu=1
 		;;
 	nic)
-		[ $# -ge 1 ] || bootlist_die "$where: 'nic' needs a model (e1000 or e1000e)"
-		case "$1" in e1000 | e1000e) ;; *) bootlist_die "$where: unknown nic model '$1' (expected e1000 or e1000e)" ;; esac
+		[ $# -ge 1 ] || bootlist_die "$where: 'nic' needs a model (e1000, e1000e or virtio-net-pci)"
+		case "$1" in e1000 | e1000e | virtio-net-pci) ;; *) bootlist_die "$where: unknown nic model '$1' (expected e1000, e1000e or virtio-net-pci)" ;; esac
 		if [ $# -eq 1 ] || { [ $# -eq 2 ] && [ "$2" = user ]; }; then
 			BL_NICS+=("$1 user")
 		elif [ $# -eq 3 ] && [ "$2" = hub ] && [[ $3 =~ ^[0-9]$ ]]; then

@@ -99,7 +99,7 @@ static void msi(const struct hv_startinfo *si, const struct hv_si_dev *dev)
 {
 	unsigned p = hv_pci_find_cap(0, HV_PCI_CAP_MSI);
 	if (!p) {
-		CHECK(!dev->msi_addr, "MSI in the start info, no MSI capability");
+		CHECK(!dev->msi_addr || (dev->irq_flags & HV_SI_IRQ_MSIX), "MSI in the start info, no MSI capability");
 		return;
 	}
 	hv_word_t ctrl = rd(p + 2, 2);
