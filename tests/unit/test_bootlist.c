@@ -74,7 +74,7 @@ static void test_q35_iommu_nics(void **state)
 	(void)state;
 	assert_int_equal(dry_run("q35", "--emu qemu",
 				 "machine q35\niommu on\nnic e1000e hub 0\nnic e1000e hub 0 # two\n"
-				 "nic e1000 user\nnic e1000e\n"),
+				 "nic e1000 user\nnic e1000e\nnic virtio-net-pci\n"),
 			 0);
 	expect_in("-machine q35 ");
 	expect_in("-device intel-iommu\\,intremap=off ");
@@ -82,6 +82,7 @@ static void test_q35_iommu_nics(void **state)
 	expect_in("-netdev hubport\\,id=nic1\\,hubid=0 -device e1000e\\,netdev=nic1\\,mac=52:54:00:12:34:11 ");
 	expect_in("-netdev user\\,id=nic2\\,restrict=on -device e1000\\,netdev=nic2\\,mac=52:54:00:12:34:12 ");
 	expect_in("-netdev user\\,id=nic3\\,restrict=on -device e1000e\\,netdev=nic3\\,mac=52:54:00:12:34:13 ");
+	expect_in("-netdev user\\,id=nic4\\,restrict=on -device virtio-net-pci\\,netdev=nic4\\,mac=52:54:00:12:34:14 ");
 	/* the IOMMU comes before every other device */
 	iommu = strstr(out, "intel-iommu");
 	debug_exit = strstr(out, "isa-debug-exit");
@@ -105,6 +106,7 @@ static void test_bochs(void **state)
 		{ "machine q35\n", "Bochs emulates no q35" },
 		{ "machine q35\niommu on\n", "Bochs emulates no q35" },
 		{ "nic e1000e\n", "Bochs emulates no e1000e" },
+		{ "nic virtio-net-pci\n", "Bochs emulates no virtio-net-pci" },
 		{ "nic e1000 hub 1\n", "Bochs has no hub" },
 		{ "nic e1000\nnic e1000\n", "Bochs takes one NIC at most" },
 	};
