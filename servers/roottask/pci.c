@@ -539,7 +539,7 @@ static void msix_program(const struct pci_fn *f)
 }
 
 /* After a power-state change (D3hot -> D0 may reset the function): puts
- * back BARs that lost their addresses, and the MSI values. */
+ * back BARs that lost their addresses, and the MSI values (or MSI-X table). */
 static void restore_after_pm(const struct pci_fn *f)
 {
 	bool reset = false;
