@@ -52,37 +52,35 @@ unsigned hv_pci_find_cap(unsigned d, unsigned id)
 	return 0;
 }
 
-hv_status_t hv_pci_command(unsigned d, unsigned set, unsigned clear)
+/* Read-modify-write of the 16-bit register at off: the bits of clear go,
+ * then the bits of set come. */
+static hv_status_t update16(unsigned d, unsigned off, hv_word_t clear, hv_word_t set)
 {
 	hv_word_t v;
-	hv_status_t st = hv_pci_read(d, HV_PCI_COMMAND, 2, &v);
+	hv_status_t st = hv_pci_read(d, off, 2, &v);
 	if (st != HV_OK)
 		return st;
-	return hv_pci_write(d, HV_PCI_COMMAND, 2, (v | set) & ~(hv_word_t)clear & 0xffff);
+	return hv_pci_write(d, off, 2, ((v & ~clear) | set) & 0xffff);
+}
+
+hv_status_t hv_pci_command(unsigned d, unsigned set, unsigned clear)
+{
+	return update16(d, HV_PCI_COMMAND, clear, set & ~clear); /* clear wins */
+}
+
+/* The message-control register of capability id (at its offset + 2). */
+static hv_status_t update_cap_control(unsigned d, unsigned id, hv_word_t clear, hv_word_t set)
+{
+	unsigned p = hv_pci_find_cap(d, id);
+	return p ? update16(d, p + 2, clear, set) : HV_EPARAM;
 }
 
 hv_status_t hv_pci_msi_enable(unsigned d, int on)
 {
-	unsigned p = hv_pci_find_cap(d, HV_PCI_CAP_MSI);
-	hv_word_t v;
-	if (!p)
-		return HV_EPARAM;
-	hv_status_t st = hv_pci_read(d, p + 2, 2, &v);
-	if (st != HV_OK)
-		return st;
-	v = (v & ~(hv_word_t)0x71) | (on ? 1 : 0);
-	return hv_pci_write(d, p + 2, 2, v);
+	return update_cap_control(d, HV_PCI_CAP_MSI, 0x71, on ? 1 : 0);
 }
 
 hv_status_t hv_pci_msix_enable(unsigned d, int on)
 {
-	unsigned p = hv_pci_find_cap(d, HV_PCI_CAP_MSIX);
-	hv_word_t v;
-	if (!p)
-		return HV_EPARAM;
-	hv_status_t st = hv_pci_read(d, p + 2, 2, &v);
-	if (st != HV_OK)
-		return st;
-	v = (v & ~(hv_word_t)0xc000) | (on ? 0x8000 : 0);
-	return hv_pci_write(d, p + 2, 2, v);
+	return update_cap_control(d, HV_PCI_CAP_MSIX, 0xc000, on ? 0x8000 : 0);
 }
