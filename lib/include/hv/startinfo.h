@@ -8,6 +8,7 @@
 #define HV_STARTINFO_H
 
 #include <hv/abi.h>
+#include <hv/link.h>
 
 #define HV_SI_MAGIC 0x4f464e49534476ul /* "vDSINFO" */
 #define HV_SI_ADDR 0x00007f0000000000ul
@@ -117,7 +118,11 @@ struct hv_startinfo {
 	hv_word_t num_dev;
 	struct hv_si_dev dev[HV_SI_MAX_DEV];
 	hv_word_t dma_addr, dma_phys, dma_size; /* 'dma' memory (size 0: none) */
+	hv_sel_t link_sm;     /* links: own doorbell, right to down it (hv/link.h) */
+	hv_word_t num_links;
+	struct hv_si_link link[HV_SI_MAX_LINKS];
 };
+_Static_assert(sizeof(struct hv_startinfo) <= 4096, "the start info is one page");
 
 /*
  * Roottask service protocol (calls on HV_SI_SEL_ROOT), mr[0] = operation:
