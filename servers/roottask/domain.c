@@ -319,6 +319,10 @@ bool domain_start(struct domain *d)
 		     hv_status_str(st));
 	if (!grant(d, si, &next))
 		return false;
+	if (!links_grant(d, si, &next)) {
+		d->state = DOM_FAILED;
+		return false;
+	}
 	if (!pci_grant(d, si, &next)) {
 		pci_release(d);
 		d->state = DOM_FAILED;

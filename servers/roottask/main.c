@@ -389,6 +389,7 @@ int main(const struct hv_startinfo *unused)
 		domains[i].id = i + 1;
 		domains[i].state = config.dom[i].valid ? DOM_WAITING : DOM_INVALID;
 	}
+	links_init();
 	tables_lock();
 	domains_start_ready();
 	unsigned waiting = 0;

@@ -78,6 +78,10 @@ bool pci_grant(struct domain *d, struct hv_startinfo *si, hv_sel_t *next);
 void pci_release(struct domain *d);
 hv_status_t pci_serve(struct domain *d, struct hv_utcb *u, unsigned words);
 
+/* links between domains (links.c) */
+void links_init(void);
+bool links_grant(struct domain *d, struct hv_startinfo *si, hv_sel_t *next);
+
 /* domains (domain.c) */
 hv_status_t give_mem(hv_sel_t pd, hv_word_t src, hv_word_t dst, hv_word_t size, hv_word_t item_flags,
 		     unsigned rights);
