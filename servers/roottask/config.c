@@ -122,6 +122,11 @@ static void cfg_close_domain(struct cfg_state *st)
 			   "(dma is part of memory)",
 			   (unsigned long)(d->dma >> 10),
 			   (unsigned long)(d->memory >> 10));
+	if (d->restart != CFG_RESTART_NEVER && d->nprovides)
+		CFG_ERR_AT(st, d->restart_line, d,
+			   "restart: %s provides services, whose clients "
+			   "hold portals to it: it cannot be restarted",
+			   cfg_label(st, d));
 	for (unsigned i = 0; i < d->ncalls; i++) {
 		for (unsigned j = 0; j < d->nprovides; j++) {
 			if (strcmp(d->calls[i], d->provides[j]) != 0)
@@ -209,7 +214,8 @@ static void cfg_directive(struct cfg_state *st)
 		return;
 	}
 	/* tokens a line of the key may have, key included */
-	unsigned max = k == CFG_K_DEVICE ? 4 : k == CFG_K_DISK ? 6 : k == CFG_K_PORT ? 9 : k == CFG_K_ALLOW ? 3 : 2;
+	unsigned max = k == CFG_K_DEVICE ? 4 : k == CFG_K_DISK ? 6 : k == CFG_K_PORT ? 9 : k == CFG_K_ALLOW ? 3
+		     : k == CFG_K_RESTART ? 3 : 2;
 	bool multi = max > 2;
 	if (multi && ln->argc > max) {
 		CFG_ERR(st, d, "too many arguments for '%s' (expected %s)", cfg_keys[k].name, cfg_keys[k].expect);

@@ -70,6 +70,11 @@ struct cfg_dev {
 	bool msix;               /* MSI-X even where the function has MSI */
 };
 
+/* 'restart': when the roottask starts a domain again after its end. */
+enum cfg_restart { CFG_RESTART_NEVER, CFG_RESTART_ON_CRASH, CFG_RESTART_ALWAYS };
+#define CFG_DEFAULT_RESTARTS 3u
+#define CFG_MAX_RESTARTS 1000u
+
 /* A link this domain asks for as the client ('disk' or 'port'). */
 enum cfg_link_kind { CFG_LINK_DISK = 1, CFG_LINK_PORT = 2 }; /* = HV_LINK_DISK/PORT */
 struct cfg_link {
@@ -120,11 +125,13 @@ struct cfg_domain {
 	unsigned nlink, ndisk, nport;
 	char allow[CFG_MAX_ALLOW][2][CFG_NAME_MAX]; /* 'allow A B' (a switch's policy) */
 	unsigned nallow;
+	unsigned restart;     /* enum cfg_restart */
+	unsigned restart_max; /* restarts allowed in the system's life */
 
 	unsigned line; /* of 'domain' */
 	unsigned module_line, cpu_line, prio_line, quantum_line;
 	unsigned max_prio_line, cpus_line;
-	unsigned memory_line, kmem_line, report_line, dma_line;
+	unsigned memory_line, kmem_line, report_line, dma_line, restart_line;
 	unsigned io_line[CFG_MAX_IO];
 	unsigned irq_line[CFG_MAX_IRQ];
 	unsigned provides_line[CFG_MAX_PROVIDES];

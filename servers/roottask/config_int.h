@@ -33,6 +33,7 @@ enum cfg_key {
 	CFG_K_DISK,
 	CFG_K_PORT,
 	CFG_K_ALLOW,
+	CFG_K_RESTART,
 	CFG_K_COUNT
 };
 

@@ -29,6 +29,7 @@ const struct cfg_keyinfo cfg_keys[CFG_K_COUNT] = {
 	[CFG_K_DISK] = {"disk", "SERVER [all|FIRST+COUNT|partN] [ro] [size SIZE]"},
 	[CFG_K_PORT] = {"port", "SWITCH MAC [vlan N] [rate RATE] [size SIZE]"},
 	[CFG_K_ALLOW] = {"allow", "two domain names with ports on this switch"},
+	[CFG_K_RESTART] = {"restart", "never, on-crash or always, then optionally the most restarts 1..1000"},
 };
 
 /*
@@ -761,6 +762,19 @@ void cfg_key_value(struct cfg_state *st, struct cfg_domain *d, enum cfg_key k)
 		break;
 	case CFG_K_ALLOW:
 		cfg_do_allow(st, d);
+		break;
+	case CFG_K_RESTART:
+		if (!cfg_once(st, d, CFG_K_RESTART, &d->restart_line))
+			break;
+		if (!strcmp(t, "never") || !strcmp(t, "on-crash") || !strcmp(t, "always")) {
+			d->restart = t[0] == 'n' ? CFG_RESTART_NEVER : t[0] == 'o' ? CFG_RESTART_ON_CRASH : CFG_RESTART_ALWAYS;
+			d->restart_max = CFG_DEFAULT_RESTARTS;
+			if (st->ln.argc > 2 && cfg_get_num(st, d, CFG_K_RESTART, st->ln.argv[2], 1, CFG_MAX_RESTARTS,
+							   "1..1000", &v))
+				d->restart_max = (unsigned)v;
+		} else {
+			CFG_ERR(st, d, "unknown restart '%s' (expected never, on-crash or always)", t);
+		}
 		break;
 	case CFG_K_REPORT:
 		if (!cfg_once(st, d, CFG_K_REPORT, &d->report_line))

@@ -165,3 +165,22 @@ bool links_grant(struct domain *d, struct hv_startinfo *si, hv_sel_t *next)
 	}
 	return true;
 }
+
+/* Domain d is about to be started again: every link it has gets a new
+ * epoch (and its server side is not ready), and the peer's doorbell rings
+ * so that it resets its side (the epoch protocol of hv/link.h). */
+void links_reset(struct domain *d)
+{
+	unsigned di = dom_index(d);
+	for (unsigned i = 0; i < nlinks; i++) {
+		const struct rt_link *l = &links[i];
+		if ((l->client != di && l->server != di) || !l->pa)
+			continue;
+		struct hv_link_hdr *h = (struct hv_link_hdr *)(HV_RT_PHYS_BASE + l->pa);
+		h->server_ready = 0;
+		__atomic_store_n(&h->epoch, h->epoch + 1, __ATOMIC_RELEASE);
+		unsigned peer = l->client == di ? l->server : l->client;
+		if (doorbell[peer])
+			(void)hv_sm_up(doorbell[peer]);
+	}
+}

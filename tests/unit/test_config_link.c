@@ -166,12 +166,37 @@ static void test_link_refs(void **state)
 	assert_false(dom("c0")->valid);
 }
 
+static void test_restart(void **state)
+{
+	(void)state;
+	no_error("domain a\nmodule m\n");
+	assert_int_equal(dom("a")->restart, CFG_RESTART_NEVER);
+	no_error("domain a\nmodule m\nrestart on-crash\ndomain b\nmodule m\nrestart always 10\n"
+		 "domain c\nmodule m\nrestart never\nprovides x\n");
+	assert_int_equal(dom("a")->restart, CFG_RESTART_ON_CRASH);
+	assert_int_equal(dom("a")->restart_max, CFG_DEFAULT_RESTARTS);
+	assert_int_equal(dom("b")->restart, CFG_RESTART_ALWAYS);
+	assert_int_equal(dom("b")->restart_max, 10);
+	bad_line("restart sometimes", "unknown restart 'sometimes' (expected never, on-crash or always)");
+	bad_line("restart always 0", "restart 0 out of range (1..1000)");
+	bad_line("restart always 1001", "restart 1001 out of range (1..1000)");
+	bad_line("restart always 1 2",
+		 "too many arguments for 'restart' (expected never, on-crash or always, then optionally the most "
+		 "restarts 1..1000)");
+	one_error("domain a\nmodule m\nrestart always\nrestart never\n",
+		  "t.conf:4: 'restart' given twice (first on line 3)");
+	one_error("domain a\nmodule m\nprovides x\nrestart on-crash\n",
+		  "t.conf:4: restart: domain 'a' provides services, whose clients hold portals to it: it cannot be "
+		  "restarted");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_disk_values), cmocka_unit_test(test_disk_errors),
 		cmocka_unit_test(test_port_values), cmocka_unit_test(test_port_errors),
 		cmocka_unit_test(test_allow_errors), cmocka_unit_test(test_link_refs),
+		cmocka_unit_test(test_restart),
 	};
 	setvbuf(stdout, NULL, _IONBF, 0);
 	return cmocka_run_group_tests(tests, NULL, NULL);
