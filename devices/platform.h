@@ -47,6 +47,7 @@
 #define PC_RESET_PORT 0xcf9        /* reset control; FADT reset register, value 0x06 */
 #define PC_RESET_VALUE 0x06
 #define PC_PVPANIC_PORT 0x505      /* panic notification (QEMU's pvpanic protocol) */
+#define PC_PROFILE_PORT 0x5f0      /* the VMM's exit profile: 32-bit write = mark (vmm/profile.h) */
 /* PCI INTx: slot's pin (1 = INTA .. 4 = INTD) on GSI 16..19, swizzled by
  * slot as behind a PCI-to-PCI bridge (the DSDT's _PRT lists the same). */
 #define PC_PCI_GSI_BASE 16

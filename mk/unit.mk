@@ -146,7 +146,7 @@ UNIT_CFLAGS_test_console_mux := -Iservers/console
 # the VMM's exit tables of both guest kinds, with the real LAPIC model
 UNIT_TESTS += test_vmm_exits
 UNIT_SRCS_test_vmm_exits := vmm/exits.c vmm/fault.c vmm/pc_exits.c vmm/test_exits.c vmm/cpuid.c \
-	vmm/bus.c vmm/guest.c vmm/x86/decode.c vmm/x86/emulate.c devices/lapic.c
+	vmm/bus.c vmm/guest.c vmm/profile.c vmm/x86/decode.c vmm/x86/emulate.c devices/lapic.c
 # what the VMM prints: into the test's buffer instead
 UNIT_CFLAGS_test_vmm_exits := -U_FORTIFY_SOURCE -Dprintf=test_printf
 

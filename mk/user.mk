@@ -86,7 +86,7 @@ $(eval $(call user_prog,vcputest,guests/native/vcputest/vcputest.c))
 $(eval $(call user_prog,fuzz,guests/native/fuzz/main.c guests/native/fuzz/gen.c guests/native/fuzz/ops.c \
 	guests/native/fuzz/serve.c guests/native/fuzz/vm.c))
 $(eval $(call user_prog,vmm,vmm/main.c vmm/exits.c vmm/fault.c vmm/pc_exits.c vmm/test_exits.c vmm/testsupport.c vmm/bus.c vmm/guest.c vmm/x86/decode.c vmm/x86/emulate.c \
-	vmm/acpi.c vmm/linux.c vmm/pc.c vmm/cpuid.c devices/uart16550.c devices/testdev.c \
+	vmm/acpi.c vmm/linux.c vmm/pc.c vmm/cpuid.c vmm/profile.c devices/uart16550.c devices/testdev.c \
 	devices/lapic.c devices/ioapic.c devices/pic8259.c devices/pit8254.c devices/rtc_cmos.c \
 	devices/acpi_pm.c devices/pci_host.c devices/pc_misc.c devices/virtqueue.c devices/virtio_pci.c \
 	devices/virtio_rng.c devices/virtio_console.c devices/virtio_blk.c))

@@ -6,6 +6,7 @@
  * vCPU's guest kind (exits.h) says which handler serves which reason.
  */
 #include "exits.h"
+#include "profile.h"
 #include "pc.h"
 #include "x86/emulate.h"
 #include <stddef.h>
@@ -279,6 +280,7 @@ bool exit_msr(struct vcpu *v, unsigned reason, struct hv_cpu_state *st, msr_fn *
 	uint32_t idx = (uint32_t)st->rcx;
 	uint64_t val = (st->rdx << 32) | (uint32_t)st->rax;
 	st->mtd = 0;
+	profile_count(PROF_MSR, idx);
 	int r = kind_msr(v, st, idx, write, &val);
 	if (!r) {
 		r = common_msr(st, idx, write, &val);
@@ -409,6 +411,7 @@ bool exit_mmio(struct vcpu *v, struct hv_cpu_state *st, bool lock)
 	uint8_t bytes[15];
 	char what[80];
 	st->mtd = 0;
+	profile_count(PROF_MMIO, gpa & ~0xfffull);
 	if (!fetch_insn(st, bytes)) {
 		snprintf(what, sizeof(what), "access to %#lx outside guest memory (instruction unreadable)", gpa);
 		return v->kind->crash(v, st, what);

@@ -11,6 +11,7 @@
  * injects the vector when the guest can take it (pc_exits.c).
  */
 #include "pc.h"
+#include "profile.h"
 #include "../devices/acpi_pm.h"
 #include "../devices/ioapic.h"
 #include "../devices/lapic.h"
@@ -546,6 +547,7 @@ bool pc_setup(uint64_t ram_size)
 		{ "post", 0x80, 0x80, pc_misc_post_read, pc_misc_post_write, &misc },
 		{ "io-delay", 0xed, 0xed, pc_misc_post_read, pc_misc_post_write, &misc },
 		{ "pvpanic", PC_PVPANIC_PORT, PC_PVPANIC_PORT, pvpanic_read, pvpanic_write, NULL },
+		{ "profile", PC_PROFILE_PORT, PC_PROFILE_PORT + 3, profile_port_read, profile_port_write, NULL },
 		{ "port92", 0x92, 0x92, pc_misc_port92_read, pc_misc_port92_write, &misc },
 		{ "i8042-data", 0x60, 0x60, pc_misc_kbd_data_read, pc_misc_kbd_data_write, &misc },
 		{ "i8042-ctl", 0x64, 0x64, pc_misc_kbd_ctl_read, pc_misc_kbd_ctl_write, &misc },

@@ -7,6 +7,7 @@
 #include "cpuid.h"
 #include "exits.h"
 #include "pc.h"
+#include "profile.h"
 #include "../devices/lapic.h"
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,7 @@ static bool pc_cpuid(struct vcpu *v, unsigned reason, struct hv_cpu_state *st)
 
 static void pc_port(struct vcpu *v, uint16_t port, unsigned size, bool in, uint64_t *val)
 {
+	profile_count(PROF_IO, port);
 	pc_lock(v);
 	if (!bus_io(v, port, size, in, val) && v->unclaimed_io++ < 16)
 		printf("vmm: vCPU %u: %s of port %#x: no device\n", v->id, in ? "read" : "write", port);

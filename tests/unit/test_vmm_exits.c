@@ -17,6 +17,7 @@
 #define main vmm_main /* the runtime's declaration of the VMM's main() */
 #include "../../vmm/exits.h"
 #include "../../vmm/pc.h"
+#include "../../vmm/profile.h"
 #undef main
 #include "fake_vm.h"
 
@@ -610,6 +611,35 @@ static void test_pc_init_after_sipi(void **state)
 	check_init_after_sipi(&pc_guest);
 }
 
+/* The exit profile (vmm/profile.c): counts per key, report and reset at a mark. */
+static void test_profile(void **state)
+{
+	(void)state;
+	struct vcpu *v = setup_vcpu(&pc_guest, false);
+	profile_port_write(NULL, 0, 4, 0); /* a new interval */
+	v->exits[EXIT_REASON_CPUID] += 5;
+	v->exits[EXIT_REASON_MSR_WRITE] += 2;
+	for (unsigned i = 0; i < 3; i++)
+		profile_count(PROF_IO, 0x70);
+	profile_count(PROF_MSR, 0x80b);
+	profile_count(PROF_MSR, 0x80b);
+	profile_port_write(NULL, 0, 2, 7); /* not a 32-bit write: ignored */
+	assert_string_equal(out, "");
+	profile_port_write(NULL, 0, 4, 7);
+	assert_non_null(strstr(out, "vmm: profile 7: exits 7: CPUID=5 MSR_WRITE=2\n"));
+	assert_non_null(strstr(out, "vmm: profile 7: io 3: 0x70=3\n"));
+	assert_non_null(strstr(out, "vmm: profile 7: msr 2: 0x80b=2\n"));
+	assert_null(strstr(out, "mmio"));
+	/* the next interval starts empty; a full table counts the rest as other */
+	out[0] = 0;
+	for (unsigned p = 0; p < 100; p++)
+		profile_count(PROF_MMIO, 0xfee00000ull + p * 4096);
+	profile_port_write(NULL, 0, 4, 8);
+	assert_non_null(strstr(out, "vmm: profile 8: exits 0:\n"));
+	assert_non_null(strstr(out, "vmm: profile 8: mmio 100:"));
+	assert_null(strstr(out, "profile 8: io"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -627,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_test_guest_init_sipi),
 		cmocka_unit_test(test_test_guest_init_after_sipi),
 		cmocka_unit_test(test_pc_init_after_sipi),
+		cmocka_unit_test(test_profile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
