@@ -287,9 +287,10 @@ unsigned iommu_init(void)
 		printk("hypervisor: IOMMU: VT-d at 0x%lx, DMA remapping on, interrupt remapping %s\n",
 		       virt_to_phys(u->regs), irs);
 	}
-	if (irt)
-		printk("hypervisor: IOMMU: compatibility-format interrupts blocked, IOAPIC requester id %s%x\n",
-		       ioapic_sid < 0 ? "not checked " : "", ioapic_sid & 0xffff);
+	if (irt && ioapic_sid < 0)
+		printk("hypervisor: IOMMU: compatibility-format interrupts blocked, IOAPIC requester id not known\n");
+	else if (irt)
+		printk("hypervisor: IOMMU: compatibility-format interrupts blocked, IOAPIC requester id %x\n", ioapic_sid);
 	return HV_IOMMU_VTD;
 }
 

@@ -298,7 +298,9 @@ static void msi_check(void)
  * reset-vector page (device memory) mapped uncached and write-combining
  * by delegation to itself and read; DMA of RAM granted and revoked; WC of
  * RAM, DMA of device memory, a bad BDF and assign_dev with a PD capability
- * made by create_pd (no HV_R_PD_DEV) refused; MSI semaphore 0 routed.
+ * made by create_pd (no HV_R_PD_DEV) refused; MSI semaphore 0 routed (in
+ * compatibility or, under interrupt remapping, remappable format); a
+ * source BDF without HV_IRQ_SOURCE, and HV_IRQ_SOURCE on a GSI, refused.
  */
 static void device_check(void)
 {
@@ -327,6 +329,7 @@ static void device_check(void)
 	CHECK(hv_irq_msi(HV_SEL_MSI_BASE, 0, HV_IRQ_MASK, &addr, &data) == HV_OK &&
 	      (addr == (0xfee00000 | hip->cpu_apic_id[0] << 12) ? data == 0x60 : addr == (0xfee00000 | 0x40 << 5 | 0x10) && !data));
 	CHECK(hv_irq_msi(HV_SEL_MSI_BASE, 0, HV_IRQ_MASK | HV_IRQ_SOURCE_BDF(1), &a2, &d2) == HV_EPARAM);
+	CHECK(hv_irq_ctrl(HV_SEL_GSI_BASE + 1, 0, HV_IRQ_MASK | HV_IRQ_SOURCE) == HV_EPARAM); /* MSIs only */
 #undef CHECK
 	rt_log("roottask: device memory (%lu-bit), reset vector %x/%x, MSI 0 at %lx data %lx, %lu MSIs, IOMMU %lu, ECAM %lx: "
 	       "%s (%x)", hip->phys_bits, uc, wc, addr, data, hip->num_msi, hip->iommu, hip->pci_ecam_base,
