@@ -39,6 +39,10 @@ UNIT_TESTS += test_config_dev
 UNIT_SRCS_test_config_dev := servers/roottask/config.c \
 	servers/roottask/config_keys.c
 
+UNIT_TESTS += test_config_link
+UNIT_SRCS_test_config_link := servers/roottask/config.c \
+	servers/roottask/config_keys.c
+
 UNIT_TESTS += test_pcicfg
 UNIT_SRCS_test_pcicfg := servers/roottask/pcicfg.c
 

@@ -72,9 +72,10 @@ $$(USER_OBJS_$(1)): USER_EXTRA_CFLAGS := $(3)
 endef
 
 $(eval $(call user_prog,roottask,servers/roottask/main.c servers/roottask/domain.c servers/roottask/config.c servers/roottask/config_keys.c servers/roottask/elf.c servers/roottask/ralloc.c \
-	servers/roottask/report.c servers/roottask/pci.c servers/roottask/pcicfg.c))
+	servers/roottask/report.c servers/roottask/pci.c servers/roottask/pcicfg.c servers/roottask/links.c))
 $(eval $(call user_prog,console,servers/console/main.c servers/console/mux.c))
 $(eval $(call user_prog,echo,guests/native/echo/echo.c))
+$(eval $(call user_prog,linktest,guests/native/linktest/linktest.c))
 $(eval $(call user_prog,pcicheck,guests/native/pcicheck/pcicheck.c))
 $(eval $(call user_prog,faulty,guests/native/faulty/faulty.c))
 $(eval $(call user_prog,bench,bench/bench.c))

@@ -122,6 +122,11 @@ static void cfg_close_domain(struct cfg_state *st)
 			   "(dma is part of memory)",
 			   (unsigned long)(d->dma >> 10),
 			   (unsigned long)(d->memory >> 10));
+	if (d->restart != CFG_RESTART_NEVER && d->nprovides)
+		CFG_ERR_AT(st, d->restart_line, d,
+			   "restart: %s provides services, whose clients "
+			   "hold portals to it: it cannot be restarted",
+			   cfg_label(st, d));
 	for (unsigned i = 0; i < d->ncalls; i++) {
 		for (unsigned j = 0; j < d->nprovides; j++) {
 			if (strcmp(d->calls[i], d->provides[j]) != 0)
@@ -208,11 +213,15 @@ static void cfg_directive(struct cfg_state *st)
 			cfg_keys[k].name, cfg_keys[k].expect);
 		return;
 	}
-	if (k == CFG_K_DEVICE && ln->argc > CFG_MAX_TOK) {
-		CFG_ERR(st, d, "too many arguments for 'device' (expected %s)", cfg_keys[k].expect);
+	/* tokens a line of the key may have, key included */
+	unsigned max = k == CFG_K_DEVICE ? 4 : k == CFG_K_DISK ? 6 : k == CFG_K_PORT ? 9 : k == CFG_K_ALLOW ? 3
+		     : k == CFG_K_RESTART ? 3 : 2;
+	bool multi = max > 2;
+	if (multi && ln->argc > max) {
+		CFG_ERR(st, d, "too many arguments for '%s' (expected %s)", cfg_keys[k].name, cfg_keys[k].expect);
 		return;
 	}
-	if (ln->argc > 2 && k != CFG_K_DEVICE && k != CFG_K_MODULE) {
+	if (ln->argc > 2 && !multi && k != CFG_K_MODULE) {
 		CFG_ERR(st, d, "unexpected extra argument '%s' for '%s'", ln->argv[2], cfg_keys[k].name);
 		return;
 	}
@@ -264,12 +273,56 @@ static void cfg_line(struct cfg_state *st, const char *s, size_t n)
 		cfg_directive(st);
 }
 
+/* Problems of domain d's calls and links that only the whole file shows;
+ * each is reported at its line. Returns true if d has any. */
+static bool cfg_check_refs(struct cfg_state *st, struct cfg_domain *d)
+{
+	struct cfg *c = st->out;
+	bool bad = false;
+	for (unsigned j = 0; j < d->ncalls; j++) {
+		if (cfg_find_provider(c, d->calls[j]) >= 0)
+			continue;
+		CFG_ERR_AT(st, d->call_line[j], NULL, "domain '%s' calls service '%s' which no valid domain provides",
+			   d->name, d->calls[j]);
+		bad = true;
+	}
+	unsigned nlinks = d->nlink, di = (unsigned)(d - c->dom);
+	for (unsigned j = 0; j < d->nlink; j++) {
+		const char *key = d->link[j].kind == CFG_LINK_DISK ? "disk" : "port";
+		int p = cfg_find_domain(c, d->link[j].peer);
+		if (p >= 0 && (unsigned)p != di && c->dom[p].valid)
+			continue;
+		CFG_ERR_AT(st, d->link_line[j], NULL, "%s '%s': %s", key, d->link[j].peer,
+			   p < 0 ? "no domain of that name" : (unsigned)p == di ? "a domain cannot link to itself"
+										: "that domain is not valid");
+		bad = true;
+	}
+	for (unsigned i = 0; i < c->ndom; i++)
+		for (unsigned j = 0; i != di && c->dom[i].valid && j < c->dom[i].nlink; j++)
+			nlinks += !strcmp(c->dom[i].link[j].peer, d->name);
+	if (nlinks > CFG_MAX_DOM_LINKS) {
+		CFG_ERR_AT(st, d->line, NULL, "domain '%s' has %u links as client and server (at most %u)", d->name,
+			   nlinks, CFG_MAX_DOM_LINKS);
+		bad = true;
+	}
+	for (unsigned j = 0; j < d->nallow; j++)
+		for (unsigned k = 0; k < 2; k++) {
+			if (cfg_port_of(c, di, d->allow[j][k]) >= 0)
+				continue;
+			CFG_ERR_AT(st, d->allow_line[j], NULL, "allow: domain '%s' has no valid port on switch '%s'",
+				   d->allow[j][k], d->name);
+			bad = true;
+		}
+	return bad;
+}
+
 /*
  * After the whole file: every 'call' must name a service that a valid
- * domain provides. Invalidating a caller can orphan its own clients, so
- * repeat until nothing changes (at most once per domain).
+ * domain provides, every link a valid peer, every 'allow' ports on this
+ * switch. Invalidating a domain can orphan others, so repeat until nothing
+ * changes (at most once per domain).
  */
-static void cfg_resolve_calls(struct cfg_state *st)
+static void cfg_resolve_refs(struct cfg_state *st)
 {
 	struct cfg *c = st->out;
 	bool changed;
@@ -278,20 +331,7 @@ static void cfg_resolve_calls(struct cfg_state *st)
 		changed = false;
 		for (unsigned i = 0; i < c->ndom; i++) {
 			struct cfg_domain *d = &c->dom[i];
-			bool bad = false;
-			if (!d->valid)
-				continue;
-			for (unsigned j = 0; j < d->ncalls; j++) {
-				if (cfg_find_provider(c, d->calls[j]) >= 0)
-					continue;
-				CFG_ERR_AT(
-					st, d->call_line[j], NULL,
-					"domain '%s' calls service '%s' which "
-					"no valid domain provides",
-					d->name, d->calls[j]);
-				bad = true;
-			}
-			if (bad) {
+			if (d->valid && cfg_check_refs(st, d)) {
 				d->valid = false;
 				changed = true;
 			}
@@ -329,7 +369,7 @@ void cfg_parse(const char *text, size_t len, const char *fname, struct cfg *out,
 		cfg_line(&st, text + start, end - start);
 	}
 	cfg_close_domain(&st);
-	cfg_resolve_calls(&st);
+	cfg_resolve_refs(&st);
 }
 
 /* Index of the domain named name, or -1. */
@@ -366,4 +406,17 @@ unsigned cfg_count_valid(const struct cfg *c)
 		if (c->dom[i].valid)
 			n++;
 	return n;
+}
+
+/* Index of the link of domain name that is a port on the valid domain at
+ * index sw, or -1 (also if name is not a valid domain). */
+int cfg_port_of(const struct cfg *c, unsigned sw, const char *name)
+{
+	int i = cfg_find_domain(c, name);
+	if (i < 0 || !c->dom[i].valid || sw >= c->ndom)
+		return -1;
+	for (unsigned j = 0; j < c->dom[i].nlink; j++)
+		if (c->dom[i].link[j].kind == CFG_LINK_PORT && !strcmp(c->dom[i].link[j].peer, c->dom[sw].name))
+			return (int)j;
+	return -1;
 }

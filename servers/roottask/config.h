@@ -24,6 +24,11 @@
 #define CFG_MAX_CALLS 8     /* 'call' lines per domain */
 #define CFG_MAX_FILES 4     /* 'file' lines per domain */
 #define CFG_MAX_DEV 4       /* 'device' lines per domain */
+#define CFG_MAX_DISK 4      /* 'disk' lines per domain */
+#define CFG_MAX_PORT_LINKS 4 /* 'port' lines per domain */
+#define CFG_MAX_LINKS (CFG_MAX_DISK + CFG_MAX_PORT_LINKS)
+#define CFG_MAX_ALLOW 32    /* 'allow' lines per domain */
+#define CFG_MAX_DOM_LINKS 16 /* links of one domain, as client and server */
 #define CFG_LINE_MAX 255    /* characters per line, without the line end */
 
 #define CFG_MAX_CPU 15u     /* 'cpu' 0..CFG_MAX_CPU */
@@ -38,6 +43,11 @@
 #define CFG_MAX_PORT 0xffffu
 #define CFG_DMA_MIN (4ull << 10)
 #define CFG_DMA_MAX (64ull << 20)
+#define CFG_LINK_SIZE_MIN (64ull << 10)
+#define CFG_LINK_SIZE_MAX (16ull << 20)
+#define CFG_LINK_SIZE_DEFAULT (256ull << 10)
+#define CFG_MAX_PART 128u
+#define CFG_RATE_MIN 1024ull
 
 #define CFG_DEFAULT_CPU 0u
 #define CFG_DEFAULT_PRIO 10u
@@ -58,6 +68,26 @@ struct cfg_dev {
 	unsigned vendor, device; /* IDs */
 	bool wc;                 /* memory BARs write-combining */
 	bool msix;               /* MSI-X even where the function has MSI */
+};
+
+/* 'restart': when the roottask starts a domain again after its end. */
+enum cfg_restart { CFG_RESTART_NEVER, CFG_RESTART_ON_CRASH, CFG_RESTART_ALWAYS };
+#define CFG_DEFAULT_RESTARTS 3u
+#define CFG_MAX_RESTARTS 1000u
+
+/* A link this domain asks for as the client ('disk' or 'port'). */
+enum cfg_link_kind { CFG_LINK_DISK = 1, CFG_LINK_PORT = 2 }; /* = HV_LINK_DISK/PORT */
+struct cfg_link {
+	unsigned kind;            /* enum cfg_link_kind */
+	char peer[CFG_NAME_MAX];  /* the server domain */
+	uint64_t size;            /* region bytes, multiple of 4 KiB */
+	/* disk */
+	uint64_t first, count;    /* extent in sectors (count 0: to the end), or first = partition */
+	bool part, ro;            /* 'partN', 'ro' */
+	/* port */
+	uint64_t mac;             /* first octet in bits 40..47 */
+	unsigned vlan;            /* 0: untagged */
+	uint64_t rate;            /* bytes per second, 0: unlimited */
 };
 
 /*
@@ -91,17 +121,25 @@ struct cfg_domain {
 	struct cfg_dev dev[CFG_MAX_DEV]; /* 'device' lines */
 	unsigned ndev;
 	uint64_t dma; /* 'dma' bytes (multiple of 4 KiB, part of memory), 0: none */
+	struct cfg_link link[CFG_MAX_LINKS]; /* 'disk' and 'port' lines, in file order */
+	unsigned nlink, ndisk, nport;
+	char allow[CFG_MAX_ALLOW][2][CFG_NAME_MAX]; /* 'allow A B' (a switch's policy) */
+	unsigned nallow;
+	unsigned restart;     /* enum cfg_restart */
+	unsigned restart_max; /* restarts allowed in the system's life */
 
 	unsigned line; /* of 'domain' */
 	unsigned module_line, cpu_line, prio_line, quantum_line;
 	unsigned max_prio_line, cpus_line;
-	unsigned memory_line, kmem_line, report_line, dma_line;
+	unsigned memory_line, kmem_line, report_line, dma_line, restart_line;
 	unsigned io_line[CFG_MAX_IO];
 	unsigned irq_line[CFG_MAX_IRQ];
 	unsigned provides_line[CFG_MAX_PROVIDES];
 	unsigned call_line[CFG_MAX_CALLS];
 	unsigned file_line[CFG_MAX_FILES];
 	unsigned dev_line[CFG_MAX_DEV];
+	unsigned link_line[CFG_MAX_LINKS];
+	unsigned allow_line[CFG_MAX_ALLOW];
 
 	bool valid; /* false if any error was reported for this domain */
 };
@@ -134,6 +172,9 @@ int cfg_find_domain(const struct cfg *c, const char *name);
 
 /* Index of the valid domain that provides service svc, or -1. */
 int cfg_find_provider(const struct cfg *c, const char *svc);
+
+/* Whether the valid domain at index sw has a 'port' link to it from domain name. */
+int cfg_port_of(const struct cfg *c, unsigned sw, const char *name);
 
 /* Number of valid domains. */
 unsigned cfg_count_valid(const struct cfg *c);

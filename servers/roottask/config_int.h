@@ -10,7 +10,7 @@
 
 #include <stdio.h>
 
-#define CFG_MAX_TOK 4 /* tokens remembered per line; more are only counted */
+#define CFG_MAX_TOK 10 /* tokens remembered per line; more are only counted */
 
 enum cfg_key {
 	CFG_K_DOMAIN,
@@ -30,6 +30,10 @@ enum cfg_key {
 	CFG_K_REPORT,
 	CFG_K_DEVICE,
 	CFG_K_DMA,
+	CFG_K_DISK,
+	CFG_K_PORT,
+	CFG_K_ALLOW,
+	CFG_K_RESTART,
 	CFG_K_COUNT
 };
 

@@ -26,6 +26,10 @@ const struct cfg_keyinfo cfg_keys[CFG_K_COUNT] = {
 	[CFG_K_REPORT] = {"report", "what to report: kmem"},
 	[CFG_K_DEVICE] = {"device", "BB:DD.F or VVVV:DDDD (hex), then optionally wc and/or msix"},
 	[CFG_K_DMA] = {"dma", "a size 4K..64M"},
+	[CFG_K_DISK] = {"disk", "SERVER [all|FIRST+COUNT|partN] [ro] [size SIZE]"},
+	[CFG_K_PORT] = {"port", "SWITCH MAC [vlan N] [rate RATE] [size SIZE]"},
+	[CFG_K_ALLOW] = {"allow", "two domain names with ports on this switch"},
+	[CFG_K_RESTART] = {"restart", "never, on-crash or always, then optionally the most restarts 1..1000"},
 };
 
 /*
@@ -496,6 +500,187 @@ static void cfg_do_device(struct cfg_state *st, struct cfg_domain *d)
 	d->dev_line[d->ndev++] = st->line;
 }
 
+/* Checks a domain-name token of key k; reports and returns false if bad. */
+static bool cfg_peer_ok(struct cfg_state *st, struct cfg_domain *d, enum cfg_key k, const char *t)
+{
+	if (cfg_name_ok(t))
+		return true;
+	CFG_ERR(st, d, "%s: bad domain name '%s' (expected 1..15 characters of A-Z a-z 0-9 _ -)", cfg_keys[k].name, t);
+	return false;
+}
+
+/* Parses "XX:XX:XX:XX:XX:XX" (hex octets) into *mac; false if malformed. */
+static bool cfg_mac(const char *t, uint64_t *mac)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < 6; i++, t += 3) {
+		unsigned o = 0;
+		for (unsigned j = 0; j < 2; j++) {
+			char c = t[j];
+			unsigned dig = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+				     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a') + 10u
+				     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A') + 10u : 16u;
+			if (dig == 16u)
+				return false;
+			o = o << 4 | dig;
+		}
+		if (t[2] != (i == 5 ? '\0' : ':'))
+			return false;
+		v = v << 8 | o;
+	}
+	*mac = v;
+	return true;
+}
+
+/* The options after a link's fixed arguments: NAME VALUE pairs and flags.
+ * Returns false (reported) on anything unknown, repeated or malformed. */
+static bool cfg_link_opts(struct cfg_state *st, struct cfg_domain *d, enum cfg_key k, unsigned from,
+			  struct cfg_link *l)
+{
+	bool have_size = false, have_vlan = false, have_rate = false, have_ro = false;
+	for (unsigned i = from; i < st->ln.argc && i < CFG_MAX_TOK; i++) {
+		const char *o = st->ln.argv[i];
+		bool *seen = !strcmp(o, "size") ? &have_size
+			   : k == CFG_K_PORT && !strcmp(o, "vlan") ? &have_vlan
+			   : k == CFG_K_PORT && !strcmp(o, "rate") ? &have_rate
+			   : k == CFG_K_DISK && !strcmp(o, "ro") ? &have_ro : NULL;
+		if (!seen || *seen) {
+			CFG_ERR(st, d, "%s %s option '%s' (expected %s)", seen ? "repeated" : "unknown",
+				cfg_keys[k].name, o,
+				k == CFG_K_PORT ? "vlan N, rate RATE, size SIZE" : "ro, size SIZE");
+			return false;
+		}
+		*seen = true;
+		if (seen == &have_ro) {
+			l->ro = true;
+			continue;
+		}
+		if (i + 1 >= st->ln.argc || i + 1 >= CFG_MAX_TOK) {
+			CFG_ERR(st, d, "%s option '%s' needs a value", cfg_keys[k].name, o);
+			return false;
+		}
+		const char *val = st->ln.argv[++i];
+		uint64_t v;
+		if (seen == &have_size) {
+			if (!cfg_get_size(st, d, k, val, CFG_LINK_SIZE_MIN, CFG_LINK_SIZE_MAX, "size 64K..16M", &v))
+				return false;
+			l->size = (v + 0xfffu) & ~(uint64_t)0xfffu;
+		} else if (seen == &have_vlan) {
+			if (!cfg_get_num(st, d, k, val, 1, 4094, "vlan 1..4094", &v))
+				return false;
+			l->vlan = (unsigned)v;
+		} else {
+			if (!cfg_get_size(st, d, k, val, CFG_RATE_MIN, UINT64_MAX >> 1, "rate at least 1K bytes/s", &v))
+				return false;
+			l->rate = v;
+		}
+	}
+	return true;
+}
+
+/* 'disk SERVER [all|FIRST+COUNT|partN] [ro] [size SIZE]' */
+static void cfg_do_disk(struct cfg_state *st, struct cfg_domain *d)
+{
+	struct cfg_link l = {.kind = CFG_LINK_DISK, .size = CFG_LINK_SIZE_DEFAULT};
+	unsigned opt = 2;
+	if (!cfg_room(st, d, CFG_K_DISK, d->ndisk, CFG_MAX_DISK) || !cfg_peer_ok(st, d, CFG_K_DISK, st->ln.argv[1]))
+		return;
+	cfg_copy(l.peer, sizeof l.peer, st->ln.argv[1]);
+	const char *t = st->ln.argc > 2 ? st->ln.argv[2] : "all";
+	if (st->ln.argc > 2 && strcmp(t, "ro") && strcmp(t, "size")) {
+		opt = 3;
+		const char *end;
+		bool ovf, ovf2 = false;
+		uint64_t v;
+		if (!strncmp(t, "part", 4)) {
+			if (!cfg_num_prefix(t + 4, &v, &end, &ovf) || *end || ovf || v < 1 || v > CFG_MAX_PART) {
+				CFG_ERR(st, d, "disk: bad partition '%s' (expected part1..part%u)", t, CFG_MAX_PART);
+				return;
+			}
+			l.part = true;
+			l.first = v;
+		} else if (strcmp(t, "all")) {
+			if (!cfg_num_prefix(t, &l.first, &end, &ovf) || *end != '+' ||
+			    !cfg_num_prefix(end + 1, &l.count, &end, &ovf2) || *end) {
+				CFG_ERR(st, d, "disk: bad extent '%s' (expected all, FIRST+COUNT in sectors, or partN)", t);
+				return;
+			}
+			if (ovf || ovf2 || l.count == 0 || l.first > UINT64_MAX / 512 - l.count) {
+				CFG_ERR(st, d, "disk: extent '%s' is empty or beyond any disk", t);
+				return;
+			}
+		}
+	}
+	if (!cfg_link_opts(st, d, CFG_K_DISK, opt, &l))
+		return;
+	d->link[d->nlink] = l;
+	d->link_line[d->nlink++] = st->line;
+	d->ndisk++;
+}
+
+/* Reports and returns true if domain o has a port with MAC mac. */
+static bool cfg_mac_taken(struct cfg_state *st, struct cfg_domain *d, const struct cfg_domain *o, uint64_t mac,
+			  const char *t)
+{
+	for (unsigned j = 0; j < o->nlink; j++) {
+		if (o->link[j].kind != CFG_LINK_PORT || o->link[j].mac != mac)
+			continue;
+		CFG_ERR(st, d, "port %s is taken by %s (line %u)", t, cfg_label(st, o), o->link_line[j]);
+		return true;
+	}
+	return false;
+}
+
+/* 'port SWITCH MAC [vlan N] [rate RATE] [size SIZE]' */
+static void cfg_do_port(struct cfg_state *st, struct cfg_domain *d)
+{
+	struct cfg_link l = {.kind = CFG_LINK_PORT, .size = CFG_LINK_SIZE_DEFAULT};
+	if (!cfg_room(st, d, CFG_K_PORT, d->nport, CFG_MAX_PORT_LINKS) ||
+	    !cfg_peer_ok(st, d, CFG_K_PORT, st->ln.argv[1]))
+		return;
+	cfg_copy(l.peer, sizeof l.peer, st->ln.argv[1]);
+	const char *t = st->ln.argc > 2 ? st->ln.argv[2] : "";
+	if (!cfg_mac(t, &l.mac)) {
+		CFG_ERR(st, d, "port: bad MAC '%s' (expected six hex octets such as 52:54:00:12:34:56)", t);
+		return;
+	}
+	if (l.mac == 0 || (l.mac >> 40 & 1)) {
+		CFG_ERR(st, d, "port: MAC %s is %s (a port needs a unicast MAC)", t, l.mac ? "multicast" : "all zero");
+		return;
+	}
+	if (!cfg_link_opts(st, d, CFG_K_PORT, 3, &l))
+		return;
+	for (unsigned i = 0; i < st->out->ndom; i++)
+		if (cfg_mac_taken(st, d, &st->out->dom[i], l.mac, t))
+			return;
+	if (d == &st->spill && cfg_mac_taken(st, d, d, l.mac, t))
+		return;
+	d->link[d->nlink] = l;
+	d->link_line[d->nlink++] = st->line;
+	d->nport++;
+}
+
+/* 'allow A B': checked against the ports once the whole file is read. */
+static void cfg_do_allow(struct cfg_state *st, struct cfg_domain *d)
+{
+	if (!cfg_room(st, d, CFG_K_ALLOW, d->nallow, CFG_MAX_ALLOW))
+		return;
+	if (st->ln.argc != 3) {
+		CFG_ERR(st, d, "allow: expected two domain names, got %u", st->ln.argc - 1);
+		return;
+	}
+	if (!cfg_peer_ok(st, d, CFG_K_ALLOW, st->ln.argv[1]) || !cfg_peer_ok(st, d, CFG_K_ALLOW, st->ln.argv[2]))
+		return;
+	if (!strcmp(st->ln.argv[1], st->ln.argv[2])) {
+		CFG_ERR(st, d, "allow %s %s: a port always reaches itself; name two domains", st->ln.argv[1],
+			st->ln.argv[2]);
+		return;
+	}
+	cfg_copy(d->allow[d->nallow][0], CFG_NAME_MAX, st->ln.argv[1]);
+	cfg_copy(d->allow[d->nallow][1], CFG_NAME_MAX, st->ln.argv[2]);
+	d->allow_line[d->nallow++] = st->line;
+}
+
 /* Applies key k (not 'domain') with the argument(s) in st->ln to d. */
 void cfg_key_value(struct cfg_state *st, struct cfg_domain *d, enum cfg_key k)
 {
@@ -568,6 +753,28 @@ void cfg_key_value(struct cfg_state *st, struct cfg_domain *d, enum cfg_key k)
 		    cfg_get_size(st, d, CFG_K_DMA, t, CFG_DMA_MIN, CFG_DMA_MAX,
 				 "4K..64M", &v))
 			d->dma = (v + 0xfffu) & ~(uint64_t)0xfffu;
+		break;
+	case CFG_K_DISK:
+		cfg_do_disk(st, d);
+		break;
+	case CFG_K_PORT:
+		cfg_do_port(st, d);
+		break;
+	case CFG_K_ALLOW:
+		cfg_do_allow(st, d);
+		break;
+	case CFG_K_RESTART:
+		if (!cfg_once(st, d, CFG_K_RESTART, &d->restart_line))
+			break;
+		if (!strcmp(t, "never") || !strcmp(t, "on-crash") || !strcmp(t, "always")) {
+			d->restart = t[0] == 'n' ? CFG_RESTART_NEVER : t[0] == 'o' ? CFG_RESTART_ON_CRASH : CFG_RESTART_ALWAYS;
+			d->restart_max = CFG_DEFAULT_RESTARTS;
+			if (st->ln.argc > 2 && cfg_get_num(st, d, CFG_K_RESTART, st->ln.argv[2], 1, CFG_MAX_RESTARTS,
+							   "1..1000", &v))
+				d->restart_max = (unsigned)v;
+		} else {
+			CFG_ERR(st, d, "unknown restart '%s' (expected never, on-crash or always)", t);
+		}
 		break;
 	case CFG_K_REPORT:
 		if (!cfg_once(st, d, CFG_K_REPORT, &d->report_line))

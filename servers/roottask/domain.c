@@ -105,8 +105,22 @@ static hv_sel_t own(struct domain *d, hv_sel_t pt)
 }
 
 /* Memory the domain pays from its 'memory' budget: zeroed, in the roottask's window. */
-static bool take_ram(const struct cfg_domain *c, hv_word_t size, hv_word_t *budget, hv_word_t *phys)
+/* Records a piece of RAM of d, given back at its end. */
+static bool track(struct domain *d, hv_word_t pa, hv_word_t size)
 {
+	if (d->nmem == RT_MAX_MEM) {
+		rt_log("%s:%u: domain '%s': its memory is in too many pieces", config_name, d->cfg->line, d->cfg->name);
+		(void)ralloc_free(&ram, pa, size);
+		return false;
+	}
+	d->mem[d->nmem].pa = pa;
+	d->mem[d->nmem++].size = size;
+	return true;
+}
+
+static bool take_ram(struct domain *d, hv_word_t size, hv_word_t *budget, hv_word_t *phys)
+{
+	const struct cfg_domain *c = d->cfg;
 	if (size > *budget) {
 		rt_log("%s:%u: domain '%s' needs more than 'memory %luK'", config_name,
 		       c->memory_line ? c->memory_line : c->line, c->name, (unsigned long)(c->memory >> 10));
@@ -123,12 +137,13 @@ static bool take_ram(const struct cfg_domain *c, hv_word_t size, hv_word_t *budg
 	}
 	*budget -= size;
 	memset((void *)(HV_RT_PHYS_BASE + *phys), 0, size);
-	return true;
+	return track(d, *phys, size);
 }
 
 /* 'dma' memory: physically contiguous, from the domain's 'memory' budget. */
-static bool take_dma(const struct cfg_domain *c, hv_word_t *budget, hv_word_t *phys)
+static bool take_dma(struct domain *d, hv_word_t *budget, hv_word_t *phys)
 {
+	const struct cfg_domain *c = d->cfg;
 	hv_word_t align = HV_PAGE_SIZE;
 	while (align < (2ul << 20) && align < c->dma)
 		align *= 2;
@@ -144,7 +159,7 @@ static bool take_dma(const struct cfg_domain *c, hv_word_t *budget, hv_word_t *p
 	}
 	*budget -= c->dma;
 	memset((void *)(HV_RT_PHYS_BASE + *phys), 0, c->dma);
-	return true;
+	return track(d, *phys, c->dma);
 }
 
 #define FAIL(line, ...)                                                      \
@@ -167,7 +182,7 @@ static bool load_image(struct domain *d, const struct hv_hip_mod *m, hv_word_t *
 		const struct elf_segment *s = &img.seg[i];
 		hv_word_t va = s->vaddr & ~(HV_PAGE_SIZE - 1), off = s->vaddr - va;
 		hv_word_t size = (off + s->memsz + HV_PAGE_SIZE - 1) & ~(HV_PAGE_SIZE - 1), pa;
-		if (!take_ram(c, size, budget, &pa))
+		if (!take_ram(d, size, budget, &pa))
 			FAIL(0, "%s:%u: domain '%s' not started", config_name, c->line, c->name);
 		memcpy((void *)(HV_RT_PHYS_BASE + pa + off), (const void *)(HV_RT_PHYS_BASE + m->phys + s->offset),
 		       s->filesz);
@@ -261,20 +276,20 @@ bool domain_start(struct domain *d)
 	hv_word_t budget = c->memory, entry, pa;
 	if (!load_image(d, m, &budget, &entry))
 		return false;
-	if (!take_ram(c, HV_SI_STACK_SIZE, &budget, &pa) ||
+	if (!take_ram(d, HV_SI_STACK_SIZE, &budget, &pa) ||
 	    give_mem(d->pd, HV_RT_PHYS_BASE + pa, HV_SI_STACK_TOP - HV_SI_STACK_SIZE, HV_SI_STACK_SIZE,
 		     0, HV_R_MEM_R | HV_R_MEM_W) != HV_OK)
 		FAIL(0, "%s:%u: domain '%s': no room for its stack", config_name, c->line, c->name);
 	hv_word_t si_pa;
-	if (!take_ram(c, HV_PAGE_SIZE, &budget, &si_pa))
+	if (!take_ram(d, HV_PAGE_SIZE, &budget, &si_pa))
 		FAIL(0, "%s:%u: domain '%s': no room for its start info", config_name, c->line, c->name);
 	struct hv_startinfo *si = (struct hv_startinfo *)(HV_RT_PHYS_BASE + si_pa);
 	/* 'dma': contiguous, aligned to its size up to 2 MiB; mapped once the devices are assigned */
 	hv_word_t dma_pa = 0;
-	if (c->dma && !take_dma(c, &budget, &dma_pa))
+	if (c->dma && !take_dma(d, &budget, &dma_pa))
 		FAIL(0, "%s:%u: domain '%s' not started", config_name, c->dma_line, c->name);
 	hv_word_t heap = budget & ~(HV_PAGE_SIZE - 1);
-	if (heap && (!take_ram(c, heap, &budget, &pa) ||
+	if (heap && (!take_ram(d, heap, &budget, &pa) ||
 		     give_mem(d->pd, HV_RT_PHYS_BASE + pa, HV_SI_HEAP, heap, 0, HV_R_MEM_RWX) != HV_OK))
 		FAIL(0, "%s:%u: domain '%s': cannot map its heap", config_name, c->line, c->name);
 
@@ -287,6 +302,7 @@ bool domain_start(struct domain *d)
 	si->heap_base = HV_SI_HEAP;
 	si->heap_size = heap;
 	si->kmem_quota = c->kmem;
+	si->restarts = d->restarts;
 
 	/* own PD, console, roottask protocol, exception portals */
 	hv_sel_t next = HV_SI_SEL_GRANTS(hip->num_cpus);
@@ -319,6 +335,10 @@ bool domain_start(struct domain *d)
 		     hv_status_str(st));
 	if (!grant(d, si, &next))
 		return false;
+	if (!links_grant(d, si, &next)) {
+		d->state = DOM_FAILED;
+		return false;
+	}
 	if (!pci_grant(d, si, &next)) {
 		pci_release(d);
 		d->state = DOM_FAILED;
@@ -378,6 +398,33 @@ void domain_stop(struct domain *d)
 	d->nowned = 0;
 	d->state = DOM_FAILED;
 	report_end(d);
+	/* its PD is gone: nothing maps its RAM but the roottask (devices were stopped first) */
+	for (unsigned i = 0; i < d->nmem; i++)
+		(void)ralloc_free(&ram, d->mem[i].pa, d->mem[i].size);
+	d->nmem = 0;
+	d->pd = d->ec = d->sc = 0;
+}
+
+/* d has ended (exit: crash false unless its code is not 0; a fault of its
+ * main thread: crash true). Stops it and starts it again where its
+ * 'restart' line asks and its budget allows; else it stays ended. */
+void domain_end(struct domain *d, bool crash)
+{
+	const struct cfg_domain *c = d->cfg;
+	domain_stop(d);
+	d->state = crash ? DOM_FAILED : DOM_EXITED;
+	if (c->restart == CFG_RESTART_NEVER || (c->restart == CFG_RESTART_ON_CRASH && !crash))
+		return;
+	if (d->restarts >= c->restart_max) {
+		rt_log("domain '%s': restart budget of %u used up: not restarted", c->name, c->restart_max);
+		return;
+	}
+	d->restarts++;
+	rt_log("domain '%s' %s: restarting (%u of %u)", c->name, crash ? "crashed" : "ended", d->restarts,
+	       c->restart_max);
+	links_reset(d);
+	if (domain_start(d))
+		rt_log("domain '%s' started again on CPU %u", c->name, c->cpu);
 }
 
 /* Whether every service d calls (and the console, if any) is registered. */

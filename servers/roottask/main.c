@@ -195,13 +195,14 @@ hv_word_t root_serve(hv_word_t id, hv_word_t tag)
 		u->mr[0] = st;
 		return HV_TAG(rd && st == HV_OK ? 2 : 1, 0);
 	}
-	case HV_ROOT_EXIT:
-		rt_log("domain '%s' exited with code %ld", d->cfg->name, words >= 2 ? (long)u->mr[1] : 0l);
+	case HV_ROOT_EXIT: {
+		long code = words >= 2 ? (long)u->mr[1] : 0l; /* logging reuses the UTCB */
+		rt_log("domain '%s' exited with code %ld", d->cfg->name, code);
 		tables_lock();
-		domain_stop(d);
-		d->state = DOM_EXITED;
+		domain_end(d, code != 0);
 		tables_unlock();
 		return HV_TAG_STOP;
+	}
 	}
 	u->mr[0] = st;
 	return HV_TAG(1, 0);
@@ -236,7 +237,7 @@ hv_word_t fault_serve(hv_word_t id, hv_word_t tag)
 		       result);
 	if (main_ec && d) {
 		tables_lock();
-		domain_stop(d);
+		domain_end(d, true);
 		tables_unlock();
 	}
 	return HV_TAG_STOP;
@@ -399,6 +400,7 @@ int main(const struct hv_startinfo *unused)
 		domains[i].id = i + 1;
 		domains[i].state = config.dom[i].valid ? DOM_WAITING : DOM_INVALID;
 	}
+	links_init();
 	tables_lock();
 	domains_start_ready();
 	unsigned waiting = 0;

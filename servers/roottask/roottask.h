@@ -10,6 +10,7 @@
 
 #define RT_MAX_CPUS HV_HIP_MAX_CPUS
 #define RT_MAX_SERVICES 16
+#define RT_MAX_MEM 24 /* RAM pieces of one domain: segments, stack, start info, dma, heap */
 #define RT_MAX_OWNED (4 + (CFG_MAX_CALLS + 1) * RT_MAX_CPUS) /* portals the roottask makes for a domain */
 
 enum dom_state { DOM_INVALID, DOM_WAITING, DOM_STARTING, DOM_RUNNING, DOM_FAILED, DOM_EXITED };
@@ -27,6 +28,9 @@ struct domain {
 	hv_word_t kmem_used, kmem_free;    /* before its start */
 	struct pci_fn *dev[CFG_MAX_DEV];   /* its PCI functions: start info dev[i] */
 	unsigned ndev;
+	struct { hv_word_t pa, size; } mem[RT_MAX_MEM]; /* its RAM: freed at its end */
+	unsigned nmem;
+	unsigned restarts; /* times started again ('restart') */
 };
 
 /* A PCI function found at boot (pci.c). */
@@ -78,6 +82,11 @@ bool pci_grant(struct domain *d, struct hv_startinfo *si, hv_sel_t *next);
 void pci_release(struct domain *d);
 hv_status_t pci_serve(struct domain *d, struct hv_utcb *u, unsigned words);
 
+/* links between domains (links.c) */
+void links_init(void);
+bool links_grant(struct domain *d, struct hv_startinfo *si, hv_sel_t *next);
+void links_reset(struct domain *d);
+
 /* domains (domain.c) */
 hv_status_t give_mem(hv_sel_t pd, hv_word_t src, hv_word_t dst, hv_word_t size, hv_word_t item_flags,
 		     unsigned rights);
@@ -87,6 +96,7 @@ bool module_find(const char *name, const struct hv_hip_mod **out);
 bool domain_start(struct domain *d);
 bool domain_ready(const struct domain *d);
 void domain_stop(struct domain *d);
+void domain_end(struct domain *d, bool crash);
 
 #define RT_ID_MAIN 0x10000u /* portal id bit: the event is from the main EC */
 void domains_start_ready(void);

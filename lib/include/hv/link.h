@@ -60,6 +60,25 @@ struct hv_si_link {
 	hv_word_t param[4];   /* HV_LINK_DISK_* / HV_LINK_PORT_* (server: all; client: MAC only) */
 };
 
+/*
+ * Epochs (a server restarted by the roottask, 'restart' key): the roottask
+ * sets server_ready = 0, bumps epoch and rings the client's doorbell; the
+ * region keeps whatever it held. Then:
+ *  - the server, at every start, reads epoch E, sets its own ring indices
+ *    to 0 (block: sq_cons, cq_prod; port: tx_used.cons, tx_free.prod,
+ *    rx_free.cons, rx_used.prod) and link_up/sectors/info as at a first
+ *    start, waits until client_epoch == E (doorbell), and only then sets
+ *    server_ready = E + 1 and rings the client;
+ *  - the client, whenever it sees epoch != the epoch it works in, stops
+ *    using the rings, sets its own indices to 0 (block: sq_prod, cq_cons;
+ *    port: tx_used.prod, tx_free.cons, rx_free.prod, rx_used.cons), takes
+ *    back every buffer and request in flight (a block request in flight is
+ *    submitted again or failed; frames in flight are lost), sets
+ *    client_epoch = E, rings the server and waits for server_ready == E + 1.
+ * At the first start epoch and client_epoch are 0, so the server's wait
+ * ends at once. A port shows the flap to its guest (link down, then up).
+ */
+
 /* Every region starts with this; the roottask writes it before either side runs. */
 struct hv_link_hdr {
 	uint32_t magic;   /* HV_LINK_MAGIC (roottask) */
@@ -69,6 +88,8 @@ struct hv_link_hdr {
 	volatile uint32_t server_ready;  /* server: ready for this epoch's rings (value = epoch + 1) */
 	volatile uint32_t client_sleeping; /* client: wants a doorbell */
 	volatile uint32_t server_sleeping; /* server: wants a doorbell */
+	volatile uint32_t client_epoch;    /* client: the epoch it has reset its side for */
+	uint32_t reserved;
 };
 #define HV_LINK_MAGIC 0x4b4e494cu /* "LINK" */
 

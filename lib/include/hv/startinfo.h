@@ -121,6 +121,7 @@ struct hv_startinfo {
 	hv_sel_t link_sm;     /* links: own doorbell, right to down it (hv/link.h) */
 	hv_word_t num_links;
 	struct hv_si_link link[HV_SI_MAX_LINKS];
+	hv_word_t restarts;   /* times the roottask has started this domain again ('restart') */
 };
 _Static_assert(sizeof(struct hv_startinfo) <= 4096, "the start info is one page");
 
