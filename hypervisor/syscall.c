@@ -15,6 +15,7 @@
 #include <arch/iommu.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
+#include <arch/vtd.h>
 #include <arch/virt.h>
 #include <arch/entry.h>
 
@@ -452,7 +453,8 @@ static NORETURN void sys_ec_ctrl(struct ec *ec)
 	done(ec);
 }
 
-/* irq_ctrl: RDI interrupt SM, RSI CPU, RDX flags; an MSI's -> RSI MSI address, RDX MSI data */
+/* irq_ctrl: RDI interrupt SM, RSI CPU, RDX flags (an MSI's: and its source);
+ * an MSI's -> RSI MSI address, RDX MSI data */
 static NORETURN void sys_irq_ctrl(struct ec *ec)
 {
 	struct sm *sm;
@@ -464,12 +466,19 @@ static NORETURN void sys_irq_ctrl(struct ec *ec)
 	bool msi = sm->gsi >= IRQ_MAX_GSI;
 	if (ec->regs.rsi >= num_cpus || (msi && percpu_area[ec->regs.rsi].apic_id > 0xff))
 		leave(ec, HV_ECPU, HV_ARG_RSI); /* an MSI address holds an 8-bit APIC id */
-	if (ec->regs.rdx & ~(u64)(msi ? HV_IRQ_MASK : HV_IRQ_FLAGS_VALID))
+	u64 rdx = ec->regs.rdx;
+	if (msi ? rdx & ~(u64)(HV_IRQ_MASK | HV_IRQ_SOURCE | HV_IRQ_SOURCE_BDF(0xffff)) ||
+		      (!(rdx & HV_IRQ_SOURCE) && rdx >> 16)
+		: rdx & ~(u64)HV_IRQ_FLAGS_VALID)
 		leave(ec, HV_EPARAM, HV_ARG_RDX);
-	if (msi) { /* fixed delivery, edge, physical destination */
-		sm->msi_masked = ec->regs.rdx & HV_IRQ_MASK;
-		ec->regs.rsi = 0xfee00000 | percpu_area[ec->regs.rsi].apic_id << 12;
-		ec->regs.rdx = VEC_IRQ_BASE + (unsigned)sm->gsi;
+	if (msi) { /* fixed delivery, edge, physical destination; remapped where the IOMMU can */
+		u32 apic_id = percpu_area[ec->regs.rsi].apic_id;
+		u8 vector = (u8)(VEC_IRQ_BASE + sm->gsi);
+		sm->msi_masked = rdx & HV_IRQ_MASK;
+		bool remapped = iommu_irte((unsigned)sm->gsi, vector, apic_id, false,
+					   rdx & HV_IRQ_SOURCE ? (int)(rdx >> 16) : -1);
+		ec->regs.rsi = remapped ? vtd_msi_address((unsigned)sm->gsi) : 0xfee00000 | apic_id << 12;
+		ec->regs.rdx = remapped ? 0 : vector;
 		done(ec);
 	}
 	st = irq_configure(sm, (unsigned)ec->regs.rsi, (unsigned)ec->regs.rdx);

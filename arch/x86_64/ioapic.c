@@ -1,8 +1,11 @@
-/* IOAPIC redirection: GSI n is delivered as vector VEC_IRQ_BASE + n. */
+/* IOAPIC redirection: GSI n is delivered as vector VEC_IRQ_BASE + n
+ * (through interrupt remapping table entry n where remapping is on). */
 #include "kernel.h"
 #include <arch/acpi.h>
 #include <arch/cpu.h>
+#include <arch/iommu.h>
 #include <arch/layout.h>
+#include <arch/vtd.h>
 
 static unsigned ioapic_pins[MAX_IOAPICS];
 
@@ -59,7 +62,8 @@ bool ioapic_route(unsigned gsi, u8 vector, u32 apic_id, bool level, bool active_
 	if (!locate(gsi, &io, &pin))
 		return false;
 	u32 lo = vector | (level ? 1u << 15 : 0) | (active_low ? 1u << 13 : 0) | (masked ? 1u << 16 : 0);
-	io_write(io, 0x11 + 2 * pin, apic_id << 24);
+	bool remapped = iommu_irte(gsi, vector, apic_id, level, IOMMU_SID_IOAPIC); /* the vector stays in lo: EOIs */
+	io_write(io, 0x11 + 2 * pin, remapped ? vtd_rte_high(gsi) : apic_id << 24);
 	io_write(io, 0x10 + 2 * pin, lo);
 	return true;
 }

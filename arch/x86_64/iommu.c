@@ -6,6 +6,9 @@
  * second-level table (vtd.c) under the PD's domain id. A fault is logged once
  * and blocks the device: its entry then points to an empty table with fault
  * processing disabled. Without a usable DMAR table nothing is enforced.
+ * Interrupt remapping where every unit has it (and queued invalidation):
+ * one table of entries by interrupt number (irq.h), compatibility-format
+ * interrupts blocked; invalidations then go through each unit's queue.
  */
 #include "kernel.h"
 #include "objects.h"
@@ -18,12 +21,18 @@
 
 /* registers (spec. 10.4) and the bits used */
 enum { VTD_CAP = 0x08, VTD_ECAP = 0x10, VTD_GCMD = 0x18, VTD_GSTS = 0x1c, VTD_RTADDR = 0x20, VTD_CCMD = 0x28,
-       VTD_FSTS = 0x34, VTD_FECTL = 0x38, VTD_FEDATA = 0x3c, VTD_FEADDR = 0x40, VTD_FEUADDR = 0x44 };
+       VTD_FSTS = 0x34, VTD_FECTL = 0x38, VTD_FEDATA = 0x3c, VTD_FEADDR = 0x40, VTD_FEUADDR = 0x44,
+       VTD_IQT = 0x88, VTD_IQA = 0x90, VTD_IRTA = 0xb8 };
 #define CAP_RWBF (1ul << 4)
 #define CAP_CM (1ul << 7)
 #define GCMD_TE (1u << 31)
 #define GCMD_SRTP (1u << 30)
 #define GCMD_WBF (1u << 27)
+#define GCMD_QIE (1u << 26)
+#define GCMD_IRE (1u << 25)
+#define GCMD_SIRTP (1u << 24)
+#define ECAP_QI (1ul << 1)
+#define ECAP_IR (1ul << 3)
 #define GSTS_ENABLES 0x96800000u /* TES, AFLS, QIES, IRES, CFIS: written back with every command */
 #define CCMD_ICC_GLOBAL (5ul << 61)  /* ICC, CIRG 01 */
 #define IOTLB_IVT_GLOBAL (9ul << 60) /* IVT, IIRG 01 */
@@ -31,17 +40,27 @@ enum { VTD_CAP = 0x08, VTD_ECAP = 0x10, VTD_GCMD = 0x18, VTD_GSTS = 0x1c, VTD_RT
 #define FSTS_CLEAR 0x7du /* PFO, AFO, APF, IQE, ICE, ITE: write 1 to clear */
 #define FRCD_F (1ul << 63) /* upper qword of a fault record: F(ault), T(ype) 1 = read */
 #define FRCD_READ (1ul << 62)
+#define FR_IR 0x20 /* fault reasons from here on: interrupt remapping (7.1.3) */
 #define CTX_P (1ul << 0) /* root and context entries: present, fault processing disable */
 #define CTX_FPD (1ul << 1)
 #define CTX_ADDR 0x000ffffffffff000ul
 #define DID_NONE 1 /* domain id of blocked devices assigned to no PD */
 #define MAX_DID 64
+#define IRT_SIZE 256 /* interrupt remapping table entries: one page */
+/* queued invalidation descriptors (6.5.2), low qwords; the high ones are 0 but for the wait's */
+#define QI_CC_GLOBAL 0x11ul    /* context cache, global */
+#define QI_IOTLB_GLOBAL 0x12ul /* IOTLB, global; DW 6, DR 7 */
+#define QI_IEC_GLOBAL 0x4ul    /* interrupt entry cache, global */
+#define QI_WAIT_SW 0x25ul      /* invalidation wait, status write of data 63..32 to the high qword */
 
 static struct vtd_unit {
 	volatile u8 *regs;
 	u64 cap;
 	unsigned iotlb;     /* IOTLB invalidate register (ECAP.IRO * 16 + 8) */
 	unsigned frcd, nfr; /* fault recording registers (CAP.FRO * 16) and their number */
+	u64 *iq;            /* invalidation queue (one page, 256 descriptors), NULL: registers */
+	unsigned iq_tail;
+	volatile u32 iq_done; /* written by the unit at each wait descriptor */
 } units[VTD_MAX_UNITS];
 static unsigned nunits;  /* 0: no IOMMU in use */
 static u64 *root_table;  /* 256 root entries of 2 qwords, by bus */
@@ -50,6 +69,8 @@ static unsigned levels;  /* of every second-level table: 3 or 4 */
 static u64 dma_limit;    /* IOVAs below it can be mapped */
 static unsigned num_did; /* domain ids of every unit */
 static bool coherent, caching_mode, flush_pending;
+static u64 *irt;        /* interrupt remapping table, NULL: remapping off */
+static int ioapic_sid;  /* requester id of the IOAPIC (-1: not known, not checked) */
 static struct pd *did_pd[MAX_DID]; /* domain id -> PD (0 and DID_NONE: none) */
 
 /* register access (through the direct map's uncached top GiB) */
@@ -73,12 +94,34 @@ static void gcmd(struct vtd_unit *u, u32 bit)
 		cpu_relax();
 }
 
+/* Queues descriptor lo (high qword 0) and a wait for it; waits (6.5.2). */
+static void qi(struct vtd_unit *u, u64 lo)
+{
+	u64 *d = u->iq + 2 * u->iq_tail;
+	d[0] = lo;
+	d[1] = 0;
+	d[2] = QI_WAIT_SW | 1ul << 32;
+	d[3] = virt_to_phys(&u->iq_done);
+	u->iq_done = 0;
+	vtd_sync(d, 32);
+	u->iq_tail = (u->iq_tail + 2) % 256;
+	wr64(u, VTD_IQT, (u64)u->iq_tail << 4);
+	while (!u->iq_done)
+		vtd_sync(&u->iq_done, 4); /* (flushes the line where walks do not snoop) */
+}
+
 /* Global invalidation of the context caches (if context) and IOTLBs, on every unit (6.5). */
 static void invalidate(bool context)
 {
 	for (struct vtd_unit *u = units; u < units + nunits; u++) {
 		if (u->cap & CAP_RWBF)
 			gcmd(u, GCMD_WBF);
+		if (u->iq) {
+			if (context)
+				qi(u, QI_CC_GLOBAL);
+			qi(u, QI_IOTLB_GLOBAL | ((u->cap >> 54) & 3) << 6);
+			continue;
+		}
 		if (context)
 			wr64(u, VTD_CCMD, CCMD_ICC_GLOBAL);
 		while (rd64(u, VTD_CCMD) >> 63) /* ICC clears when done */
@@ -147,7 +190,7 @@ unsigned iommu_reg_pages(u64 *out, unsigned max)
 }
 
 /* Reads a unit's capabilities; the reason it cannot be used, or NULL. */
-static const char *unit_probe(struct vtd_unit *u, const struct vtd_drhd *d, unsigned *sagaw, u64 *width)
+static const char *unit_probe(struct vtd_unit *u, const struct vtd_drhd *d, unsigned *sagaw, u64 *width, bool *ir)
 {
 	u64 size = d->pages * PAGE_SIZE, ecap;
 	if (d->base & (PAGE_SIZE - 1) || d->base < 0xc0000000 || d->base + size > DMAP_SIZE)
@@ -165,7 +208,36 @@ static const char *unit_probe(struct vtd_unit *u, const struct vtd_drhd *d, unsi
 	num_did = MIN(num_did, 1u << (4 + 2 * (u->cap & 7)));
 	coherent &= ecap & 1; /* ECAP.C: page walks snoop */
 	caching_mode |= (u->cap & CAP_CM) != 0;
+	*ir &= (ecap & (ECAP_IR | ECAP_QI)) == (ECAP_IR | ECAP_QI);
+	if (d->ioapic_sid >= 0) /* more than one: none checked */
+		ioapic_sid = ioapic_sid == -1 ? d->ioapic_sid : -2;
 	return NULL;
+}
+
+/* Interrupt remapping on every unit (after SRTP): queued invalidation, the
+ * table, its entry cache invalidated, then remapping on; CFI stays clear:
+ * compatibility-format interrupts are blocked (5.1.4, 10.4.4). */
+static bool ir_enable(void)
+{
+	bool ok = (irt = page_alloc()) != NULL;
+	for (struct vtd_unit *u = units; u < units + nunits; u++)
+		ok = ok && (u->iq = page_alloc()) != NULL;
+	for (struct vtd_unit *u = units; !ok && u < units + nunits; u++)
+		u->iq = irt = NULL; /* (what was allocated stays the kernel's) */
+	if (!ok)
+		return false;
+	vtd_sync(irt, PAGE_SIZE);
+	for (struct vtd_unit *u = units; u < units + nunits; u++) {
+		vtd_sync(u->iq, PAGE_SIZE);
+		wr64(u, VTD_IQT, 0);
+		wr64(u, VTD_IQA, virt_to_phys(u->iq)); /* 128-bit descriptors, QS 0: one page */
+		gcmd(u, GCMD_QIE);
+		wr64(u, VTD_IRTA, virt_to_phys(irt) | 7); /* 2^(7+1) entries, EIME 0: xAPIC */
+		gcmd(u, GCMD_SIRTP);
+		qi(u, QI_IEC_GLOBAL);
+		gcmd(u, GCMD_IRE);
+	}
+	return true;
 }
 
 unsigned iommu_init(void)
@@ -175,11 +247,13 @@ unsigned iommu_init(void)
 	const char *why = n < 0 ? "malformed DMAR table" : n > VTD_MAX_UNITS ? "too many units" : NULL;
 	unsigned sagaw = ~0u;
 	u64 width = 64;
+	bool ir = true;
+	ioapic_sid = -1;
 	num_did = MAX_DID;
 	coherent = true;
 	for (int i = 0; !why && i < n; i++)
 		if (d[i].segment == 0) /* the only one the roottask's PCI code knows */
-			why = unit_probe(&units[nunits++], &d[i], &sagaw, &width);
+			why = unit_probe(&units[nunits++], &d[i], &sagaw, &width, &ir);
 	levels = sagaw & 4 ? 4 : 3; /* SAGAW bit 2: 48-bit 4-level tables, bit 1: 39-bit 3-level */
 	dma_limit = 1ul << MIN(width, 12 + 9 * levels);
 	if (!why && nunits && !(sagaw & 6))
@@ -204,11 +278,19 @@ unsigned iommu_init(void)
 		wr64(u, VTD_RTADDR, virt_to_phys(root_table)); /* TTM 0: legacy mode */
 		gcmd(u, GCMD_SRTP);
 	}
+	const char *irs = !ir ? "off (the unit has none)" : !ir_enable() ? "off (no memory)" : "on";
+	if (acpi.nioapics != 1 || ioapic_sid < 0)
+		ioapic_sid = -1;
 	invalidate(true);
 	for (struct vtd_unit *u = units; u < units + nunits; u++) {
 		gcmd(u, GCMD_TE);
-		printk("hypervisor: IOMMU: VT-d at 0x%lx, DMA remapping on\n", virt_to_phys(u->regs));
+		printk("hypervisor: IOMMU: VT-d at 0x%lx, DMA remapping on, interrupt remapping %s\n",
+		       virt_to_phys(u->regs), irs);
 	}
+	if (irt && ioapic_sid < 0)
+		printk("hypervisor: IOMMU: compatibility-format interrupts blocked, IOAPIC requester id not known\n");
+	else if (irt)
+		printk("hypervisor: IOMMU: compatibility-format interrupts blocked, IOAPIC requester id %x\n", ioapic_sid);
 	return HV_IOMMU_VTD;
 }
 
@@ -281,6 +363,20 @@ void iommu_pd_destroy(struct pd *pd)
 	pd->dma_root = NULL;
 }
 
+bool iommu_irte(unsigned irq, u8 vector, u32 apic_id, bool level, int sid)
+{
+	u64 e[2];
+	if (!irt || irq >= IRT_SIZE)
+		return false;
+	vtd_irte(e, vector, apic_id, level, sid == IOMMU_SID_IOAPIC ? ioapic_sid : sid);
+	irt[2 * irq + 1] = e[1]; /* a present entry stays whole: the source check first */
+	irt[2 * irq] = e[0];
+	vtd_sync(&irt[2 * irq], 16);
+	for (struct vtd_unit *u = units; u < units + nunits; u++)
+		qi(u, QI_IEC_GLOBAL);
+	return true;
+}
+
 /* The fault event interrupt (VEC_IOMMU): the primary fault records of every unit (7.3). */
 void iommu_fault(void)
 {
@@ -295,9 +391,14 @@ void iommu_fault(void)
 			volatile u64 *ce = context(sid, true);
 			if (ce && (ce[0] & CTX_FPD))
 				continue; /* blocked and reported before */
-			printk("hypervisor: IOMMU fault: device %02x:%02x.%x %s at 0x%lx (reason 0x%lx): device blocked\n",
-			       HV_BDF_BUS(sid), HV_BDF_DEV(sid), HV_BDF_FN(sid), hi & FRCD_READ ? "read" : "write",
-			       lo & ~0xffful, (hi >> 32) & 0xff);
+			if (((hi >> 32) & 0xff) >= FR_IR) /* interrupt request: its entry in 63..48 */
+				printk("hypervisor: IOMMU fault: device %02x:%02x.%x interrupt (entry %lu) blocked (reason "
+				       "0x%lx): device blocked\n", HV_BDF_BUS(sid), HV_BDF_DEV(sid), HV_BDF_FN(sid),
+				       lo >> 48, (hi >> 32) & 0xff);
+			else
+				printk("hypervisor: IOMMU fault: device %02x:%02x.%x %s at 0x%lx (reason 0x%lx): device blocked\n",
+				       HV_BDF_BUS(sid), HV_BDF_DEV(sid), HV_BDF_FN(sid), hi & FRCD_READ ? "read" : "write",
+				       lo & ~0xffful, (hi >> 32) & 0xff);
 			if (ce)
 				set_context(ce, empty_table, CTX_FPD, ctx_did(ce) ? ctx_did(ce) : DID_NONE);
 		}

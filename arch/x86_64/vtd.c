@@ -2,7 +2,8 @@
  * VT-d without the hardware (arch/vtd.h; tests/unit/test_vtd.c): the DMAR
  * table's DRHD units (spec. 8.3) and second-level page tables (9.8): tables
  * of 512 8-byte entries, an entry present if it allows reading or writing;
- * only 4 KiB pages (DMA memory is small).
+ * only 4 KiB pages (DMA memory is small); interrupt remapping table
+ * entries and the remappable interrupt formats (5.1.4, 9.10).
  */
 #include "kernel.h"
 #include "kmem.h"
@@ -32,6 +33,12 @@ int vtd_parse_dmar(const void *dmar, struct vtd_drhd *out, unsigned max)
 			out[n].pages = 1u << (t[off + 5] & 15);
 			memcpy(&out[n].segment, t + off + 6, 2);
 			memcpy(&out[n].base, t + off + 8, 8);
+			out[n].ioapic_sid = -1;
+			/* device scopes: type, length, 2 reserved, enumeration id, start bus, then
+			 * (device, function) pairs; an IOAPIC (3) with one pair has its requester id */
+			for (u32 s = off + 16, k = 0; s + 2 <= off + slen && t[s + 1] >= 6; s += t[s + 1])
+				if (t[s] == 3 && s + t[s + 1] <= off + slen)
+					out[n].ioapic_sid = k++ || t[s + 1] != 8 ? -1 : t[s + 5] << 8 | t[s + 6] << 3 | (t[s + 7] & 7);
 		}
 		n += type == 0;
 		off += slen;
@@ -100,3 +107,16 @@ static void free_level(struct kmem_quota *q, u64 *t, unsigned level)
 }
 
 void vtd_pt_free(struct kmem_quota *q, u64 *root, unsigned levels) { free_level(q, root, levels - 1); }
+
+void vtd_irte(u64 e[2], u8 vector, u32 apic_id, bool level, int sid)
+{
+	/* P, TM (bit 4), vector 23..16, destination 47..40 (xAPIC); SID 79..64, SVT 01 (all 16 bits) */
+	e[0] = 1 | (level ? 1ul << 4 : 0) | (u64)vector << 16 | (u64)(apic_id & 0xff) << 40;
+	e[1] = sid < 0 ? 0 : (u64)(sid & 0xffff) | 1ul << 18;
+}
+
+/* handle 14..0 at 19..5, remappable format (bit 4), SHV 0, handle 15 at bit 2 */
+u32 vtd_msi_address(unsigned handle) { return 0xfee00000u | (handle & 0x7fff) << 5 | 1u << 4 | (handle >> 15 & 1) << 2; }
+
+/* index 14..0 at 63..49, format at 48 (index 15 would be bit 11: handles stay below 32768) */
+u32 vtd_rte_high(unsigned handle) { return (handle & 0x7fff) << 17 | 1u << 16; }

@@ -23,6 +23,10 @@
  *                    request so that the reply is written there, then
  *                    asks the canary whether its page is intact (under an
  *                    IOMMU the write must fault and be blocked)
+ *   msisrc           the source check of interrupt remapping (MSI only):
+ *                    binds its MSI entry to another device (irq_ctrl
+ *                    HV_IRQ_SOURCE), raises an interrupt (ICS), which must
+ *                    not arrive; bound to its own device again, it must
  * Every mode first checks that the roottask refuses a write to BAR 0, a
  * device index not ours and an MSI message other than ours, then resets
  * the NIC, reads its MAC (RAL/RAH, else the EEPROM through EERD), brings
@@ -607,11 +611,77 @@ static int run_rogue(const uint8_t host[4], const uint8_t me[4])
 	return st == HV_OK && intact && !a.got ? 0 : 1;
 }
 
+/* Interrupt causes that nothing else raises here (82574L ICR: TXQE, SRPD,
+ * ACK), one per step. QEMU's 82574L sends an MSI for each new cause and,
+ * while ICR is not read, again when its throttling timer (some 100 us)
+ * runs out: each step waits 50 ms, then reads ICR, then waits again. */
+static const uint32_t msisrc_cause[3] = {1u << 1, 1u << 16, 1u << 17};
+
+/* Raises cause; returns whether our semaphore was signalled (waiting up to 2 s if wait). */
+static int msisrc_step(uint32_t cause, int wait)
+{
+	int got;
+
+	wr(E1000_ICS, cause);
+	got = wait ? hv_sm_down_until(nic.irq, hv_rdtsc() + ms_to_tsc(2000)) == HV_OK : 0;
+	sleep_ms(50);
+	(void)rd(E1000_ICR);
+	sleep_ms(50);
+	got |= hv_sm_trydown(nic.irq) == HV_OK;
+	while (hv_sm_trydown(nic.irq) == HV_OK)
+		; /* the throttling timer's second MSI */
+	return got;
+}
+
+/* Binds our MSI entry to device bdf; 0 if irq_ctrl returned the start info's values. */
+static int msi_source(hv_word_t bdf)
+{
+	const struct hv_si_dev *dev = &nic.si->dev[nic.d];
+	hv_word_t a, d;
+	hv_status_t st = hv_irq_msi(nic.irq, (unsigned)nic.si->cpu, HV_IRQ_SOURCE | HV_IRQ_SOURCE_BDF(bdf), &a, &d);
+
+	if (st != HV_OK || a != dev->msi_addr || d != dev->msi_data) {
+		printf("e1000: msisrc: irq_ctrl: %s, 0x%lx/0x%lx\n", hv_status_str(st), a, d);
+		return 1;
+	}
+	return 0;
+}
+
+static int run_msisrc(void)
+{
+	const struct hv_si_dev *dev = &nic.si->dev[nic.d];
+	hv_word_t other = dev->bdf ^ (1u << 3); /* the next or previous device number */
+	int before, refused, arrived;
+
+	if (nic.msi != 1 || !(dev->msi_addr & 0x10)) {
+		printf("e1000: msisrc: needs MSI in remappable format (have 0x%lx): not run\n", dev->msi_addr);
+		return 1;
+	}
+	wr(E1000_IMC, ~0u);
+	wr(E1000_IMS, msisrc_cause[0] | msisrc_cause[1] | msisrc_cause[2]);
+	while (hv_sm_trydown(nic.irq) == HV_OK)
+		;
+	/* bound to our device (by the roottask): arrives; bound to another: refused;
+	 * bound to ours again: arrives */
+	(void)rd(E1000_ICR);
+	before = msisrc_step(msisrc_cause[0], 1);
+	if (msi_source(other))
+		return 1;
+	refused = !msisrc_step(msisrc_cause[1], 0);
+	if (msi_source(dev->bdf))
+		return 1;
+	arrived = msisrc_step(msisrc_cause[2], 1);
+	printf("e1000: msisrc: our interrupt %s; with our MSI entry bound to device %02lx:%02lx.%lx: %s; bound to ours "
+	       "again: %s\n", before ? "delivered" : "LOST", (hv_word_t)HV_BDF_BUS(other), (hv_word_t)HV_BDF_DEV(other),
+	       (hv_word_t)HV_BDF_FN(other), refused ? "refused" : "DELIVERED", arrived ? "delivered" : "LOST");
+	return before && refused && arrived ? 0 : 1;
+}
+
 /* ---- Arguments ------------------------------------------------------------------ */
 
 static int usage(void)
 {
-	printf("e1000: usage: e1000 [dev=D] ping N [forever] | pong [N] | arp HOST MYIP | rogue HOST MYIP\n");
+	printf("e1000: usage: e1000 [dev=D] ping N [forever] | pong [N] | arp HOST MYIP | rogue HOST MYIP | msisrc\n");
 	return 2;
 }
 
@@ -642,6 +712,8 @@ int main(const struct hv_startinfo *si)
 			return usage();
 		if (w2[0] && (strcmp(mode, "ping") || strcmp(w2, "forever")))
 			return usage();
+	} else if (!strcmp(mode, "msisrc")) {
+		/* no words */
 	} else if (!strcmp(mode, "arp") || !strcmp(mode, "rogue")) {
 		if (!parse_ip(w1, host) || !parse_ip(w2, me))
 			return usage();
@@ -684,5 +756,7 @@ int main(const struct hv_startinfo *si)
 		run_pong(count);
 	if (!strcmp(mode, "arp"))
 		return run_arp(host, me);
+	if (!strcmp(mode, "msisrc"))
+		return run_msisrc();
 	return run_rogue(host, me);
 }

@@ -20,6 +20,7 @@
 #define RT_MSIX_VA 0x0000690000000000ul         /* MSI-X tables: function i at + (i << 16) */
 #define RT_MSIX_SPAN (1ul << 16)                /* 2048 entries (32 KiB) from any offset fit */
 #define MSI_ADDR_BASE 0xfee00000u
+#define MSI_ADDR_REMAPPABLE 0x10u /* interrupt remapping: the kernel's handle in 19..5 */
 
 static struct pci_fn fns[RT_PCI_MAX];
 static unsigned nfns;
@@ -572,8 +573,9 @@ static bool grant_msi(struct domain *d, unsigned line, const char *what, struct 
 	if (msix && !msix_map(f, line, what))
 		return false;
 	hv_sel_t sm = HV_SEL_MSI_BASE + n;
-	hv_status_t st = hv_irq_msi(sm, d->cfg->cpu, 0, &addr, &data);
-	if (st == HV_OK && ((addr & ~0xff000ul) != MSI_ADDR_BASE || data > 0xffff))
+	/* only f may send it (where the kernel remaps interrupts); compatibility or remappable format */
+	hv_status_t st = hv_irq_msi(sm, d->cfg->cpu, HV_IRQ_SOURCE | (unsigned)HV_IRQ_SOURCE_BDF(f->bdf), &addr, &data);
+	if (st == HV_OK && ((addr & ~0xffff0ul) != MSI_ADDR_BASE || data > 0xffff))
 		st = HV_EPARAM;
 	for (unsigned k = 0; st == HV_OK && k < 1024 && hv_sm_trydown(sm) == HV_OK; k++)
 		; /* nothing left over from an earlier user */
@@ -744,8 +746,9 @@ hv_status_t pci_serve(struct domain *d, struct hv_utcb *u, unsigned words)
 		.msi = f->msi_slot >= 0 && !f->msix_on,
 		.msix = f->msi_slot >= 0 && f->msix_on,
 		.msi_data = f->msi_data,
-		.msi_addr = msi_addrs,
-		.n_addr = hip->num_cpus < RT_MAX_CPUS ? (unsigned)hip->num_cpus : RT_MAX_CPUS,
+		.msi_addr = f->msi_addr & MSI_ADDR_REMAPPABLE ? &f->msi_addr : msi_addrs, /* remapped: only its own */
+		.n_addr = f->msi_addr & MSI_ADDR_REMAPPABLE ? 1
+			  : hip->num_cpus < RT_MAX_CPUS ? (unsigned)hip->num_cpus : RT_MAX_CPUS,
 	};
 	if (pci_write_check(&flt, (unsigned)off, (unsigned)size, (uint32_t)val) != 0)
 		return HV_EPERM;

@@ -4,7 +4,8 @@
  * malformed ones) and the second-level page tables, on a fake allocator
  * that can fail. Host pointers pass for kernel ones: virt_to_phys() and
  * phys_to_virt() wrap around 2^64, and a heap address plus 2^47 still fits
- * in an entry's address bits.
+ * in an entry's address bits. Interrupt remapping: the table entries and
+ * the remappable MSI and IOAPIC formats, bit by bit from the spec.
  */
 #include "unit.h"
 
@@ -95,6 +96,7 @@ static void test_dmar_qemu(void **state)
 	assert_int_equal(d[0].base, 0xfed90000);
 	assert_int_equal(d[0].pages, 1);
 	assert_int_equal(d[0].segment, 0);
+	assert_int_equal(d[0].ioapic_sid, 0xff00); /* bus ff, device 0, function 0 */
 }
 
 /* A DMAR table being built: header, then structures. */
@@ -166,6 +168,78 @@ static void test_dmar_units(void **state)
 	assert_int_equal(vtd_parse_dmar(t.b, d, 1), 3);
 	assert_int_equal(d[0].base, 0xfed90000);
 	assert_int_equal(d[1].base, 0xaaaaaaaaaaaaaaaaull);
+}
+
+/* Sets scope i of the DRHD at off: type, length, start bus, first path entry. */
+static void scope(struct table *t, u32 off, unsigned i, u8 type, u8 len, u8 bus, u8 dev, u8 fn)
+{
+	u8 *s = t->b + off + 16 + 8 * i;
+	s[0] = type;
+	s[1] = len;
+	s[5] = bus;
+	s[6] = dev;
+	s[7] = fn;
+}
+
+static void test_dmar_ioapic(void **state)
+{
+	(void)state;
+	struct table t;
+	struct vtd_drhd d[VTD_MAX_UNITS];
+	table_init(&t);
+	u32 a = add_drhd(&t, 1, 0, 0, 0xfed90000, 3);  /* endpoint, IOAPIC 00:1e.7, HPET */
+	scope(&t, a, 1, 3, 8, 0, 0x1e, 7);
+	scope(&t, a, 2, 4, 8, 0, 0x1f, 0);
+	u32 b = add_drhd(&t, 0, 0, 0, 0xfed91000, 2);  /* two IOAPICs: neither */
+	scope(&t, b, 0, 3, 8, 0xf0, 0, 0);
+	scope(&t, b, 1, 3, 8, 0xf0, 1, 0);
+	u32 c = add_drhd(&t, 0, 0, 0, 0xfed92000, 1);  /* behind a bridge (two path entries): not known */
+	scope(&t, c, 0, 3, 10, 0, 2, 0);
+	t.len += 2;
+	put(&t, c + 2, 26, 2);
+	put(&t, 4, t.len, 4);
+	u32 e = add_drhd(&t, 0, 0, 0, 0xfed93000, 1);  /* a scope longer than its DRHD: ignored */
+	scope(&t, e, 0, 3, 16, 0, 3, 0);
+	assert_int_equal(vtd_parse_dmar(t.b, d, VTD_MAX_UNITS), 4);
+	assert_int_equal(d[0].ioapic_sid, 0x00f7);
+	assert_int_equal(d[1].ioapic_sid, -1);
+	assert_int_equal(d[2].ioapic_sid, -1);
+	assert_int_equal(d[2].base, 0xfed92000);
+	assert_int_equal(d[3].ioapic_sid, -1);
+	assert_int_equal(d[3].base, 0xfed93000);
+}
+
+/* ---- interrupt remapping ------------------------------------------------------ */
+
+static void test_irte(void **state)
+{
+	(void)state;
+	u64 e[2];
+	/* P (0), FPD 0, DM 0 physical, RH 0, TM (4), DLM 0 fixed, IM 0, vector 23..16, DST 47..40 (xAPIC) */
+	vtd_irte(e, 0x61, 1, false, 0x0008); /* 00:01.0 */
+	assert_int_equal(e[0], 0x0000010000610001ull);
+	assert_int_equal(e[1], 0x0000000000040008ull); /* SID 00:01.0, SQ 0: all bits, SVT 01 */
+	vtd_irte(e, 0x24, 0x1ff, true, -1);              /* level; any source; 8-bit destination */
+	assert_int_equal(e[0], 0x0000ff0000240011ull);
+	assert_int_equal(e[1], 0);
+	vtd_irte(e, 0x20, 0, false, 0xff00);             /* the IOAPIC of QEMU's DMAR table */
+	assert_int_equal(e[0], 0x0000000000200001ull);
+	assert_int_equal(e[1], 0x000000000004ff00ull);
+}
+
+static void test_remappable_formats(void **state)
+{
+	(void)state;
+	/* MSI address: 0xfee, handle 14..0 at 19..5, format 1 at 4, SHV 0 at 3, handle 15 at 2 */
+	assert_int_equal(vtd_msi_address(0x40), 0xfee00810);
+	assert_int_equal(vtd_msi_address(0x5f), 0xfee00bf0);
+	assert_int_equal(vtd_msi_address(0x7fff), 0xfeeffff0);
+	assert_int_equal(vtd_msi_address(0x8001), 0xfee00034);
+	/* IOAPIC redirection entry, upper half: index 14..0 at 63..49, format at 48 */
+	assert_int_equal(vtd_rte_high(0), 0x00010000);
+	assert_int_equal(vtd_rte_high(4), 0x00090000);
+	assert_int_equal(vtd_rte_high(0x3f), 0x007f0000);
+	assert_int_equal(vtd_rte_high(0x7fff), 0xffff0000);
 }
 
 static void test_dmar_malformed(void **state)
@@ -353,6 +427,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_dmar_qemu, setup),
 		cmocka_unit_test_setup(test_dmar_units, setup),
+		cmocka_unit_test_setup(test_dmar_ioapic, setup),
+		cmocka_unit_test_setup(test_irte, setup),
+		cmocka_unit_test_setup(test_remappable_formats, setup),
 		cmocka_unit_test_setup(test_dmar_malformed, setup),
 		cmocka_unit_test_setup(test_dmar_fuzz, setup),
 		cmocka_unit_test_setup(test_map_3_levels, setup),

@@ -5,7 +5,7 @@
  * device assigned to the PD (assign_dev) translates its DMA through that
  * table; every other device is blocked. Without an IOMMU every call here
  * succeeds and does nothing: devices then reach all memory, and the boot
- * log says so.
+ * log says so. Interrupt remapping where the units have it: see iommu_irte.
  */
 #ifndef ARCH_IOMMU_H
 #define ARCH_IOMMU_H
@@ -37,6 +37,14 @@ void iommu_unmap(struct pd *pd, u64 iova, u64 npages);
 void iommu_flush(void);
 /* pd dies: its devices are blocked, its DMA space is freed. */
 void iommu_pd_destroy(struct pd *pd);
+/* Interrupt remapping (when on): interrupt irq (irq.h: GSI, or MSI after
+ * them) is sent as vector to apic_id, edge or level, and is accepted only
+ * from requester id sid (0..0xffff; -1: from any; IOMMU_SID_IOAPIC: from
+ * the IOAPIC if the DMAR table names it). False if remapping is off: then
+ * interrupts stay in compatibility format. Remappable format: the handle
+ * is irq (vtd_msi_address(), vtd_rte_high()). */
+#define IOMMU_SID_IOAPIC 0x10000
+bool iommu_irte(unsigned irq, u8 vector, u32 apic_id, bool level, int sid);
 /* The fault event interrupt (VEC_IOMMU): logs and blocks the faulting devices. */
 void iommu_fault(void);
 

@@ -203,8 +203,13 @@ enum hv_ec_op {
 #define HV_IRQ_MASK (1u << 2)       /* mask the line */
 #define HV_IRQ_FLAGS_VALID 0x7u
 /* irq_ctrl on an MSI semaphore (HV_SEL_MSI_BASE + n in the roottask) takes
- * only HV_IRQ_MASK and returns in RSI the MSI address and in RDX the MSI
- * data the device must send (fixed delivery, edge, to that CPU). */
+ * only HV_IRQ_MASK and HV_IRQ_SOURCE (with the PCI requester id, HV_BDF, in
+ * bits 16..31), and returns in RSI the MSI address and in RDX the MSI data
+ * the device must send (fixed delivery, edge, to that CPU). With interrupt
+ * remapping these are in remappable format (address bit 4 set, data 0),
+ * and with HV_IRQ_SOURCE only that device may send the interrupt. */
+#define HV_IRQ_SOURCE (1u << 3)
+#define HV_IRQ_SOURCE_BDF(bdf) ((hv_word_t)(bdf) << 16)
 
 /* assign_dev (R10) */
 enum hv_dev_op {
