@@ -513,20 +513,13 @@ static bool cfg_peer_ok(struct cfg_state *st, struct cfg_domain *d, enum cfg_key
 static bool cfg_mac(const char *t, uint64_t *mac)
 {
 	uint64_t v = 0;
-	for (unsigned i = 0; i < 6; i++, t += 3) {
-		unsigned o = 0;
-		for (unsigned j = 0; j < 2; j++) {
-			char c = t[j];
-			unsigned dig = c >= '0' && c <= '9' ? (unsigned)(c - '0')
-				     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a') + 10u
-				     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A') + 10u : 16u;
-			if (dig == 16u)
-				return false;
-			o = o << 4 | dig;
-		}
-		if (t[2] != (i == 5 ? '\0' : ':'))
+	for (unsigned i = 0; i < 6; i++) {
+		unsigned o;
+		const char *end;
+		if (!cfg_hex_prefix(t, &o, &end) || end != t + 2 || *end != (i == 5 ? '\0' : ':'))
 			return false;
 		v = v << 8 | o;
+		t = end + 1;
 	}
 	*mac = v;
 	return true;
